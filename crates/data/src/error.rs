@@ -1,0 +1,189 @@
+//! Errors of the dataset model: one enum for the crate, and the per-value [`Reason`] that a
+//! loader rejection carries together with its file, line and column.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Why a value, a record or a file was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The field is empty; there are no null values.
+    #[error("empty value (every column requires a value)")]
+    Empty,
+    /// The text is not in the column's format.
+    #[error("malformed value {value:?}: expected {expected}")]
+    Malformed {
+        /// What the column accepts.
+        expected: &'static str,
+        /// The offending text (shortened).
+        value: String,
+    },
+    /// The number does not fit the column's declared bit width.
+    #[error("{value} does not fit in {bits} {} bits", if *signed { "signed" } else { "unsigned" })]
+    TooWide {
+        /// The offending text (shortened).
+        value: String,
+        /// Declared width.
+        bits: u32,
+        /// Whether the width is signed.
+        signed: bool,
+    },
+    /// A decimal has non-zero digits beyond its scale; rounding would lose them.
+    #[error("{value} has more than {scale} decimal places (values are never rounded)")]
+    TooManyDecimals {
+        /// The offending text (shortened).
+        value: String,
+        /// Declared scale.
+        scale: u32,
+    },
+    /// The value is outside the column's declared `min`/`max`.
+    #[error("{value} is outside the declared range {min} ..= {max}")]
+    OutOfRange {
+        /// The value.
+        value: String,
+        /// Declared minimum.
+        min: String,
+        /// Declared maximum.
+        max: String,
+    },
+    /// The value is not in the column's dictionary.
+    #[error("{value:?} is not in the column's dictionary")]
+    UnknownCategory {
+        /// The offending text (shortened).
+        value: String,
+    },
+    /// A typed value of another type than the column's.
+    #[error("a {found} value given for a {expected} column")]
+    WrongType {
+        /// The column's type.
+        expected: &'static str,
+        /// The value's type.
+        found: &'static str,
+    },
+    /// An integer that is not a valid canonical encoding for the column.
+    #[error("{encoded} is not a valid encoding for this column")]
+    NotAnEncoding {
+        /// The integer.
+        encoded: u64,
+    },
+    /// The bytes are not UTF-8.
+    #[error("not valid UTF-8 (invalid byte at offset {offset} of the field)")]
+    NotUtf8 {
+        /// Offset of the first invalid byte within the field or line.
+        offset: usize,
+    },
+    /// The header (or a JSON object) lacks a schema column.
+    #[error("missing column (declared in the schema)")]
+    MissingColumn,
+    /// The header (or a JSON object) has a column the schema does not declare.
+    #[error("extra column (not declared in the schema)")]
+    ExtraColumn,
+    /// The header (or a JSON object) names a column twice.
+    #[error("column appears twice")]
+    DuplicateColumn,
+    /// A CSV record has another number of fields than the header.
+    #[error("record has {found} fields, the header has {expected}")]
+    FieldCount {
+        /// Fields in the header.
+        expected: usize,
+        /// Fields in this record.
+        found: usize,
+    },
+    /// A line is longer than the loader's limit.
+    #[error("line longer than the limit of {limit} bytes")]
+    LineTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// The file has no header line.
+    #[error("no header line (the file is empty)")]
+    NoHeader,
+    /// The JSON is malformed or not an object.
+    #[error("malformed JSON: {0}")]
+    Json(String),
+    /// The CSV is malformed.
+    #[error("malformed CSV: {0}")]
+    Csv(String),
+    /// Reading failed.
+    #[error("read error: {0}")]
+    Io(String),
+}
+
+/// A rejected record or file, located by file, line and (where it applies) column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// The file (as given to the loader).
+    pub file: String,
+    /// 1-based line number where the record starts.
+    pub line: u64,
+    /// The column, when the rejection concerns one.
+    pub column: Option<String>,
+    /// Why.
+    pub reason: Reason,
+}
+
+impl LoadError {
+    /// Whether the loader stops after this error: a read failure or broken CSV quoting makes
+    /// the rest of the file unreadable, while a bad record is skipped and loading goes on.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self.reason,
+            Reason::Io(_) | Reason::NoHeader | Reason::Csv(_)
+        )
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        if let Some(c) = &self.column {
+            write!(f, "column `{c}`: ")?;
+        }
+        write!(f, "{}", self.reason)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Errors of `trustspace-data`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataError {
+    /// A schema is malformed or inconsistent.
+    #[error("schema {source_name}: {reason}")]
+    Schema {
+        /// The file or name of the schema.
+        source_name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A data file was rejected (header, structure, or the first bad record when loading strictly).
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A file could not be opened, read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file is larger than the limit for its kind.
+    #[error("{}: larger than the limit of {limit} bytes", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        limit: u64,
+    },
+    /// A file's format cannot be told from its name.
+    #[error("{}: unknown data format (use a .csv, .jsonl or .ndjson file name)", path.display())]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A generator was asked for something it cannot produce.
+    #[error("generator: {0}")]
+    Generator(String),
+}

@@ -1,0 +1,32 @@
+//! # trustspace-data
+//!
+//! The dataset model every trustspace crate consumes: data spaces exchange tables, and this crate
+//! says what a table is.
+//!
+//! - [`schema`]: a TOML schema names typed columns (integers of declared width, fixed-point
+//!   decimals, booleans, dates, timestamps, categorical dictionaries). Every value has a
+//!   canonical encoding as an unsigned integer of known width, order-preserving where order means
+//!   something; the ZK, MPC and HE crates compute on these encodings as they are.
+//! - [`load`]: streaming CSV and JSON Lines loaders that validate record by record in bounded
+//!   memory; every rejection names file, line, column and reason. Nothing is silently
+//!   truncated, rounded or dropped.
+//! - [`write`]: the reverse, for generated data and round trips.
+//! - [`synth`]: deterministic, seeded synthetic generators for the healthcare and finance
+//!   reference workloads, split across data holders, with planted policy violations.
+//!
+//! No cryptography lives here.
+
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod synth;
+mod io;
+pub mod load;
+pub mod schema;
+pub mod value;
+pub mod write;
+
+pub use error::{DataError, LoadError, Reason};
+pub use load::{Format, Record, Validation, open, validate};
+pub use schema::{Column, ColumnSpec, Kind, Schema, TypeName};
+pub use value::Value;

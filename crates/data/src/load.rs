@@ -1,0 +1,410 @@
+//! Streaming loaders: CSV (with a header) and JSON Lines, validated against a [`Schema`] record
+//! by record, in bounded memory whatever the file size.
+//!
+//! A loader is an iterator of `Result<Record, LoadError>`. A bad record yields its error and
+//! loading goes on with the next one, so one pass reports every bad record; a read failure is
+//! fatal ([`LoadError::is_fatal`]) and ends the iteration. Problems with the header (missing,
+//! extra or duplicate columns) are reported when the loader is opened.
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use crate::error::{DataError, LoadError, Reason};
+use crate::io::io_err;
+use crate::schema::Schema;
+
+/// One record: the canonical encodings of its values, in schema column order.
+pub type Record = Vec<u64>;
+
+/// Longest JSON Lines line accepted, in bytes.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The data file formats the loaders read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header line naming the columns (RFC 4180 quoting).
+    Csv,
+    /// One JSON object per line, keys naming the columns.
+    Jsonl,
+}
+
+impl Format {
+    /// The format a file name implies: `.csv`, or `.jsonl` / `.ndjson`.
+    pub fn from_path(path: &Path) -> Result<Format, DataError> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("csv") => Ok(Format::Csv),
+            Some(e) if e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson") => {
+                Ok(Format::Jsonl)
+            }
+            _ => Err(DataError::UnknownFormat {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+/// Opens a data file for streaming, its format told by its name ([`Format::from_path`]).
+pub fn open<'s>(
+    path: &Path,
+    schema: &'s Schema,
+) -> Result<Box<dyn Iterator<Item = Result<Record, LoadError>> + 's>, DataError> {
+    let format = Format::from_path(path)?;
+    let file = File::open(path).map_err(io_err(path))?;
+    let name = path.display().to_string();
+    Ok(match format {
+        Format::Csv => Box::new(CsvRecords::new(file, name, schema)?),
+        Format::Jsonl => Box::new(JsonlRecords::new(BufReader::new(file), name, schema)),
+    })
+}
+
+/// The outcome of validating a whole file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    /// Records that passed.
+    pub accepted: u64,
+    /// Records that were rejected.
+    pub rejected: u64,
+    /// The first rejections (at most the `max_errors` asked for), in file order.
+    pub errors: Vec<LoadError>,
+}
+
+impl Validation {
+    /// Whether every record passed.
+    pub fn is_valid(&self) -> bool {
+        self.rejected == 0
+    }
+}
+
+/// Validates a whole file in one streaming pass, keeping the first `max_errors` rejections.
+/// A fatal error (unreadable header, read failure) is returned as `Err`.
+pub fn validate(path: &Path, schema: &Schema, max_errors: usize) -> Result<Validation, DataError> {
+    let mut v = Validation {
+        accepted: 0,
+        rejected: 0,
+        errors: Vec::new(),
+    };
+    for r in open(path, schema)? {
+        match r {
+            Ok(_) => v.accepted += 1,
+            Err(e) if e.is_fatal() => return Err(e.into()),
+            Err(e) => {
+                v.rejected += 1;
+                if v.errors.len() < max_errors {
+                    v.errors.push(e);
+                }
+            }
+        }
+    }
+    Ok(v)
+}
+
+fn utf8<'a>(bytes: &'a [u8]) -> Result<&'a str, Reason> {
+    std::str::from_utf8(bytes).map_err(|e| Reason::NotUtf8 {
+        offset: e.valid_up_to(),
+    })
+}
+
+/// Streams records from CSV text with a header line.
+pub struct CsvRecords<'s, R> {
+    schema: &'s Schema,
+    file: String,
+    reader: csv::Reader<R>,
+    /// For each field position, the schema column it holds.
+    positions: Vec<usize>,
+    record: csv::ByteRecord,
+    done: bool,
+}
+
+impl<'s, R: Read> CsvRecords<'s, R> {
+    /// Reads and checks the header; `file` names the source in errors.
+    pub fn new(reader: R, file: String, schema: &'s Schema) -> Result<Self, LoadError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(reader);
+        let header_err = |column: Option<String>, reason| LoadError {
+            file: file.clone(),
+            line: 1,
+            column,
+            reason,
+        };
+        let mut header = csv::ByteRecord::new();
+        match reader.read_byte_record(&mut header) {
+            Ok(true) => {}
+            Ok(false) => return Err(header_err(None, Reason::NoHeader)),
+            Err(e) => return Err(header_err(None, csv_reason(e))),
+        }
+        let mut positions = Vec::with_capacity(header.len());
+        let mut seen = vec![false; schema.columns().len()];
+        for (i, field) in header.iter().enumerate() {
+            let field = if i == 0 {
+                field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
+            } else {
+                field
+            };
+            let name = utf8(field).map_err(|r| header_err(None, r))?;
+            let col = schema
+                .index_of(name)
+                .ok_or_else(|| header_err(Some(name.to_string()), Reason::ExtraColumn))?;
+            if std::mem::replace(&mut seen[col], true) {
+                return Err(header_err(Some(name.to_string()), Reason::DuplicateColumn));
+            }
+            positions.push(col);
+        }
+        if let Some(missing) = seen.iter().position(|s| !s) {
+            let name = schema.columns()[missing].name().to_string();
+            return Err(header_err(Some(name), Reason::MissingColumn));
+        }
+        Ok(CsvRecords {
+            schema,
+            file,
+            reader,
+            positions,
+            record: csv::ByteRecord::new(),
+            done: false,
+        })
+    }
+
+    fn decode(&self, line: u64) -> Result<Record, LoadError> {
+        let err = |column: Option<&str>, reason| LoadError {
+            file: self.file.clone(),
+            line,
+            column: column.map(str::to_string),
+            reason,
+        };
+        if self.record.len() != self.positions.len() {
+            return Err(err(
+                None,
+                Reason::FieldCount {
+                    expected: self.positions.len(),
+                    found: self.record.len(),
+                },
+            ));
+        }
+        let mut out = vec![0u64; self.positions.len()];
+        for (field, &col) in self.record.iter().zip(&self.positions) {
+            let column = &self.schema.columns()[col];
+            out[col] = utf8(field)
+                .and_then(|text| column.parse(text))
+                .map_err(|r| err(Some(column.name()), r))?;
+        }
+        Ok(out)
+    }
+}
+
+fn csv_reason(e: csv::Error) -> Reason {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Reason::Io(io.to_string()),
+        other => Reason::Csv(format!("{other:?}")),
+    }
+}
+
+impl<R: Read> Iterator for CsvRecords<'_, R> {
+    type Item = Result<Record, LoadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Ok(true) => {
+                let line = self.record.position().map_or(0, |p| p.line());
+                Some(self.decode(line))
+            }
+            Err(e) => {
+                self.done = true;
+                let line = e.position().map_or(0, |p| p.line());
+                Some(Err(LoadError {
+                    file: self.file.clone(),
+                    line,
+                    column: None,
+                    reason: csv_reason(e),
+                }))
+            }
+        }
+    }
+}
+
+/// Streams records from JSON Lines: one object per line, blank lines skipped.
+pub struct JsonlRecords<'s, R> {
+    schema: &'s Schema,
+    file: String,
+    reader: R,
+    names: HashMap<&'s str, usize>,
+    line: u64,
+    buf: Vec<u8>,
+    seen: Vec<bool>,
+    done: bool,
+}
+
+impl<'s, R: BufRead> JsonlRecords<'s, R> {
+    /// A loader over `reader`; `file` names the source in errors.
+    pub fn new(reader: R, file: String, schema: &'s Schema) -> Self {
+        let names = schema
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name(), i))
+            .collect();
+        JsonlRecords {
+            schema,
+            file,
+            reader,
+            names,
+            line: 0,
+            buf: Vec::new(),
+            seen: vec![false; schema.columns().len()],
+            done: false,
+        }
+    }
+
+    fn err(&self, column: Option<&str>, reason: Reason) -> LoadError {
+        LoadError {
+            file: self.file.clone(),
+            line: self.line,
+            column: column.map(str::to_string),
+            reason,
+        }
+    }
+
+    /// Reads the next line into `buf` (without its line ending). `Ok(false)` at end of file;
+    /// a line over the limit is skipped to its end and reported.
+    fn read_line(&mut self) -> Result<bool, LoadError> {
+        self.buf.clear();
+        let io = |e: std::io::Error| Reason::Io(e.to_string());
+        let n = (&mut self.reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| self.err(None, io(e)))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.line += 1;
+        if self.buf.len() > MAX_LINE_BYTES && self.buf.last() != Some(&b'\n') {
+            loop {
+                let chunk = match self.reader.fill_buf() {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let reason = io(e);
+                        return Err(self.err(None, reason));
+                    }
+                };
+                if chunk.is_empty() {
+                    break;
+                }
+                match chunk.iter().position(|&b| b == b'\n') {
+                    Some(p) => {
+                        self.reader.consume(p + 1);
+                        break;
+                    }
+                    None => {
+                        let len = chunk.len();
+                        self.reader.consume(len);
+                    }
+                }
+            }
+            return Err(self.err(
+                None,
+                Reason::LineTooLong {
+                    limit: MAX_LINE_BYTES,
+                },
+            ));
+        }
+        while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
+            self.buf.pop();
+        }
+        Ok(true)
+    }
+
+    fn decode(&mut self) -> Result<Record, LoadError> {
+        let text = utf8(&self.buf).map_err(|r| self.err(None, r))?;
+        let fields: Fields<'_> =
+            serde_json::from_str(text).map_err(|e| self.err(None, Reason::Json(e.to_string())))?;
+        self.seen.iter_mut().for_each(|s| *s = false);
+        let mut out = vec![0u64; self.seen.len()];
+        for (key, raw) in &fields.0 {
+            let Some(&col) = self.names.get(key.as_str()) else {
+                return Err(self.err(Some(key), Reason::ExtraColumn));
+            };
+            if std::mem::replace(&mut self.seen[col], true) {
+                return Err(self.err(Some(key), Reason::DuplicateColumn));
+            }
+            let column = &self.schema.columns()[col];
+            out[col] = json_text(raw)
+                .and_then(|t| column.parse(&t))
+                .map_err(|r| self.err(Some(column.name()), r))?;
+        }
+        if let Some(missing) = self.seen.iter().position(|s| !s) {
+            let name = self.schema.columns()[missing].name();
+            return Err(self.err(Some(name), Reason::MissingColumn));
+        }
+        Ok(out)
+    }
+}
+
+/// The text a JSON value stands for: a string's contents, or a number's or boolean's literal
+/// exactly as written (so decimals are never passed through a float).
+fn json_text(raw: &RawValue) -> Result<std::borrow::Cow<'_, str>, Reason> {
+    let s = raw.get();
+    match s.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(s)
+            .map(Into::into)
+            .map_err(|e| Reason::Json(e.to_string())),
+        Some(b'n') => Err(Reason::Empty),
+        Some(b'{' | b'[') => Err(Reason::Json(
+            "expected a string, number or boolean, found an object or array".into(),
+        )),
+        _ => Ok(s.into()),
+    }
+}
+
+impl<R: BufRead> Iterator for JsonlRecords<'_, R> {
+    type Item = Result<Record, LoadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            match self.read_line() {
+                Ok(false) => self.done = true,
+                Ok(true) if self.buf.iter().all(u8::is_ascii_whitespace) => continue,
+                Ok(true) => return Some(self.decode()),
+                Err(e) => {
+                    self.done = e.is_fatal();
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A JSON object's members in order, duplicates kept so they can be rejected.
+struct Fields<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut v = Vec::new();
+                while let Some(entry) = m.next_entry::<String, &'de RawValue>()? {
+                    v.push(entry);
+                }
+                Ok(Fields(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}

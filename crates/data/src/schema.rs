@@ -1,0 +1,586 @@
+//! Schemas: the declared columns of a table, read from TOML, compiled into [`Column`]s that
+//! parse, validate and canonically encode values.
+//!
+//! A schema file looks like this:
+//!
+//! ```toml
+//! name = "encounters"
+//!
+//! [[columns]]
+//! name = "age"
+//! type = "uint"
+//! bits = 8
+//! max = 120
+//!
+//! [[columns]]
+//! name = "cost"
+//! type = "decimal"
+//! scale = 2          # two decimal places: 12.34 is stored as 1234
+//! bits = 40
+//! max = "1000000.00" # decimals are written as strings so nothing is rounded by a float
+//!
+//! [[columns]]
+//! name = "diagnosis"
+//! type = "categorical"
+//! values = ["A00", "A01", "B20"]
+//! ```
+//!
+//! Column types and their canonical encodings (an unsigned integer of [`Column::width`] bits):
+//!
+//! | type | declared with | value | canonical encoding |
+//! |---|---|---|---|
+//! | `uint` | `bits` (1–64) | `0 ..= 2^bits-1` | the value |
+//! | `int` | `bits` (2–64) | `-2^(bits-1) ..= 2^(bits-1)-1` | value + 2^(bits-1) (offset binary) |
+//! | `decimal` | `scale` (0–18), `bits`, `signed` | value × 10^scale, an integer | as `uint`, or as `int` when signed |
+//! | `bool` | — | `true` / `false` | 1 / 0, width 1 |
+//! | `date` | — | ISO-8601 `YYYY-MM-DD`, years 0000–9999 | days since 0000-01-01 (width 22) |
+//! | `timestamp` | — | RFC 3339, e.g. `2024-03-05T12:34:56Z` | seconds since 0000-01-01T00:00:00Z (width 39) |
+//! | `categorical` | `values` (a dictionary) | one of the values | its index in the dictionary |
+//!
+//! Every encoding preserves order for the numeric, date and timestamp types, so a range rule
+//! (`min <= v <= max`) is the same comparison on encodings; the ZK, MPC and HE crates rely on it.
+//! Any column may declare `min` and `max` (inclusive), written as the column's values are; the
+//! loader rejects values outside them.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+use crate::error::{DataError, Reason};
+use crate::value::{self, Value};
+
+/// Largest schema file accepted, in bytes: a schema is small even with a large dictionary.
+pub const MAX_SCHEMA_BYTES: u64 = 16 << 20;
+/// Largest number of columns in a schema.
+pub const MAX_COLUMNS: usize = 4096;
+/// Largest categorical dictionary (2^24 entries).
+pub const MAX_DICTIONARY: usize = 1 << 24;
+
+/// The type named by a column's `type` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypeName {
+    /// Unsigned integer of a declared bit width.
+    Uint,
+    /// Signed integer of a declared bit width.
+    Int,
+    /// Fixed-point decimal with a declared scale.
+    Decimal,
+    /// Boolean.
+    Bool,
+    /// Calendar date (ISO-8601).
+    Date,
+    /// Point in time with second precision (RFC 3339).
+    Timestamp,
+    /// One of a declared dictionary of strings.
+    Categorical,
+}
+
+impl fmt::Display for TypeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            TypeName::Uint => "uint",
+            TypeName::Int => "int",
+            TypeName::Decimal => "decimal",
+            TypeName::Bool => "bool",
+            TypeName::Date => "date",
+            TypeName::Timestamp => "timestamp",
+            TypeName::Categorical => "categorical",
+        };
+        f.write_str(s)
+    }
+}
+
+/// A `min`/`max` bound as written in TOML: an integer, or a string in the column's own format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Bound {
+    /// An integer literal (`max = 120`).
+    Int(i64),
+    /// A string in the column's format (`max = "1000000.00"`, `min = "2015-01-01"`).
+    Text(String),
+}
+
+impl Bound {
+    fn text(&self) -> String {
+        match self {
+            Bound::Int(i) => i.to_string(),
+            Bound::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// One column as declared in a schema file. [`Schema`] compiles these into [`Column`]s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// Column name, as in the CSV header or JSON key.
+    pub name: String,
+    /// Column type.
+    #[serde(rename = "type")]
+    pub ty: TypeName,
+    /// Bit width (`uint`, `int`, `decimal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u32>,
+    /// Decimal places (`decimal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<u32>,
+    /// Whether a decimal may be negative (`decimal`; default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<bool>,
+    /// Smallest allowed value, inclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Bound>,
+    /// Largest allowed value, inclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Bound>,
+    /// The dictionary (`categorical`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+}
+
+impl ColumnSpec {
+    /// A column of type `ty` with nothing else declared; add the rest with the builder methods.
+    pub fn new(name: impl Into<String>, ty: TypeName) -> Self {
+        ColumnSpec {
+            name: name.into(),
+            ty,
+            bits: None,
+            scale: None,
+            signed: None,
+            min: None,
+            max: None,
+            values: None,
+        }
+    }
+    /// An unsigned integer column of `bits` bits.
+    pub fn uint(name: impl Into<String>, bits: u32) -> Self {
+        Self::new(name, TypeName::Uint).with_bits(bits)
+    }
+    /// A signed integer column of `bits` bits.
+    pub fn int(name: impl Into<String>, bits: u32) -> Self {
+        Self::new(name, TypeName::Int).with_bits(bits)
+    }
+    /// A non-negative decimal column with `scale` decimal places stored in `bits` bits.
+    pub fn decimal(name: impl Into<String>, scale: u32, bits: u32) -> Self {
+        let mut c = Self::new(name, TypeName::Decimal).with_bits(bits);
+        c.scale = Some(scale);
+        c
+    }
+    /// A categorical column over `values`.
+    pub fn categorical<S: Into<String>>(
+        name: impl Into<String>,
+        values: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let mut c = Self::new(name, TypeName::Categorical);
+        c.values = Some(values.into_iter().map(Into::into).collect());
+        c
+    }
+    /// Sets the bit width.
+    pub fn with_bits(mut self, bits: u32) -> Self {
+        self.bits = Some(bits);
+        self
+    }
+    /// Marks a decimal column as signed.
+    pub fn signed(mut self) -> Self {
+        self.signed = Some(true);
+        self
+    }
+    /// Sets the inclusive minimum, written in the column's format.
+    pub fn with_min(mut self, min: impl Into<String>) -> Self {
+        self.min = Some(Bound::Text(min.into()));
+        self
+    }
+    /// Sets the inclusive maximum, written in the column's format.
+    pub fn with_max(mut self, max: impl Into<String>) -> Self {
+        self.max = Some(Bound::Text(max.into()));
+        self
+    }
+}
+
+/// The encoding rule of a compiled column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kind {
+    /// Unsigned integer; encoding is the value.
+    Uint {
+        /// Declared width.
+        bits: u32,
+    },
+    /// Signed integer; encoding is value + 2^(bits-1).
+    Int {
+        /// Declared width.
+        bits: u32,
+    },
+    /// Fixed-point decimal; the value times 10^scale, encoded as `Uint` or `Int`.
+    Decimal {
+        /// Decimal places.
+        scale: u32,
+        /// Declared width.
+        bits: u32,
+        /// Whether negative values are allowed (offset-binary encoding).
+        signed: bool,
+    },
+    /// Boolean; 1 or 0.
+    Bool,
+    /// Date; days since 0000-01-01 (proleptic Gregorian).
+    Date,
+    /// Timestamp; seconds since 0000-01-01T00:00:00Z.
+    Timestamp,
+    /// Categorical; index into the dictionary.
+    Categorical {
+        /// The dictionary, in declaration order.
+        values: Vec<String>,
+    },
+}
+
+/// A compiled column: parses text into canonical encodings, checks declared bounds, formats back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    name: String,
+    kind: Kind,
+    width: u32,
+    min: u64,
+    max: u64,
+    index: std::collections::HashMap<String, u32>,
+}
+
+impl Column {
+    /// Column name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Encoding rule.
+    pub fn kind(&self) -> &Kind {
+        &self.kind
+    }
+    /// Bit width of the canonical encoding: every encoding is `< 2^width`.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+    /// Smallest allowed encoding (the declared `min`, or the type's least value).
+    pub fn min_encoded(&self) -> u64 {
+        self.min
+    }
+    /// Largest allowed encoding (the declared `max`, or the type's greatest value).
+    pub fn max_encoded(&self) -> u64 {
+        self.max
+    }
+    /// The dictionary, for categorical columns.
+    pub fn dictionary(&self) -> Option<&[String]> {
+        match &self.kind {
+            Kind::Categorical { values } => Some(values),
+            _ => None,
+        }
+    }
+
+    /// Parses a textual value (a CSV field, a JSON string or number literal) into its
+    /// canonical encoding, checking width and declared bounds.
+    pub fn parse(&self, text: &str) -> Result<u64, Reason> {
+        let enc = self.parse_unbounded(text)?;
+        self.check_bounds(enc)
+    }
+
+    /// Encodes a typed value, checking that it has this column's type, fits and is in bounds.
+    pub fn encode(&self, v: &Value) -> Result<u64, Reason> {
+        let enc = value::encode(&self.kind, &self.index, v)?;
+        self.check_bounds(enc)
+    }
+
+    /// Decodes a canonical encoding into a typed value. Fails if it is not a valid encoding.
+    pub fn decode(&self, enc: u64) -> Result<Value, Reason> {
+        if enc > value::type_max(&self.kind) {
+            return Err(Reason::NotAnEncoding { encoded: enc });
+        }
+        Ok(value::decode(&self.kind, enc))
+    }
+
+    /// Formats a canonical encoding as text the loader accepts back unchanged.
+    pub fn format(&self, enc: u64) -> Result<String, Reason> {
+        Ok(value::format(&self.kind, &self.decode(enc)?))
+    }
+
+    fn parse_unbounded(&self, text: &str) -> Result<u64, Reason> {
+        if text.is_empty() {
+            return Err(Reason::Empty);
+        }
+        match &self.kind {
+            Kind::Categorical { .. } => self
+                .index
+                .get(text)
+                .map(|&i| u64::from(i))
+                .ok_or_else(|| Reason::UnknownCategory {
+                    value: value::clip(text),
+                }),
+            k => value::parse(k, text),
+        }
+    }
+
+    fn check_bounds(&self, enc: u64) -> Result<u64, Reason> {
+        if enc < self.min || enc > self.max {
+            let show = |e| value::format(&self.kind, &value::decode(&self.kind, e));
+            return Err(Reason::OutOfRange {
+                value: show(enc),
+                min: show(self.min),
+                max: show(self.max),
+            });
+        }
+        Ok(enc)
+    }
+
+    fn compile(spec: &ColumnSpec) -> Result<Column, String> {
+        let allowed: &[&str] = match spec.ty {
+            TypeName::Uint | TypeName::Int => &["bits", "min", "max"],
+            TypeName::Decimal => &["bits", "scale", "signed", "min", "max"],
+            TypeName::Bool => &[],
+            TypeName::Date | TypeName::Timestamp => &["min", "max"],
+            TypeName::Categorical => &["values"],
+        };
+        let present = [
+            ("bits", spec.bits.is_some()),
+            ("scale", spec.scale.is_some()),
+            ("signed", spec.signed.is_some()),
+            ("min", spec.min.is_some()),
+            ("max", spec.max.is_some()),
+            ("values", spec.values.is_some()),
+        ];
+        for (key, is) in present {
+            if is && !allowed.contains(&key) {
+                return Err(format!("`{key}` does not apply to type {}", spec.ty));
+            }
+        }
+        let need_bits = |lo: u32| -> Result<u32, String> {
+            match spec.bits {
+                None => Err(format!("type {} needs `bits`", spec.ty)),
+                Some(b) if (lo..=64).contains(&b) => Ok(b),
+                Some(b) => Err(format!("`bits` = {b} is outside {lo}..=64")),
+            }
+        };
+        let kind = match spec.ty {
+            TypeName::Uint => Kind::Uint {
+                bits: need_bits(1)?,
+            },
+            TypeName::Int => Kind::Int {
+                bits: need_bits(2)?,
+            },
+            TypeName::Decimal => {
+                let signed = spec.signed.unwrap_or(false);
+                let bits = need_bits(if signed { 2 } else { 1 })?;
+                let scale = spec.scale.ok_or("type decimal needs `scale`")?;
+                if scale > value::MAX_SCALE {
+                    return Err(format!(
+                        "`scale` = {scale} is above {}",
+                        value::MAX_SCALE
+                    ));
+                }
+                Kind::Decimal {
+                    scale,
+                    bits,
+                    signed,
+                }
+            }
+            TypeName::Bool => Kind::Bool,
+            TypeName::Date => Kind::Date,
+            TypeName::Timestamp => Kind::Timestamp,
+            TypeName::Categorical => {
+                let values = spec.values.clone().ok_or("type categorical needs `values`")?;
+                if values.is_empty() {
+                    return Err("`values` is empty".into());
+                }
+                if values.len() > MAX_DICTIONARY {
+                    return Err(format!(
+                        "`values` has {} entries, above the limit {MAX_DICTIONARY}",
+                        values.len()
+                    ));
+                }
+                Kind::Categorical { values }
+            }
+        };
+        let mut index = std::collections::HashMap::new();
+        if let Kind::Categorical { values } = &kind {
+            for (i, v) in values.iter().enumerate() {
+                if v.is_empty() {
+                    return Err(format!("`values` entry {i} is empty"));
+                }
+                if index.insert(v.clone(), i as u32).is_some() {
+                    return Err(format!("`values` lists {v:?} twice"));
+                }
+            }
+        }
+        let type_max = value::type_max(&kind);
+        let mut col = Column {
+            name: spec.name.clone(),
+            width: 64 - type_max.leading_zeros().min(63),
+            kind,
+            min: 0,
+            max: type_max,
+            index,
+        };
+        if let Some(b) = &spec.min {
+            col.min = col
+                .parse_unbounded(&b.text())
+                .map_err(|r| format!("`min`: {r}"))?;
+        }
+        if let Some(b) = &spec.max {
+            col.max = col
+                .parse_unbounded(&b.text())
+                .map_err(|r| format!("`max`: {r}"))?;
+        }
+        if col.min > col.max {
+            return Err("`min` is greater than `max`".into());
+        }
+        Ok(col)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemaFile {
+    name: String,
+    columns: Vec<ColumnSpec>,
+}
+
+/// A table's schema: its name and compiled columns, in order.
+///
+/// Built from TOML ([`Schema::from_toml`], [`Schema::load`]) or from [`ColumnSpec`]s
+/// ([`Schema::new`]); every construction path validates the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    name: String,
+    specs: Vec<ColumnSpec>,
+    columns: Vec<Column>,
+}
+
+impl Schema {
+    /// Compiles a schema from column declarations.
+    pub fn new(name: impl Into<String>, specs: Vec<ColumnSpec>) -> Result<Schema, DataError> {
+        let name = name.into();
+        let err = |reason: String| DataError::Schema {
+            source_name: name.clone(),
+            reason,
+        };
+        if name.is_empty() {
+            return Err(err("the schema `name` is empty".into()));
+        }
+        if specs.is_empty() {
+            return Err(err("no columns".into()));
+        }
+        if specs.len() > MAX_COLUMNS {
+            return Err(err(format!(
+                "{} columns, above the limit {MAX_COLUMNS}",
+                specs.len()
+            )));
+        }
+        let mut seen = HashSet::new();
+        let mut columns = Vec::with_capacity(specs.len());
+        for spec in &specs {
+            if spec.name.is_empty() {
+                return Err(err("a column has an empty name".into()));
+            }
+            if !seen.insert(spec.name.as_str()) {
+                return Err(err(format!("column `{}` is declared twice", spec.name)));
+            }
+            columns
+                .push(Column::compile(spec).map_err(|r| err(format!("column `{}`: {r}", spec.name)))?);
+        }
+        Ok(Schema {
+            name,
+            specs,
+            columns,
+        })
+    }
+
+    /// Parses and compiles a schema from TOML text; `source_name` names it in errors.
+    pub fn from_toml(text: &str, source_name: &str) -> Result<Schema, DataError> {
+        let file: SchemaFile = toml::from_str(text).map_err(|e| DataError::Schema {
+            source_name: source_name.to_string(),
+            reason: e.message().to_string(),
+        })?;
+        Schema::new(file.name, file.columns).map_err(|e| match e {
+            DataError::Schema { reason, .. } => DataError::Schema {
+                source_name: source_name.to_string(),
+                reason,
+            },
+            other => other,
+        })
+    }
+
+    /// Reads a schema file (at most [`MAX_SCHEMA_BYTES`]).
+    pub fn load(path: &Path) -> Result<Schema, DataError> {
+        let text = crate::io::read_text_limited(path, MAX_SCHEMA_BYTES)?;
+        Schema::from_toml(&text, &path.display().to_string())
+    }
+
+    /// The schema as TOML; [`Schema::from_toml`] reads it back to an equal schema.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(&SchemaFile {
+            name: self.name.clone(),
+            columns: self.specs.clone(),
+        })
+        .expect("a schema always serializes to TOML")
+    }
+
+    /// Table name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Compiled columns, in declaration order.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+    /// The position of the column named `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+    /// The column named `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.index_of(name).map(|i| &self.columns[i])
+    }
+    /// Sum of the columns' widths: the bits of one canonically encoded record.
+    pub fn record_bits(&self) -> u32 {
+        self.columns.iter().map(|c| c.width).sum()
+    }
+
+    /// SHA-256 digest of the schema's canonical form: its name and, per column, name, encoding
+    /// rule, bounds and dictionary. Two schemas that accept and encode the same data the same
+    /// way have the same digest, however their TOML was written.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        let mut put = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        put(b"trustspace-schema-v1");
+        put(self.name.as_bytes());
+        for c in &self.columns {
+            put(c.name.as_bytes());
+            let (tag, a, b, s): (u8, u32, u32, bool) = match &c.kind {
+                Kind::Uint { bits } => (1, *bits, 0, false),
+                Kind::Int { bits } => (2, *bits, 0, true),
+                Kind::Decimal {
+                    scale,
+                    bits,
+                    signed,
+                } => (3, *bits, *scale, *signed),
+                Kind::Bool => (4, 0, 0, false),
+                Kind::Date => (5, 0, 0, false),
+                Kind::Timestamp => (6, 0, 0, false),
+                Kind::Categorical { .. } => (7, 0, 0, false),
+            };
+            put(&[tag, u8::from(s)]);
+            put(&a.to_le_bytes());
+            put(&b.to_le_bytes());
+            put(&c.min.to_le_bytes());
+            put(&c.max.to_le_bytes());
+            if let Kind::Categorical { values } = &c.kind {
+                put(&(values.len() as u64).to_le_bytes());
+                for v in values {
+                    put(v.as_bytes());
+                }
+            }
+        }
+        h.finalize().into()
+    }
+}
