@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Why a value, a record or a file was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,11 +42,11 @@ pub enum Reason {
     #[error("{value} is outside the declared range {min} ..= {max}")]
     OutOfRange {
         /// The value.
-        value: String,
+        value: Box<str>,
         /// Declared minimum.
-        min: String,
+        min: Box<str>,
         /// Declared maximum.
-        max: String,
+        max: Box<str>,
     },
     /// The value is not in the column's dictionary.
     #[error("{value:?} is not in the column's dictionary")]
@@ -113,8 +114,8 @@ pub enum Reason {
 /// A rejected record or file, located by file, line and (where it applies) column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
-    /// The file (as given to the loader).
-    pub file: String,
+    /// The file (as given to the loader); shared by every error of one load.
+    pub file: Arc<str>,
     /// 1-based line number where the record starts.
     pub line: u64,
     /// The column, when the rejection concerns one.
@@ -160,7 +161,7 @@ pub enum DataError {
     },
     /// A data file was rejected (header, structure, or the first bad record when loading strictly).
     #[error(transparent)]
-    Load(#[from] LoadError),
+    Load(Box<LoadError>),
     /// A file could not be opened, read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -186,4 +187,10 @@ pub enum DataError {
     /// A generator was asked for something it cannot produce.
     #[error("generator: {0}")]
     Generator(String),
+}
+
+impl From<LoadError> for DataError {
+    fn from(e: LoadError) -> Self {
+        DataError::Load(Box::new(e))
+    }
 }

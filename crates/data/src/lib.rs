@@ -19,10 +19,10 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
-pub mod synth;
 mod io;
 pub mod load;
 pub mod schema;
+pub mod synth;
 pub mod value;
 pub mod write;
 

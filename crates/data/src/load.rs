@@ -13,6 +13,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::{DataError, LoadError, Reason};
 use crate::io::io_err;
@@ -57,8 +58,8 @@ pub fn open<'s>(
     let file = File::open(path).map_err(io_err(path))?;
     let name = path.display().to_string();
     Ok(match format {
-        Format::Csv => Box::new(CsvRecords::new(file, name, schema)?),
-        Format::Jsonl => Box::new(JsonlRecords::new(BufReader::new(file), name, schema)),
+        Format::Csv => Box::new(CsvRecords::new(file, &name, schema)?),
+        Format::Jsonl => Box::new(JsonlRecords::new(BufReader::new(file), &name, schema)),
     })
 }
 
@@ -103,7 +104,7 @@ pub fn validate(path: &Path, schema: &Schema, max_errors: usize) -> Result<Valid
     Ok(v)
 }
 
-fn utf8<'a>(bytes: &'a [u8]) -> Result<&'a str, Reason> {
+fn utf8(bytes: &[u8]) -> Result<&str, Reason> {
     std::str::from_utf8(bytes).map_err(|e| Reason::NotUtf8 {
         offset: e.valid_up_to(),
     })
@@ -112,7 +113,7 @@ fn utf8<'a>(bytes: &'a [u8]) -> Result<&'a str, Reason> {
 /// Streams records from CSV text with a header line.
 pub struct CsvRecords<'s, R> {
     schema: &'s Schema,
-    file: String,
+    file: Arc<str>,
     reader: csv::Reader<R>,
     /// For each field position, the schema column it holds.
     positions: Vec<usize>,
@@ -122,7 +123,8 @@ pub struct CsvRecords<'s, R> {
 
 impl<'s, R: Read> CsvRecords<'s, R> {
     /// Reads and checks the header; `file` names the source in errors.
-    pub fn new(reader: R, file: String, schema: &'s Schema) -> Result<Self, LoadError> {
+    pub fn new(reader: R, file: &str, schema: &'s Schema) -> Result<Self, LoadError> {
+        let file: Arc<str> = file.into();
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -237,7 +239,7 @@ impl<R: Read> Iterator for CsvRecords<'_, R> {
 /// Streams records from JSON Lines: one object per line, blank lines skipped.
 pub struct JsonlRecords<'s, R> {
     schema: &'s Schema,
-    file: String,
+    file: Arc<str>,
     reader: R,
     names: HashMap<&'s str, usize>,
     line: u64,
@@ -248,7 +250,7 @@ pub struct JsonlRecords<'s, R> {
 
 impl<'s, R: BufRead> JsonlRecords<'s, R> {
     /// A loader over `reader`; `file` names the source in errors.
-    pub fn new(reader: R, file: String, schema: &'s Schema) -> Self {
+    pub fn new(reader: R, file: &str, schema: &'s Schema) -> Self {
         let names = schema
             .columns()
             .iter()
@@ -257,7 +259,7 @@ impl<'s, R: BufRead> JsonlRecords<'s, R> {
             .collect();
         JsonlRecords {
             schema,
-            file,
+            file: file.into(),
             reader,
             names,
             line: 0,

@@ -307,20 +307,21 @@ impl Column {
             return Err(Reason::Empty);
         }
         match &self.kind {
-            Kind::Categorical { .. } => self
-                .index
-                .get(text)
-                .map(|&i| u64::from(i))
-                .ok_or_else(|| Reason::UnknownCategory {
-                    value: value::clip(text),
-                }),
+            Kind::Categorical { .. } => {
+                self.index
+                    .get(text)
+                    .map(|&i| u64::from(i))
+                    .ok_or_else(|| Reason::UnknownCategory {
+                        value: value::clip(text),
+                    })
+            }
             k => value::parse(k, text),
         }
     }
 
     fn check_bounds(&self, enc: u64) -> Result<u64, Reason> {
         if enc < self.min || enc > self.max {
-            let show = |e| value::format(&self.kind, &value::decode(&self.kind, e));
+            let show = |e| value::format(&self.kind, &value::decode(&self.kind, e)).into();
             return Err(Reason::OutOfRange {
                 value: show(enc),
                 min: show(self.min),
@@ -370,10 +371,7 @@ impl Column {
                 let bits = need_bits(if signed { 2 } else { 1 })?;
                 let scale = spec.scale.ok_or("type decimal needs `scale`")?;
                 if scale > value::MAX_SCALE {
-                    return Err(format!(
-                        "`scale` = {scale} is above {}",
-                        value::MAX_SCALE
-                    ));
+                    return Err(format!("`scale` = {scale} is above {}", value::MAX_SCALE));
                 }
                 Kind::Decimal {
                     scale,
@@ -385,7 +383,10 @@ impl Column {
             TypeName::Date => Kind::Date,
             TypeName::Timestamp => Kind::Timestamp,
             TypeName::Categorical => {
-                let values = spec.values.clone().ok_or("type categorical needs `values`")?;
+                let values = spec
+                    .values
+                    .clone()
+                    .ok_or("type categorical needs `values`")?;
                 if values.is_empty() {
                     return Err("`values` is empty".into());
                 }
@@ -482,8 +483,9 @@ impl Schema {
             if !seen.insert(spec.name.as_str()) {
                 return Err(err(format!("column `{}` is declared twice", spec.name)));
             }
-            columns
-                .push(Column::compile(spec).map_err(|r| err(format!("column `{}`: {r}", spec.name)))?);
+            columns.push(
+                Column::compile(spec).map_err(|r| err(format!("column `{}`: {r}", spec.name)))?,
+            );
         }
         Ok(Schema {
             name,

@@ -374,9 +374,9 @@ pub(crate) fn format(kind: &Kind, v: &Value) -> String {
         (_, Value::Uint(n)) => n.to_string(),
         (_, Value::Int(n)) => n.to_string(),
         (_, Value::Bool(b)) => b.to_string(),
-        (_, Value::Date(d)) => {
-            date_from_days0(i64::from(*d) + DAYS_0000_TO_1970).format("%Y-%m-%d").to_string()
-        }
+        (_, Value::Date(d)) => date_from_days0(i64::from(*d) + DAYS_0000_TO_1970)
+            .format("%Y-%m-%d")
+            .to_string(),
         (_, Value::Timestamp(s)) => {
             let t = s + SECS_0000_TO_1970;
             let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));

@@ -24,9 +24,8 @@ fn bad_record(len: usize, schema: &Schema) -> DataError {
 
 fn format_value(schema: &Schema, col: usize, enc: u64) -> Result<String, DataError> {
     let c = &schema.columns()[col];
-    c.format(enc).map_err(|r: Reason| {
-        DataError::Generator(format!("column `{}`: {r}", c.name()))
-    })
+    c.format(enc)
+        .map_err(|r: Reason| DataError::Generator(format!("column `{}`: {r}", c.name())))
 }
 
 /// Writes a header line and the records as CSV; returns the number of records written.

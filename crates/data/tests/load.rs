@@ -46,14 +46,17 @@ fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
 /// Loads CSV text and returns every item.
 fn csv(text: &[u8]) -> Result<Vec<Result<Vec<u64>, LoadError>>, LoadError> {
     let s = schema();
-    let r = CsvRecords::new(text, "in.csv".into(), &s)?;
+    let r = CsvRecords::new(text, "in.csv", &s)?;
     Ok(r.collect())
 }
 
 fn jsonl(text: &[u8]) -> Vec<Result<Vec<u64>, LoadError>> {
     let s = schema();
-    JsonlRecords::new(text, "in.jsonl".into(), &s).collect()
+    JsonlRecords::new(text, "in.jsonl", &s).collect()
 }
+
+/// A predicate on the rejection reason a case expects.
+type Expect = fn(&Reason) -> bool;
 
 const HEADER: &str = "id,age,cost,dx,admitted,consent\n";
 
@@ -85,32 +88,65 @@ fn csv_accepts_good_rows_in_any_column_order() {
 
 #[test]
 fn csv_value_rejections_name_line_column_and_reason() {
-    let cases: [(&str, &str, fn(&Reason) -> bool); 9] = [
-        ("2,40,1.00,I10,2024-01-01,maybe", "consent", |r| matches!(r, Reason::Malformed { .. })),
-        ("2,300,1.00,I10,2024-01-01,true", "age", |r| matches!(r, Reason::TooWide { bits: 8, .. })),
-        ("2,121,1.00,I10,2024-01-01,true", "age", |r| matches!(r, Reason::OutOfRange { .. })),
-        ("2,40,1.001,I10,2024-01-01,true", "cost", |r| matches!(r, Reason::TooManyDecimals { .. })),
-        ("2,40,1.0x,I10,2024-01-01,true", "cost", |r| matches!(r, Reason::Malformed { .. })),
-        ("2,40,1.00,J99,2024-01-01,true", "dx", |r| matches!(r, Reason::UnknownCategory { .. })),
-        ("2,40,1.00,I10,2024-02-30,true", "admitted", |r| matches!(r, Reason::Malformed { .. })),
-        ("2,40,,I10,2024-01-01,true", "cost", |r| matches!(r, Reason::Empty)),
-        ("70000,40,1.00,I10,2024-01-01,true", "id", |r| matches!(r, Reason::TooWide { bits: 16, .. })),
+    let cases: [(&str, &str, Expect); 9] = [
+        ("2,40,1.00,I10,2024-01-01,maybe", "consent", |r| {
+            matches!(r, Reason::Malformed { .. })
+        }),
+        ("2,300,1.00,I10,2024-01-01,true", "age", |r| {
+            matches!(r, Reason::TooWide { bits: 8, .. })
+        }),
+        ("2,121,1.00,I10,2024-01-01,true", "age", |r| {
+            matches!(r, Reason::OutOfRange { .. })
+        }),
+        ("2,40,1.001,I10,2024-01-01,true", "cost", |r| {
+            matches!(r, Reason::TooManyDecimals { .. })
+        }),
+        ("2,40,1.0x,I10,2024-01-01,true", "cost", |r| {
+            matches!(r, Reason::Malformed { .. })
+        }),
+        ("2,40,1.00,J99,2024-01-01,true", "dx", |r| {
+            matches!(r, Reason::UnknownCategory { .. })
+        }),
+        ("2,40,1.00,I10,2024-02-30,true", "admitted", |r| {
+            matches!(r, Reason::Malformed { .. })
+        }),
+        ("2,40,,I10,2024-01-01,true", "cost", |r| {
+            matches!(r, Reason::Empty)
+        }),
+        ("70000,40,1.00,I10,2024-01-01,true", "id", |r| {
+            matches!(r, Reason::TooWide { bits: 16, .. })
+        }),
     ];
     for (line, column, check) in cases {
         let e = csv_reject(line);
         assert_eq!(e.column.as_deref(), Some(column), "{line}: {e}");
         assert!(check(&e.reason), "{line}: {e}");
         let msg = e.to_string();
-        assert!(msg.starts_with(&format!("in.csv:3: column `{column}`: ")), "{msg}");
+        assert!(
+            msg.starts_with(&format!("in.csv:3: column `{column}`: ")),
+            "{msg}"
+        );
     }
 }
 
 #[test]
 fn csv_structure_rejections() {
     let e = csv_reject("2,40,1.00,I10,2024-01-01");
-    assert_eq!(e.reason, Reason::FieldCount { expected: 6, found: 5 });
+    assert_eq!(
+        e.reason,
+        Reason::FieldCount {
+            expected: 6,
+            found: 5
+        }
+    );
     let e = csv_reject("2,40,1.00,I10,2024-01-01,true,extra");
-    assert_eq!(e.reason, Reason::FieldCount { expected: 6, found: 7 });
+    assert_eq!(
+        e.reason,
+        Reason::FieldCount {
+            expected: 6,
+            found: 7
+        }
+    );
 
     let mut bad = format!("{HEADER}2,40,1.00,").into_bytes();
     bad.extend_from_slice(b"I1\xFF,2024-01-01,true\n");
@@ -125,12 +161,24 @@ fn csv_structure_rejections() {
 fn csv_header_rejections() {
     let header_err = |text: &str| csv(text.as_bytes()).unwrap_err();
     let e = header_err("id,age,cost,dx,admitted\n");
-    assert_eq!((e.reason.clone(), e.column.as_deref()), (Reason::MissingColumn, Some("consent")));
-    assert_eq!(e.to_string(), "in.csv:1: column `consent`: missing column (declared in the schema)");
+    assert_eq!(
+        (e.reason.clone(), e.column.as_deref()),
+        (Reason::MissingColumn, Some("consent"))
+    );
+    assert_eq!(
+        e.to_string(),
+        "in.csv:1: column `consent`: missing column (declared in the schema)"
+    );
     let e = header_err("id,age,cost,dx,admitted,consent,notes\n");
-    assert_eq!((e.reason.clone(), e.column.as_deref()), (Reason::ExtraColumn, Some("notes")));
+    assert_eq!(
+        (e.reason.clone(), e.column.as_deref()),
+        (Reason::ExtraColumn, Some("notes"))
+    );
     let e = header_err("id,age,age,cost,dx,admitted,consent\n");
-    assert_eq!((e.reason.clone(), e.column.as_deref()), (Reason::DuplicateColumn, Some("age")));
+    assert_eq!(
+        (e.reason.clone(), e.column.as_deref()),
+        (Reason::DuplicateColumn, Some("age"))
+    );
     let e = header_err("");
     assert_eq!(e.reason, Reason::NoHeader);
     let e = csv(b"id,a\xFFge,cost\n").unwrap_err();
@@ -160,12 +208,17 @@ fn validate_reports_every_bad_row_and_keeps_going() {
 fn open_rejects_unknown_formats_and_missing_files() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(&dir, "data.parquet", b"");
-    assert!(matches!(open(&p, &schema()).err(), Some(DataError::UnknownFormat { .. })));
+    assert!(matches!(
+        open(&p, &schema()).err(),
+        Some(DataError::UnknownFormat { .. })
+    ));
     let missing = dir.path().join("nope.csv");
     let e = open(&missing, &schema()).err().unwrap().to_string();
     assert!(e.contains("nope.csv"), "{e}");
     let header_only = write(&dir, "bad.csv", b"id\n");
-    let e = validate(&header_only, &schema(), 5).unwrap_err().to_string();
+    let e = validate(&header_only, &schema(), 5)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("bad.csv:1: column `age`: missing column"), "{e}");
 }
 
@@ -192,28 +245,59 @@ fn jsonl_accepts_numbers_exactly_and_strings() {
         "t",
     )
     .unwrap();
-    let items: Vec<_> = JsonlRecords::new(&b"{\"x\": 12.345678901234567}"[..], "t".into(), &s).collect();
+    let items: Vec<_> =
+        JsonlRecords::new(&b"{\"x\": 12.345678901234567}"[..], "t", &s).collect();
     assert_eq!(items, vec![Ok(vec![12_345_678_901_234_567])]);
-    let items: Vec<_> = JsonlRecords::new(&b"{\"x\": \"1.5\"}"[..], "t".into(), &s).collect();
+    let items: Vec<_> = JsonlRecords::new(&b"{\"x\": \"1.5\"}"[..], "t", &s).collect();
     assert_eq!(items, vec![Ok(vec![1_500_000_000_000_000])]);
 }
 
 #[test]
 fn jsonl_rejections() {
     let sub = |from: &str, to: &str| GOOD_JSON.replace(from, to);
-    let cases: Vec<(String, Option<&str>, fn(&Reason) -> bool)> = vec![
-        (sub(r#""age":40"#, r#""age":400"#), Some("age"), |r| matches!(r, Reason::TooWide { .. })),
-        (sub(r#""age":40"#, r#""age":40.5"#), Some("age"), |r| matches!(r, Reason::Malformed { .. })),
-        (sub(r#""age":40"#, r#""age":null"#), Some("age"), |r| matches!(r, Reason::Empty)),
-        (sub(r#""age":40"#, r#""age":[40]"#), Some("age"), |r| matches!(r, Reason::Json(_))),
-        (sub(r#""dx":"I10""#, r#""dx":"X"#), None, |r| matches!(r, Reason::Json(_))),
-        (sub(r#""dx":"I10""#, r#""dx":"Q99""#), Some("dx"), |r| matches!(r, Reason::UnknownCategory { .. })),
-        (sub(r#","consent":true"#, ""), Some("consent"), |r| matches!(r, Reason::MissingColumn)),
-        (sub(r#""consent":true"#, r#""consent":true,"ward":3"#), Some("ward"), |r| matches!(r, Reason::ExtraColumn)),
-        (sub(r#""consent":true"#, r#""consent":true,"age":41"#), Some("age"), |r| matches!(r, Reason::DuplicateColumn)),
-        (sub(r#""admitted":"2024-01-01""#, r#""admitted":"01/01/2024""#), Some("admitted"), |r| matches!(r, Reason::Malformed { .. })),
-        ("[1,2,3]".to_string(), None, |r| matches!(r, Reason::Json(_))),
-        ("not json".to_string(), None, |r| matches!(r, Reason::Json(_))),
+    let cases: Vec<(String, Option<&str>, Expect)> = vec![
+        (sub(r#""age":40"#, r#""age":400"#), Some("age"), |r| {
+            matches!(r, Reason::TooWide { .. })
+        }),
+        (sub(r#""age":40"#, r#""age":40.5"#), Some("age"), |r| {
+            matches!(r, Reason::Malformed { .. })
+        }),
+        (sub(r#""age":40"#, r#""age":null"#), Some("age"), |r| {
+            matches!(r, Reason::Empty)
+        }),
+        (sub(r#""age":40"#, r#""age":[40]"#), Some("age"), |r| {
+            matches!(r, Reason::Json(_))
+        }),
+        (sub(r#""dx":"I10""#, r#""dx":"X"#), None, |r| {
+            matches!(r, Reason::Json(_))
+        }),
+        (sub(r#""dx":"I10""#, r#""dx":"Q99""#), Some("dx"), |r| {
+            matches!(r, Reason::UnknownCategory { .. })
+        }),
+        (sub(r#","consent":true"#, ""), Some("consent"), |r| {
+            matches!(r, Reason::MissingColumn)
+        }),
+        (
+            sub(r#""consent":true"#, r#""consent":true,"ward":3"#),
+            Some("ward"),
+            |r| matches!(r, Reason::ExtraColumn),
+        ),
+        (
+            sub(r#""consent":true"#, r#""consent":true,"age":41"#),
+            Some("age"),
+            |r| matches!(r, Reason::DuplicateColumn),
+        ),
+        (
+            sub(r#""admitted":"2024-01-01""#, r#""admitted":"01/01/2024""#),
+            Some("admitted"),
+            |r| matches!(r, Reason::Malformed { .. }),
+        ),
+        ("[1,2,3]".to_string(), None, |r| {
+            matches!(r, Reason::Json(_))
+        }),
+        ("not json".to_string(), None, |r| {
+            matches!(r, Reason::Json(_))
+        }),
     ];
     for (line, column, check) in cases {
         let e = jsonl_reject(&line);
@@ -236,7 +320,15 @@ fn jsonl_non_utf8_and_overlong_lines_are_rejected_and_skipped() {
     let e = items[1].clone().unwrap_err();
     assert_eq!((e.line, e.reason), (2, Reason::NotUtf8 { offset: 6 }));
     let e = items[2].clone().unwrap_err();
-    assert_eq!((e.line, e.reason), (3, Reason::LineTooLong { limit: MAX_LINE_BYTES }));
+    assert_eq!(
+        (e.line, e.reason),
+        (
+            3,
+            Reason::LineTooLong {
+                limit: MAX_LINE_BYTES
+            }
+        )
+    );
 }
 
 #[test]
@@ -255,8 +347,11 @@ fn read_failures_are_fatal() {
     }
     let s = schema();
     let items: Vec<_> =
-        JsonlRecords::new(std::io::BufReader::new(Failing(2)), "f".into(), &s).collect();
+        JsonlRecords::new(std::io::BufReader::new(Failing(2)), "f", &s).collect();
     assert_eq!(items.len(), 3);
     let e = items[2].clone().unwrap_err();
-    assert!(e.is_fatal() && e.to_string().contains("disk on fire"), "{e}");
+    assert!(
+        e.is_fatal() && e.to_string().contains("disk on fire"),
+        "{e}"
+    );
 }

@@ -52,33 +52,84 @@ values = ["x", "y", "z"]
     assert_eq!(widths, vec![8, 16, 40, 1, 22, 39, 2]);
     assert_eq!(s.record_bits(), 8 + 16 + 40 + 1 + 22 + 39 + 2);
     assert_eq!(s.index_of("day"), Some(4));
-    assert!(matches!(s.column("cat").unwrap().kind(), Kind::Categorical { .. }));
+    assert!(matches!(
+        s.column("cat").unwrap().kind(),
+        Kind::Categorical { .. }
+    ));
 }
 
 #[test]
 fn schema_errors_name_the_column_and_reason() {
     let cases = [
-        ("[[columns]]\nname = \"a\"\ntype = \"uint\"", "column `a`: type uint needs `bits`"),
-        ("[[columns]]\nname = \"a\"\ntype = \"uint\"\nbits = 65", "`bits` = 65 is outside 1..=64"),
-        ("[[columns]]\nname = \"a\"\ntype = \"int\"\nbits = 1", "`bits` = 1 is outside 2..=64"),
-        ("[[columns]]\nname = \"a\"\ntype = \"bool\"\nbits = 1", "`bits` does not apply to type bool"),
-        ("[[columns]]\nname = \"a\"\ntype = \"decimal\"\nbits = 8", "type decimal needs `scale`"),
-        ("[[columns]]\nname = \"a\"\ntype = \"decimal\"\nbits = 8\nscale = 19", "`scale` = 19 is above 18"),
-        ("[[columns]]\nname = \"a\"\ntype = \"categorical\"", "type categorical needs `values`"),
-        ("[[columns]]\nname = \"a\"\ntype = \"categorical\"\nvalues = []", "`values` is empty"),
-        ("[[columns]]\nname = \"a\"\ntype = \"categorical\"\nvalues = [\"x\", \"x\"]", "lists \"x\" twice"),
-        ("[[columns]]\nname = \"a\"\ntype = \"uint\"\nbits = 8\nmin = 9\nmax = 3", "`min` is greater than `max`"),
-        ("[[columns]]\nname = \"a\"\ntype = \"uint\"\nbits = 8\nmax = 300", "`max`: 300 does not fit in 8 unsigned bits"),
-        ("[[columns]]\nname = \"a\"\ntype = \"date\"\nmin = \"2024-13-01\"", "`min`: malformed value"),
-        ("[[columns]]\nname = \"a\"\ntype = \"uint\"\nbits = 8\n[[columns]]\nname = \"a\"\ntype = \"bool\"", "column `a` is declared twice"),
-        ("[[columns]]\nname = \"a\"\ntype = \"float\"", "unknown variant `float`"),
-        ("[[columns]]\nname = \"a\"\ntype = \"bool\"\ncolour = 1", "unknown field `colour`"),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"uint\"",
+            "column `a`: type uint needs `bits`",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"uint\"\nbits = 65",
+            "`bits` = 65 is outside 1..=64",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"int\"\nbits = 1",
+            "`bits` = 1 is outside 2..=64",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"bool\"\nbits = 1",
+            "`bits` does not apply to type bool",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"decimal\"\nbits = 8",
+            "type decimal needs `scale`",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"decimal\"\nbits = 8\nscale = 19",
+            "`scale` = 19 is above 18",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"categorical\"",
+            "type categorical needs `values`",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"categorical\"\nvalues = []",
+            "`values` is empty",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"categorical\"\nvalues = [\"x\", \"x\"]",
+            "lists \"x\" twice",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"uint\"\nbits = 8\nmin = 9\nmax = 3",
+            "`min` is greater than `max`",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"uint\"\nbits = 8\nmax = 300",
+            "`max`: 300 does not fit in 8 unsigned bits",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"date\"\nmin = \"2024-13-01\"",
+            "`min`: malformed value",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"uint\"\nbits = 8\n[[columns]]\nname = \"a\"\ntype = \"bool\"",
+            "column `a` is declared twice",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"float\"",
+            "unknown variant `float`",
+        ),
+        (
+            "[[columns]]\nname = \"a\"\ntype = \"bool\"\ncolour = 1",
+            "unknown field `colour`",
+        ),
         ("", "missing field `columns`"),
         ("columns = []", "no columns"),
     ];
     for (text, want) in cases {
         let got = err(text);
-        assert!(got.contains(want), "for {text:?}: got {got:?}, want {want:?}");
+        assert!(
+            got.contains(want),
+            "for {text:?}: got {got:?}, want {want:?}"
+        );
         assert!(got.starts_with("schema test.toml: "), "{got}");
     }
 }
@@ -105,8 +156,14 @@ fn uint_and_int_edges() {
     let u = one("type = \"uint\"\nbits = 64");
     let c = &u.columns()[0];
     assert_eq!(c.parse("18446744073709551615"), Ok(u64::MAX));
-    assert!(matches!(c.parse("18446744073709551616"), Err(Reason::TooWide { bits: 64, .. })));
-    assert!(matches!(c.parse("99999999999999999999999999999999999999999"), Err(Reason::TooWide { .. })));
+    assert!(matches!(
+        c.parse("18446744073709551616"),
+        Err(Reason::TooWide { bits: 64, .. })
+    ));
+    assert!(matches!(
+        c.parse("99999999999999999999999999999999999999999"),
+        Err(Reason::TooWide { .. })
+    ));
     for bad in ["-1", "+1", " 1", "1 ", "1.0", "0x10", "1e3", "", "١"] {
         assert!(c.parse(bad).is_err(), "{bad:?} accepted");
     }
@@ -115,7 +172,14 @@ fn uint_and_int_edges() {
     assert_eq!(c.parse("-128"), Ok(0));
     assert_eq!(c.parse("0"), Ok(128));
     assert_eq!(c.parse("127"), Ok(255));
-    assert!(matches!(c.parse("128"), Err(Reason::TooWide { bits: 8, signed: true, .. })));
+    assert!(matches!(
+        c.parse("128"),
+        Err(Reason::TooWide {
+            bits: 8,
+            signed: true,
+            ..
+        })
+    ));
     assert!(matches!(c.parse("-129"), Err(Reason::TooWide { .. })));
     assert_eq!(c.decode(0), Ok(Value::Int(-128)));
     assert_eq!(c.format(255).unwrap(), "127");
@@ -136,9 +200,15 @@ fn decimals_are_exact_and_never_rounded() {
     assert_eq!(c.parse("12"), Ok(off + 1200));
     assert_eq!(c.parse("12.340000"), Ok(off + 1234));
     assert_eq!(c.parse("-0.01"), Ok(off - 1));
-    assert!(matches!(c.parse("12.345"), Err(Reason::TooManyDecimals { scale: 2, .. })));
+    assert!(matches!(
+        c.parse("12.345"),
+        Err(Reason::TooManyDecimals { scale: 2, .. })
+    ));
     for bad in [".5", "5.", "1,5", "1e2", "--1", "1.2.3", "NaN", "inf"] {
-        assert!(matches!(c.parse(bad), Err(Reason::Malformed { .. })), "{bad:?}");
+        assert!(
+            matches!(c.parse(bad), Err(Reason::Malformed { .. })),
+            "{bad:?}"
+        );
     }
     assert_eq!(c.format(off - 1).unwrap(), "-0.01");
     assert_eq!(c.format(off + 100_005).unwrap(), "1000.05");
@@ -159,10 +229,24 @@ fn dates_and_timestamps() {
     assert_eq!(c.decode(719_528), Ok(Value::Date(0)));
     assert_eq!(c.parse("9999-12-31"), Ok(3_652_424));
     assert_eq!(c.parse("2024-02-29").map(|e| e - 719_528), Ok(19_782));
-    for bad in ["2023-02-29", "2024-1-05", "2024/01/05", "24-01-05", "2024-01-05T00:00:00Z", "2024-00-10", "2024-01-32"] {
-        assert!(matches!(c.parse(bad), Err(Reason::Malformed { .. })), "{bad:?}");
+    for bad in [
+        "2023-02-29",
+        "2024-1-05",
+        "2024/01/05",
+        "24-01-05",
+        "2024-01-05T00:00:00Z",
+        "2024-00-10",
+        "2024-01-32",
+    ] {
+        assert!(
+            matches!(c.parse(bad), Err(Reason::Malformed { .. })),
+            "{bad:?}"
+        );
     }
-    assert_eq!(c.format(c.parse("1815-06-18").unwrap()).unwrap(), "1815-06-18");
+    assert_eq!(
+        c.format(c.parse("1815-06-18").unwrap()).unwrap(),
+        "1815-06-18"
+    );
     assert_eq!(c.encode(&Value::Date(-1)), Ok(719_527));
 
     let t = one("type = \"timestamp\"");
@@ -172,8 +256,18 @@ fn dates_and_timestamps() {
     assert_eq!(c.parse("1970-01-01T01:00:00+01:00"), Ok(epoch));
     assert_eq!(c.parse("1969-12-31T23:00:00-01:00"), Ok(epoch));
     assert_eq!(c.parse("1970-01-01T00:00:01.000Z"), Ok(epoch + 1));
-    for bad in ["1970-01-01T00:00:00.5Z", "1970-01-01 00:00:00Z", "1970-01-01T24:00:00Z", "1970-01-01T00:00:00", "0000-01-01T00:00:00+01:00", "1970-01-01T00:00:60Z"] {
-        assert!(matches!(c.parse(bad), Err(Reason::Malformed { .. })), "{bad:?}");
+    for bad in [
+        "1970-01-01T00:00:00.5Z",
+        "1970-01-01 00:00:00Z",
+        "1970-01-01T24:00:00Z",
+        "1970-01-01T00:00:00",
+        "0000-01-01T00:00:00+01:00",
+        "1970-01-01T00:00:60Z",
+    ] {
+        assert!(
+            matches!(c.parse(bad), Err(Reason::Malformed { .. })),
+            "{bad:?}"
+        );
     }
     assert_eq!(c.format(epoch + 3661).unwrap(), "1970-01-01T01:01:01Z");
 }
@@ -181,14 +275,34 @@ fn dates_and_timestamps() {
 #[test]
 fn encodings_preserve_order() {
     let cases: [(&str, &[&str]); 4] = [
-        ("type = \"int\"\nbits = 16", &["-300", "-2", "0", "5", "300"]),
-        ("type = \"decimal\"\nscale = 3\nbits = 32\nsigned = true", &["-5.5", "-0.001", "0", "0.001", "12"]),
-        ("type = \"date\"", &["0001-01-01", "1969-12-31", "1970-01-01", "2024-03-01"]),
-        ("type = \"timestamp\"", &["1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2024-01-01T00:00:00+05:00", "2024-01-01T00:00:00Z"]),
+        (
+            "type = \"int\"\nbits = 16",
+            &["-300", "-2", "0", "5", "300"],
+        ),
+        (
+            "type = \"decimal\"\nscale = 3\nbits = 32\nsigned = true",
+            &["-5.5", "-0.001", "0", "0.001", "12"],
+        ),
+        (
+            "type = \"date\"",
+            &["0001-01-01", "1969-12-31", "1970-01-01", "2024-03-01"],
+        ),
+        (
+            "type = \"timestamp\"",
+            &[
+                "1969-12-31T23:59:59Z",
+                "1970-01-01T00:00:00Z",
+                "2024-01-01T00:00:00+05:00",
+                "2024-01-01T00:00:00Z",
+            ],
+        ),
     ];
     for (decl, values) in cases {
         let s = one(decl);
-        let enc: Vec<u64> = values.iter().map(|v| s.columns()[0].parse(v).unwrap()).collect();
+        let enc: Vec<u64> = values
+            .iter()
+            .map(|v| s.columns()[0].parse(v).unwrap())
+            .collect();
         assert!(enc.windows(2).all(|w| w[0] < w[1]), "{decl}: {enc:?}");
     }
 }
@@ -200,7 +314,10 @@ fn declared_bounds_and_categories() {
     assert_eq!(c.parse("0.50"), Ok(50));
     assert_eq!(c.parse("100.00"), Ok(10_000));
     let e = c.parse("100.01").unwrap_err();
-    assert_eq!(e.to_string(), "100.01 is outside the declared range 0.50 ..= 100.00");
+    assert_eq!(
+        e.to_string(),
+        "100.01 is outside the declared range 0.50 ..= 100.00"
+    );
     assert!(matches!(c.parse("0.49"), Err(Reason::OutOfRange { .. })));
     assert_eq!(c.min_encoded(), 50);
     assert_eq!(c.max_encoded(), 10_000);
@@ -209,11 +326,20 @@ fn declared_bounds_and_categories() {
     let c = &s.columns()[0];
     assert_eq!(c.parse("B20"), Ok(1));
     assert_eq!(c.dictionary().unwrap().len(), 3);
-    assert!(matches!(c.parse("b20"), Err(Reason::UnknownCategory { .. })));
+    assert!(matches!(
+        c.parse("b20"),
+        Err(Reason::UnknownCategory { .. })
+    ));
     assert_eq!(c.encode(&Value::Category(2)), Ok(2));
     assert!(c.encode(&Value::Category(3)).is_err());
-    assert!(matches!(c.encode(&Value::Uint(1)), Err(Reason::WrongType { .. })));
-    assert!(matches!(c.decode(3), Err(Reason::NotAnEncoding { encoded: 3 })));
+    assert!(matches!(
+        c.encode(&Value::Uint(1)),
+        Err(Reason::WrongType { .. })
+    ));
+    assert!(matches!(
+        c.decode(3),
+        Err(Reason::NotAnEncoding { encoded: 3 })
+    ));
     assert_eq!(c.width(), 2);
 }
 
@@ -221,7 +347,11 @@ fn declared_bounds_and_categories() {
 fn schema_file_limits() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("big.toml");
-    std::fs::write(&p, vec![b'#'; (trustspace_data::schema::MAX_SCHEMA_BYTES + 1) as usize]).unwrap();
+    std::fs::write(
+        &p,
+        vec![b'#'; (trustspace_data::schema::MAX_SCHEMA_BYTES + 1) as usize],
+    )
+    .unwrap();
     assert!(matches!(Schema::load(&p), Err(DataError::TooLarge { .. })));
     let missing = dir.path().join("missing.toml");
     let e = Schema::load(&missing).unwrap_err().to_string();

@@ -13,7 +13,11 @@ use trustspace_data::synth::{Generator, Spec, Table};
 use trustspace_data::{Schema, validate};
 
 #[derive(Parser)]
-#[command(name = "dataspace", version, about = "Trusted data spaces: datasets, proofs, aggregates")]
+#[command(
+    name = "dataspace",
+    version,
+    about = "Trusted data spaces: datasets, proofs, aggregates"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -118,11 +122,13 @@ fn generate(spec: Spec, format: FileFormat, out: &Path, stem: &str) -> Result<Wr
             format!("{stem}-holder{h}.{ext}")
         };
         let path = out.join(name);
-        let file = std::fs::File::create(&path)
-            .with_context(|| format!("creating {}", path.display()))?;
+        let file =
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
         let w = std::io::BufWriter::with_capacity(1 << 20, file);
         let n = match format {
-            FileFormat::Csv => trustspace_data::write::write_csv(w, g.schema(), g.holder_records(h)),
+            FileFormat::Csv => {
+                trustspace_data::write::write_csv(w, g.schema(), g.holder_records(h))
+            }
             FileFormat::Jsonl => {
                 trustspace_data::write::write_jsonl(w, g.schema(), g.holder_records(h))
             }
@@ -167,8 +173,14 @@ fn validate_file(schema: &Schema, path: &Path, max_errors: usize) -> Result<(u64
 fn run(scenario: Scenario, records: u64, out: &Path, seed: u64) -> Result<()> {
     const HOLDERS: u32 = 3;
     let (tables, who): (&[Table], &str) = match scenario {
-        Scenario::Healthcare => (&[Table::Encounters, Table::Diagnoses, Table::Medications], "hospital"),
-        Scenario::Finance => (&[Table::Transactions, Table::Exposures, Table::Revenues], "bank"),
+        Scenario::Healthcare => (
+            &[Table::Encounters, Table::Diagnoses, Table::Medications],
+            "hospital",
+        ),
+        Scenario::Finance => (
+            &[Table::Transactions, Table::Exposures, Table::Revenues],
+            "bank",
+        ),
     };
     if records == 0 {
         bail!("--records must be at least 1");
@@ -195,7 +207,15 @@ fn run(scenario: Scenario, records: u64, out: &Path, seed: u64) -> Result<()> {
         let schema = Schema::load(&w.schema)?;
         for (h, (path, n)) in w.files.iter().enumerate() {
             let (ok, bad, secs) = validate_file(&schema, path, 5)?;
-            rows.push((format!("{who} {h}"), table.name(), *n, ok, bad, gen_secs / 3.0, secs));
+            rows.push((
+                format!("{who} {h}"),
+                table.name(),
+                *n,
+                ok,
+                bad,
+                gen_secs / 3.0,
+                secs,
+            ));
         }
     }
     println!();
@@ -205,13 +225,14 @@ fn run(scenario: Scenario, records: u64, out: &Path, seed: u64) -> Result<()> {
     );
     let mut failed = false;
     for (holder, table, n, ok, bad, g, v) in &rows {
-        println!(
-            "{holder:<12} {table:<13} {n:>10} {ok:>10} {bad:>9} {g:>10.3} {v:>12.3}"
-        );
+        println!("{holder:<12} {table:<13} {n:>10} {ok:>10} {bad:>9} {g:>10.3} {v:>12.3}");
         failed |= *bad > 0 || ok != n;
     }
     println!();
-    println!("revealed: nothing has left any {who} yet (datasets stay local in {}).", out.display());
+    println!(
+        "revealed: nothing has left any {who} yet (datasets stay local in {}).",
+        out.display()
+    );
     if failed {
         bail!("some generated records failed validation");
     }
@@ -243,7 +264,10 @@ fn main() -> Result<()> {
                 println!("data:   {} ({n} rows)", p.display());
             }
             if let Some(p) = &w.violations {
-                println!("violations planted: {violations}, listed in {}", p.display());
+                println!(
+                    "violations planted: {violations}, listed in {}",
+                    p.display()
+                );
             }
             Ok(())
         }

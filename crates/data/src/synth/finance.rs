@@ -275,7 +275,11 @@ impl RowSource for Exposures {
             ],
         );
         if let Some(v) = violation {
-            assert_eq!(v, Violation::ExposureAboveLimit, "not an exposures violation");
+            assert_eq!(
+                v,
+                Violation::ExposureAboveLimit,
+                "not an exposures violation"
+            );
             exposure = LARGE_EXPOSURE_LIMIT + r.gen_range(1..=3 * LARGE_EXPOSURE_LIMIT);
         }
         let collateral = exposure * r.gen_range(0..=120) / 100;
@@ -315,7 +319,12 @@ impl RowSource for Revenues {
         let mut c = self.sizes.rng(company);
         let scale = *weighted(
             &mut c,
-            &[(1_000_000_000i128, 1), (100_000_000, 9), (10_000_000, 30), (1_000_000, 60)],
+            &[
+                (1_000_000_000i128, 1),
+                (100_000_000, 9),
+                (10_000_000, 30),
+                (1_000_000, 60),
+            ],
         );
         let sector = c.gen_range(0..SECTORS.len()) as u32;
         let revenue = scale * r.gen_range(50..=150) / 100 * 100;

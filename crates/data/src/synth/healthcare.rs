@@ -335,6 +335,7 @@ fn at(day: i64, r: &mut ChaCha12Rng) -> Value {
 /// Row source of `diagnoses`: four rows per patient.
 pub(crate) struct Diagnoses {
     dx: Dx,
+    c_diff: u32,
     profiles: Streams,
 }
 
@@ -342,7 +343,21 @@ impl Diagnoses {
     pub(crate) fn new(spec: Spec) -> Self {
         Diagnoses {
             dx: Dx::new(),
+            c_diff: Dx::code(C_DIFF),
             profiles: Streams::new(spec.seed, "patients"),
+        }
+    }
+}
+
+impl Diagnoses {
+    /// A diagnosis other than C. diff: in this table C. diff comes only from the patient's
+    /// profile, so the C. diff cohort is exactly the profiled one.
+    fn other(&self, r: &mut ChaCha12Rng) -> u32 {
+        loop {
+            let dx = self.dx.draw(r);
+            if dx != self.c_diff {
+                return dx;
+            }
         }
     }
 }
@@ -351,14 +366,15 @@ impl RowSource for Diagnoses {
     fn row(&self, index: u64, r: &mut ChaCha12Rng, _: Option<Violation>) -> Vec<Value> {
         let (patient, slot) = (index / 4, index % 4);
         let p = profile(&self.profiles, patient);
-        let heart = |r: &mut ChaCha12Rng| Dx::code(HEART_DISEASE[r.gen_range(0..HEART_DISEASE.len())]);
+        let heart =
+            |r: &mut ChaCha12Rng| Dx::code(HEART_DISEASE[r.gen_range(0..HEART_DISEASE.len())]);
         let (dx, day) = match slot {
             0 if p.cdiff => (Dx::code(C_DIFF), p.first_day),
             0 if p.heart => (heart(r), p.first_day),
             1 if p.recurrent => (Dx::code(C_DIFF), p.first_day + r.gen_range(15..=56)),
             1 if p.heart && p.cdiff => (heart(r), p.first_day + r.gen_range(1..=365)),
-            0 => (self.dx.draw(r), p.first_day),
-            _ => (self.dx.draw(r), p.first_day + r.gen_range(1..=730)),
+            0 => (self.other(r), p.first_day),
+            _ => (self.other(r), p.first_day + r.gen_range(1..=730)),
         };
         vec![Value::Uint(patient), Value::Category(dx), at(day, r)]
     }
@@ -398,6 +414,11 @@ impl RowSource for Medications {
                 (m, dose, p.first_day + r.gen_range(0..=730))
             }
         };
-        vec![Value::Uint(patient), Value::Category(m), Value::Uint(dose), at(day, r)]
+        vec![
+            Value::Uint(patient),
+            Value::Category(m),
+            Value::Uint(dose),
+            at(day, r),
+        ]
     }
 }

@@ -75,7 +75,10 @@ pub fn chapters() -> &'static [(u8, String)] {
     static CHAPS: OnceLock<Vec<(u8, String)>> = OnceLock::new();
     CHAPS.get_or_init(|| {
         parse(CHAPTERS_CSV, |r| {
-            (r[0].parse().expect("bundled chapter number"), r[1].to_string())
+            (
+                r[0].parse().expect("bundled chapter number"),
+                r[1].to_string(),
+            )
         })
     })
 }

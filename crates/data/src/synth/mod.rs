@@ -319,7 +319,11 @@ impl Generator {
             .zip(self.schema.columns())
             .map(|(v, c)| {
                 c.encode(v).unwrap_or_else(|r| {
-                    panic!("generator bug: {} row {index} column `{}`: {r}", self.spec.table, c.name())
+                    panic!(
+                        "generator bug: {} row {index} column `{}`: {r}",
+                        self.spec.table,
+                        c.name()
+                    )
                 })
             })
             .collect()
