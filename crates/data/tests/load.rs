@@ -245,8 +245,7 @@ fn jsonl_accepts_numbers_exactly_and_strings() {
         "t",
     )
     .unwrap();
-    let items: Vec<_> =
-        JsonlRecords::new(&b"{\"x\": 12.345678901234567}"[..], "t", &s).collect();
+    let items: Vec<_> = JsonlRecords::new(&b"{\"x\": 12.345678901234567}"[..], "t", &s).collect();
     assert_eq!(items, vec![Ok(vec![12_345_678_901_234_567])]);
     let items: Vec<_> = JsonlRecords::new(&b"{\"x\": \"1.5\"}"[..], "t", &s).collect();
     assert_eq!(items, vec![Ok(vec![1_500_000_000_000_000])]);
@@ -346,8 +345,7 @@ fn read_failures_are_fatal() {
         }
     }
     let s = schema();
-    let items: Vec<_> =
-        JsonlRecords::new(std::io::BufReader::new(Failing(2)), "f", &s).collect();
+    let items: Vec<_> = JsonlRecords::new(std::io::BufReader::new(Failing(2)), "f", &s).collect();
     assert_eq!(items.len(), 3);
     let e = items[2].clone().unwrap_err();
     assert!(
