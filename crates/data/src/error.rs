@@ -97,6 +97,13 @@ pub enum Reason {
         /// The limit.
         limit: usize,
     },
+    /// A CSV record is longer than the loader's limit; the rest of the file cannot be read
+    /// reliably (the record may be an unterminated quote), so loading stops.
+    #[error("record longer than the limit of {limit} bytes (an unterminated quote?)")]
+    RecordTooLong {
+        /// The limit.
+        limit: usize,
+    },
     /// The file has no header line.
     #[error("no header line (the file is empty)")]
     NoHeader,
@@ -130,7 +137,7 @@ impl LoadError {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self.reason,
-            Reason::Io(_) | Reason::NoHeader | Reason::Csv(_)
+            Reason::Io(_) | Reason::NoHeader | Reason::Csv(_) | Reason::RecordTooLong { .. }
         )
     }
 }

@@ -14,6 +14,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use crate::error::{DataError, LoadError, Reason};
 use crate::io::io_err;
@@ -22,8 +23,33 @@ use crate::schema::Schema;
 /// One record: the canonical encodings of its values, in schema column order.
 pub type Record = Vec<u64>;
 
-/// Longest JSON Lines line accepted, in bytes.
+/// Longest JSON Lines line, or CSV record, accepted, in bytes (1 MiB).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Buffer of the CSV reader; a record is known too long once this much past the limit was read
+/// without completing it.
+const CSV_BUFFER: usize = 64 << 10;
+
+/// Counts the bytes pulled from the source since the last completed CSV record, and fails the
+/// read once a record cannot be shorter than [`MAX_LINE_BYTES`]: the CSV reader buffers a whole
+/// record, so this keeps memory bounded however a file is crafted.
+struct Guarded<R> {
+    inner: R,
+    since_record: Arc<AtomicUsize>,
+}
+
+impl<R: Read> Read for Guarded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.since_record.load(Relaxed) > MAX_LINE_BYTES + CSV_BUFFER {
+            return Err(std::io::Error::other(TOO_LONG));
+        }
+        let n = self.inner.read(buf)?;
+        self.since_record.fetch_add(n, Relaxed);
+        Ok(n)
+    }
+}
+
+const TOO_LONG: &str = "record too long";
 
 /// The data file formats the loaders read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +140,8 @@ fn utf8(bytes: &[u8]) -> Result<&str, Reason> {
 pub struct CsvRecords<'s, R> {
     schema: &'s Schema,
     file: Arc<str>,
-    reader: csv::Reader<R>,
+    reader: csv::Reader<Guarded<R>>,
+    since_record: Arc<AtomicUsize>,
     /// For each field position, the schema column it holds.
     positions: Vec<usize>,
     record: csv::ByteRecord,
@@ -125,10 +152,15 @@ impl<'s, R: Read> CsvRecords<'s, R> {
     /// Reads and checks the header; `file` names the source in errors.
     pub fn new(reader: R, file: &str, schema: &'s Schema) -> Result<Self, LoadError> {
         let file: Arc<str> = file.into();
+        let since_record = Arc::new(AtomicUsize::new(0));
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(reader);
+            .buffer_capacity(CSV_BUFFER)
+            .from_reader(Guarded {
+                inner: reader,
+                since_record: since_record.clone(),
+            });
         let header_err = |column: Option<String>, reason| LoadError {
             file: file.clone(),
             line: 1,
@@ -141,6 +173,7 @@ impl<'s, R: Read> CsvRecords<'s, R> {
             Ok(false) => return Err(header_err(None, Reason::NoHeader)),
             Err(e) => return Err(header_err(None, csv_reason(e))),
         }
+        since_record.store(0, Relaxed);
         let mut positions = Vec::with_capacity(header.len());
         let mut seen = vec![false; schema.columns().len()];
         for (i, field) in header.iter().enumerate() {
@@ -166,6 +199,7 @@ impl<'s, R: Read> CsvRecords<'s, R> {
             schema,
             file,
             reader,
+            since_record,
             positions,
             record: csv::ByteRecord::new(),
             done: false,
@@ -201,6 +235,9 @@ impl<'s, R: Read> CsvRecords<'s, R> {
 
 fn csv_reason(e: csv::Error) -> Reason {
     match e.into_kind() {
+        csv::ErrorKind::Io(io) if io.to_string() == TOO_LONG => Reason::RecordTooLong {
+            limit: MAX_LINE_BYTES,
+        },
         csv::ErrorKind::Io(io) => Reason::Io(io.to_string()),
         other => Reason::Csv(format!("{other:?}")),
     }
@@ -219,6 +256,7 @@ impl<R: Read> Iterator for CsvRecords<'_, R> {
                 None
             }
             Ok(true) => {
+                self.since_record.store(0, Relaxed);
                 let line = self.record.position().map_or(0, |p| p.line());
                 Some(self.decode(line))
             }

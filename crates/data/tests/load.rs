@@ -353,3 +353,42 @@ fn read_failures_are_fatal() {
         "{e}"
     );
 }
+
+#[test]
+fn csv_records_over_the_limit_stop_loading_in_bounded_memory() {
+    // A 3 MiB field, and an unterminated quote that would swallow the rest of the file.
+    let big = "9".repeat(3 << 20);
+    for line in [
+        format!("1,40,{big},I10,2024-01-01,true"),
+        format!("1,40,\"{big}"),
+    ] {
+        let text = format!(
+            "{HEADER}1,40,1.00,I10,2024-01-01,true\n{line}\n2,40,1.00,I10,2024-01-01,true\n"
+        );
+        let items = csv(text.as_bytes()).unwrap();
+        assert_eq!(items.len(), 2, "loading stops after the overlong record");
+        assert!(items[0].is_ok());
+        let e = items[1].clone().unwrap_err();
+        assert_eq!(
+            e.reason,
+            Reason::RecordTooLong {
+                limit: MAX_LINE_BYTES
+            }
+        );
+        assert!(e.is_fatal());
+    }
+    let header = format!("id,{}\n", "x".repeat(3 << 20));
+    let e = csv(header.as_bytes()).unwrap_err();
+    assert_eq!(
+        e.reason,
+        Reason::RecordTooLong {
+            limit: MAX_LINE_BYTES
+        }
+    );
+    // A record just under the limit (900 kB of leading zeros) still loads, exactly.
+    let ok = format!(
+        "{HEADER}1,40,{}1.00,I10,2024-01-01,true\n",
+        "0".repeat(900_000)
+    );
+    assert_eq!(csv(ok.as_bytes()).unwrap()[0].as_ref().unwrap()[2], 100);
+}
