@@ -1,0 +1,378 @@
+//! The dataset commitment: a hiding Poseidon Merkle tree over salted leaves of packed records.
+//!
+//! - Leaf `j` holds records `j·k .. j·k+k-1` (`k` = [`Layout::records_per_leaf`]), packed into
+//!   16 field elements, hashed with a salt derived from the holder's secret [`Opening`]; records
+//!   past the end are zero. The salt makes the commitment hiding however low-entropy a column is.
+//! - A *chunk* is `chunk_size` consecutive records: a complete subtree whose root a chunk proof
+//!   recomputes in the circuit.
+//! - The chunk roots, padded with zeros to a power of two, form the top tree; the commitment root
+//!   hashes the top root with the record count, chunk size and schema digest, so none of them
+//!   can be changed without changing the root.
+//!
+//! Memory: committing holds one chunk of records at a time, plus one field element per chunk.
+
+use ark_bn254::Fr;
+use ark_ff::{UniformRand, Zero};
+use rand::{CryptoRng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use trustspace_data::{Record, Schema};
+use zeroize::Zeroizing;
+
+use crate::encode::{digest_hex, fr_from_digest, fr_hex};
+use crate::error::{Result, ZkError};
+use crate::pack::Layout;
+use crate::poseidon::{self, LEAF_INPUTS};
+
+/// Version of the commitment and opening file formats.
+pub const COMMITMENT_VERSION: u32 = 1;
+/// Largest chunk size (records per chunk proof).
+pub const MAX_CHUNK_SIZE: u64 = 1 << 20;
+/// Largest number of records in a committed dataset.
+pub const MAX_RECORDS: u64 = 1 << 40;
+/// Largest commitment or opening file accepted.
+const MAX_SMALL_FILE: u64 = 1 << 16;
+
+/// The public commitment to a dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commitment {
+    /// Format version ([`COMMITMENT_VERSION`]).
+    pub version: u32,
+    /// Merkle root binding records, count, chunk size and schema.
+    #[serde(with = "fr_hex")]
+    pub root: Fr,
+    /// SHA-256 digest of the schema ([`Schema::digest`]).
+    #[serde(with = "digest_hex")]
+    pub schema_digest: [u8; 32],
+    /// Number of records.
+    pub records: u64,
+    /// Records per chunk (a power of two, a multiple of the records per leaf).
+    pub chunk_size: u64,
+}
+
+impl Commitment {
+    /// Number of chunks.
+    pub fn chunks(&self) -> u64 {
+        self.records.div_ceil(self.chunk_size)
+    }
+
+    /// Real (non-padding) records in chunk `c`.
+    pub fn active_in_chunk(&self, c: u64) -> u64 {
+        self.records
+            .saturating_sub(c * self.chunk_size)
+            .min(self.chunk_size)
+    }
+
+    /// Checks that the chunk roots, in order, combine into this commitment's root.
+    pub fn check_chunk_roots(&self, chunk_roots: &[Fr]) -> Result<()> {
+        if chunk_roots.len() as u64 != self.chunks() {
+            return Err(ZkError::Mismatch(format!(
+                "{} chunk roots for a commitment of {} chunks",
+                chunk_roots.len(),
+                self.chunks()
+            )));
+        }
+        if final_root(chunk_roots, self.records, self.chunk_size, &self.schema_digest) != self.root {
+            return Err(ZkError::Mismatch(
+                "the chunk roots do not combine into the committed root".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads a commitment file (JSON).
+    pub fn load(path: &Path) -> Result<Commitment> {
+        let c: Commitment = read_json(path, "commitment")?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Writes the commitment as JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_json(path, self)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |reason: String| ZkError::Format {
+            what: "commitment".into(),
+            reason,
+        };
+        if self.version != COMMITMENT_VERSION {
+            return Err(bad(format!("unsupported version {}", self.version)));
+        }
+        if !self.chunk_size.is_power_of_two() || self.chunk_size > MAX_CHUNK_SIZE {
+            return Err(bad(format!("chunk size {} is not a power of two up to {MAX_CHUNK_SIZE}", self.chunk_size)));
+        }
+        if self.records == 0 || self.records > MAX_RECORDS {
+            return Err(bad(format!("record count {} is outside 1..={MAX_RECORDS}", self.records)));
+        }
+        Ok(())
+    }
+}
+
+/// The holder's secret opening: a 32-byte key from which every leaf salt and accumulator
+/// blinding is derived (ChaCha20, one stream each). Keep it private; with it and the records,
+/// anyone can rebuild the tree. Zeroized on drop.
+#[derive(Clone)]
+pub struct Opening {
+    key: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Opening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Opening(<secret>)")
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpeningFile {
+    version: u32,
+    key: String,
+}
+
+const BLINDING_STREAMS: u64 = 1 << 62;
+
+impl Opening {
+    /// A fresh random opening.
+    pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> Opening {
+        let mut key = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(key.as_mut());
+        Opening { key }
+    }
+
+    /// An opening from a known key (for tests and reproducible fixtures).
+    pub fn from_key(key: [u8; 32]) -> Opening {
+        Opening {
+            key: Zeroizing::new(key),
+        }
+    }
+
+    fn stream(&self, stream: u64) -> ChaCha20Rng {
+        let mut rng = ChaCha20Rng::from_seed(*self.key);
+        rng.set_stream(stream);
+        rng
+    }
+
+    /// The salt of leaf `leaf`.
+    pub fn salt(&self, leaf: u64) -> Fr {
+        Fr::rand(&mut self.stream(leaf))
+    }
+
+    /// The blinding of the aggregate accumulator after chunk `chunk`.
+    pub fn blinding(&self, chunk: u64) -> Fr {
+        Fr::rand(&mut self.stream(BLINDING_STREAMS + chunk))
+    }
+
+    /// Writes the opening (secret!) as JSON, readable by the owner only where the OS allows.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let file = OpeningFile {
+            version: COMMITMENT_VERSION,
+            key: hex::encode(*self.key),
+        };
+        let text = Zeroizing::new(serde_json::to_string_pretty(&file).expect("serializable"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let io = |source| ZkError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut f = options.open(path).map_err(io)?;
+        std::io::Write::write_all(&mut f, text.as_bytes()).map_err(io)
+    }
+
+    /// Reads an opening file.
+    pub fn load(path: &Path) -> Result<Opening> {
+        let f: OpeningFile = read_json(path, "opening")?;
+        let bad = |reason: &str| ZkError::Format {
+            what: "opening".into(),
+            reason: reason.into(),
+        };
+        if f.version != COMMITMENT_VERSION {
+            return Err(bad("unsupported version"));
+        }
+        let bytes = Zeroizing::new(hex::decode(&f.key).map_err(|_| bad("key is not hex"))?);
+        let key: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| bad("key is not 32 bytes"))?;
+        Ok(Opening::from_key(key))
+    }
+}
+
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    read_json_limited(path, what, MAX_SMALL_FILE)
+}
+
+pub(crate) fn read_json_limited<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+    limit: u64,
+) -> Result<T> {
+    use std::io::Read;
+    let io = |source| ZkError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    f.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ZkError::Format {
+            what: format!("{what} {}", path.display()),
+            reason: format!("larger than the limit of {limit} bytes"),
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ZkError::Format {
+        what: format!("{what} {}", path.display()),
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).expect("serializable");
+    std::fs::write(path, text + "\n").map_err(|source| ZkError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Checks a chunk size against a layout.
+pub fn check_chunk_size(layout: &Layout, chunk_size: u64) -> Result<()> {
+    if !chunk_size.is_power_of_two()
+        || chunk_size < layout.records_per_leaf as u64
+        || chunk_size > MAX_CHUNK_SIZE
+    {
+        return Err(ZkError::Parameter(format!(
+            "chunk size must be a power of two between {} (records per leaf) and {MAX_CHUNK_SIZE}, got {chunk_size}",
+            layout.records_per_leaf
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that a record fits the schema (count and encodings), so packing cannot overflow.
+pub(crate) fn check_record(schema: &Schema, index: u64, r: &Record) -> Result<()> {
+    if r.len() != schema.columns().len() {
+        return Err(ZkError::Dataset(format!(
+            "record {index} has {} values, the schema {} columns",
+            r.len(),
+            schema.columns().len()
+        )));
+    }
+    for (c, &v) in schema.columns().iter().zip(r) {
+        if v < c.min_encoded() || v > c.max_encoded() {
+            return Err(ZkError::Dataset(format!(
+                "record {index}, column `{}`: encoding {v} is outside {}..={}",
+                c.name(),
+                c.min_encoded(),
+                c.max_encoded()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The 16 leaf inputs of the leaf starting at `records[0]` (zero-padded).
+pub(crate) fn leaf_inputs(layout: &Layout, records: &[Record]) -> [Fr; LEAF_INPUTS] {
+    let mut out = [Fr::zero(); LEAF_INPUTS];
+    for (i, r) in records.iter().enumerate() {
+        let packed = layout.pack(r);
+        out[i * layout.elements_per_record..][..packed.len()].copy_from_slice(&packed);
+    }
+    out
+}
+
+/// Root of chunk `chunk` from its records (at most `chunk_size`; missing ones are padding).
+pub fn chunk_root(
+    layout: &Layout,
+    opening: &Opening,
+    chunk: u64,
+    chunk_size: u64,
+    records: &[Record],
+) -> Fr {
+    let k = layout.records_per_leaf;
+    let leaves_per_chunk = chunk_size as usize / k;
+    let first_leaf = chunk * leaves_per_chunk as u64;
+    let leaves: Vec<Fr> = (0..leaves_per_chunk)
+        .into_par_iter()
+        .map(|j| {
+            let start = (j * k).min(records.len());
+            let end = (start + k).min(records.len());
+            poseidon::leaf(
+                opening.salt(first_leaf + j as u64),
+                &leaf_inputs(layout, &records[start..end]),
+            )
+        })
+        .collect();
+    poseidon::merkle_root(leaves)
+}
+
+/// The commitment root from the chunk roots and the committed parameters.
+pub fn final_root(chunk_roots: &[Fr], records: u64, chunk_size: u64, schema_digest: &[u8; 32]) -> Fr {
+    let mut top = chunk_roots.to_vec();
+    top.resize(top.len().next_power_of_two(), Fr::zero());
+    poseidon::hash(&[
+        poseidon::merkle_root(top),
+        Fr::from(records),
+        Fr::from(chunk_size),
+        fr_from_digest(schema_digest),
+    ])
+}
+
+/// Commits to a dataset with a fresh opening. Records are consumed as a stream, one chunk in
+/// memory at a time; each is checked against the schema.
+pub fn commit<R: RngCore + CryptoRng>(
+    schema: &Schema,
+    records: impl IntoIterator<Item = Record>,
+    chunk_size: u64,
+    rng: &mut R,
+) -> Result<(Commitment, Opening)> {
+    let opening = Opening::generate(rng);
+    let c = commit_with(schema, records, chunk_size, &opening)?;
+    Ok((c, opening))
+}
+
+/// Commits to a dataset with a given opening (the same records and opening give the same root).
+pub fn commit_with(
+    schema: &Schema,
+    records: impl IntoIterator<Item = Record>,
+    chunk_size: u64,
+    opening: &Opening,
+) -> Result<Commitment> {
+    let layout = Layout::new(schema)?;
+    check_chunk_size(&layout, chunk_size)?;
+    let mut chunk_roots = Vec::new();
+    let mut buf = Vec::with_capacity(chunk_size as usize);
+    let mut count = 0u64;
+    for r in records {
+        check_record(schema, count, &r)?;
+        buf.push(r);
+        count += 1;
+        if buf.len() as u64 == chunk_size {
+            chunk_roots.push(chunk_root(&layout, opening, chunk_roots.len() as u64, chunk_size, &buf));
+            buf.clear();
+        }
+    }
+    if !buf.is_empty() {
+        chunk_roots.push(chunk_root(&layout, opening, chunk_roots.len() as u64, chunk_size, &buf));
+    }
+    if count == 0 || count > MAX_RECORDS {
+        return Err(ZkError::Dataset(format!(
+            "a commitment needs 1..={MAX_RECORDS} records, got {count}"
+        )));
+    }
+    let schema_digest = schema.digest();
+    Ok(Commitment {
+        version: COMMITMENT_VERSION,
+        root: final_root(&chunk_roots, count, chunk_size, &schema_digest),
+        schema_digest,
+        records: count,
+        chunk_size,
+    })
+}
