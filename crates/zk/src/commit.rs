@@ -75,7 +75,13 @@ impl Commitment {
                 self.chunks()
             )));
         }
-        if final_root(chunk_roots, self.records, self.chunk_size, &self.schema_digest) != self.root {
+        if final_root(
+            chunk_roots,
+            self.records,
+            self.chunk_size,
+            &self.schema_digest,
+        ) != self.root
+        {
             return Err(ZkError::Mismatch(
                 "the chunk roots do not combine into the committed root".into(),
             ));
@@ -104,10 +110,16 @@ impl Commitment {
             return Err(bad(format!("unsupported version {}", self.version)));
         }
         if !self.chunk_size.is_power_of_two() || self.chunk_size > MAX_CHUNK_SIZE {
-            return Err(bad(format!("chunk size {} is not a power of two up to {MAX_CHUNK_SIZE}", self.chunk_size)));
+            return Err(bad(format!(
+                "chunk size {} is not a power of two up to {MAX_CHUNK_SIZE}",
+                self.chunk_size
+            )));
         }
         if self.records == 0 || self.records > MAX_RECORDS {
-            return Err(bad(format!("record count {} is outside 1..={MAX_RECORDS}", self.records)));
+            return Err(bad(format!(
+                "record count {} is outside 1..={MAX_RECORDS}",
+                self.records
+            )));
         }
         Ok(())
     }
@@ -314,7 +326,12 @@ pub fn chunk_root(
 }
 
 /// The commitment root from the chunk roots and the committed parameters.
-pub fn final_root(chunk_roots: &[Fr], records: u64, chunk_size: u64, schema_digest: &[u8; 32]) -> Fr {
+pub fn final_root(
+    chunk_roots: &[Fr],
+    records: u64,
+    chunk_size: u64,
+    schema_digest: &[u8; 32],
+) -> Fr {
     let mut top = chunk_roots.to_vec();
     top.resize(top.len().next_power_of_two(), Fr::zero());
     poseidon::hash(&[
@@ -355,12 +372,24 @@ pub fn commit_with(
         buf.push(r);
         count += 1;
         if buf.len() as u64 == chunk_size {
-            chunk_roots.push(chunk_root(&layout, opening, chunk_roots.len() as u64, chunk_size, &buf));
+            chunk_roots.push(chunk_root(
+                &layout,
+                opening,
+                chunk_roots.len() as u64,
+                chunk_size,
+                &buf,
+            ));
             buf.clear();
         }
     }
     if !buf.is_empty() {
-        chunk_roots.push(chunk_root(&layout, opening, chunk_roots.len() as u64, chunk_size, &buf));
+        chunk_roots.push(chunk_root(
+            &layout,
+            opening,
+            chunk_roots.len() as u64,
+            chunk_size,
+            &buf,
+        ));
     }
     if count == 0 || count > MAX_RECORDS {
         return Err(ZkError::Dataset(format!(

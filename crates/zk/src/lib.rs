@@ -10,10 +10,26 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bundle;
+pub mod circuit;
 pub mod commit;
 pub mod encode;
 pub mod error;
+mod gadgets;
+pub mod keys;
 pub mod pack;
+pub mod policy;
 pub mod poseidon;
+pub mod prove;
+#[cfg(test)]
+mod tests;
+pub mod verify;
 
+pub use bundle::ProofBundle;
+pub use circuit::Compiled;
+pub use commit::{Commitment, Opening, commit, commit_with};
 pub use error::{Result, ZkError};
+pub use keys::{ProvingKeys, VerifyingKeys};
+pub use policy::Policy;
+pub use prove::{Prover, prove_all, setup};
+pub use verify::{Verified, verify};

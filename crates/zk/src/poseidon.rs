@@ -15,7 +15,9 @@
 use ark_bn254::Fr;
 use ark_crypto_primitives::sponge::constraints::CryptographicSpongeVar;
 use ark_crypto_primitives::sponge::poseidon::constraints::PoseidonSpongeVar;
-use ark_crypto_primitives::sponge::poseidon::{PoseidonConfig, PoseidonSponge, find_poseidon_ark_and_mds};
+use ark_crypto_primitives::sponge::poseidon::{
+    PoseidonConfig, PoseidonSponge, find_poseidon_ark_and_mds,
+};
 use ark_crypto_primitives::sponge::{CryptographicSponge, FieldBasedCryptographicSponge};
 use ark_ff::PrimeField;
 use ark_r1cs_std::fields::fp::FpVar;
@@ -34,7 +36,15 @@ fn config(rate: usize, partial_rounds: u64) -> PoseidonConfig<Fr> {
         partial_rounds,
         0,
     );
-    PoseidonConfig::new(FULL_ROUNDS as usize, partial_rounds as usize, 5, mds, ark, rate, 1)
+    PoseidonConfig::new(
+        FULL_ROUNDS as usize,
+        partial_rounds as usize,
+        5,
+        mds,
+        ark,
+        rate,
+        1,
+    )
 }
 
 /// The leaf instance (t = 17).
@@ -92,7 +102,10 @@ pub fn node_var(
 }
 
 /// In-circuit [`hash`].
-pub fn hash_var(cs: ConstraintSystemRef<Fr>, inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
+pub fn hash_var(
+    cs: ConstraintSystemRef<Fr>,
+    inputs: &[FpVar<Fr>],
+) -> Result<FpVar<Fr>, SynthesisError> {
     let mut s = PoseidonSpongeVar::new(cs, node_config());
     s.absorb(&inputs.to_vec())?;
     Ok(s.squeeze_field_elements(1)?.remove(0))
@@ -160,7 +173,8 @@ mod tests {
         let h = hash_var(cs.clone(), &xs[..5]).unwrap();
         assert_eq!(h.value().unwrap(), hash(&inputs[..5]));
         let r = merkle_root_var(cs.clone(), xs.clone()).unwrap();
-        r.enforce_equal(&FpVar::Constant(merkle_root(inputs.to_vec()))).unwrap();
+        r.enforce_equal(&FpVar::Constant(merkle_root(inputs.to_vec())))
+            .unwrap();
         assert!(cs.is_satisfied().unwrap());
         // Another salt changes the leaf (hiding depends on it).
         assert_ne!(leaf(salt + Fr::from(1u64), &inputs), leaf(salt, &inputs));

@@ -1,0 +1,276 @@
+//! Proving and verifying keys, identified by circuit digests: a key derived for another schema,
+//! policy or chunk size is refused with a clear error instead of failing as an invalid proof.
+
+use ark_bn254::Bn254;
+use ark_groth16::{ProvingKey, VerifyingKey};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use crate::circuit::Compiled;
+use crate::commit::{read_json_limited, write_json};
+use crate::error::{Result, ZkError};
+
+/// Bumped whenever the circuits' construction changes, so old keys are refused.
+pub const CIRCUIT_VERSION: u32 = 1;
+/// Version of the key file formats.
+pub const KEYS_VERSION: u32 = 1;
+const PK_MAGIC: &[u8; 8] = b"TSZKPK01";
+/// Largest verifying-key file.
+const MAX_VK_FILE: u64 = 1 << 20;
+
+/// Digests naming the chunk circuit and (for policies with aggregates) the final circuit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitDigests {
+    /// SHA-256 of the chunk circuit's definition, hex.
+    pub chunk: String,
+    /// SHA-256 of the final circuit's definition, hex.
+    #[serde(rename = "final", default, skip_serializing_if = "Option::is_none")]
+    pub final_: Option<String>,
+}
+
+fn digest(kind: &str, compiled: &Compiled) -> String {
+    let mut h = Sha256::new();
+    h.update(b"trustspace-zk-circuit\0");
+    h.update(kind.as_bytes());
+    h.update(CIRCUIT_VERSION.to_le_bytes());
+    h.update(compiled.policy().digest());
+    h.update(compiled.chunk_size().to_le_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The circuit digests of a compiled policy: a function of the circuit version, the policy
+/// digest (which covers the schema) and the chunk size.
+pub fn circuit_digest(compiled: &Compiled) -> CircuitDigests {
+    CircuitDigests {
+        chunk: digest("chunk", compiled),
+        final_: (compiled.counters() > 0).then(|| digest("final", compiled)),
+    }
+}
+
+/// The prover's keys.
+pub struct ProvingKeys {
+    /// Which circuits they are for.
+    pub digests: CircuitDigests,
+    /// Chunk circuit key.
+    pub chunk: ProvingKey<Bn254>,
+    /// Final circuit key.
+    pub final_: Option<ProvingKey<Bn254>>,
+}
+
+impl ProvingKeys {
+    /// Writes the keys (binary: magic, JSON header, uncompressed keys).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let io = |source| ZkError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut w = BufWriter::new(std::fs::File::create(path).map_err(io)?);
+        let header = serde_json::to_vec(&self.digests).expect("serializable");
+        w.write_all(PK_MAGIC).map_err(io)?;
+        w.write_all(&(header.len() as u32).to_le_bytes())
+            .map_err(io)?;
+        w.write_all(&header).map_err(io)?;
+        let ser = |e: ark_serialize::SerializationError| ZkError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        self.chunk.serialize_uncompressed(&mut w).map_err(ser)?;
+        if let Some(f) = &self.final_ {
+            f.serialize_uncompressed(&mut w).map_err(ser)?;
+        }
+        w.flush().map_err(io)
+    }
+
+    /// Reads keys written by [`ProvingKeys::save`]. The proving key is the prover's own local
+    /// artefact, so its points are not subgroup-checked (that would take minutes); the circuit
+    /// digests are checked against the policy before any use.
+    pub fn load(path: &Path) -> Result<ProvingKeys> {
+        let io = |source| ZkError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let bad = |reason: String| ZkError::Format {
+            what: format!("proving keys {}", path.display()),
+            reason,
+        };
+        let mut r = BufReader::new(std::fs::File::open(path).map_err(io)?);
+        let mut magic = [0u8; 8];
+        r.read_exact(&mut magic)
+            .map_err(|_| bad("too short".into()))?;
+        if &magic != PK_MAGIC {
+            return Err(bad("not a trustspace proving-key file (bad magic)".into()));
+        }
+        let mut len = [0u8; 4];
+        r.read_exact(&mut len)
+            .map_err(|_| bad("truncated header".into()))?;
+        let len = u32::from_le_bytes(len) as usize;
+        if len > 4096 {
+            return Err(bad("header too large".into()));
+        }
+        let mut header = vec![0u8; len];
+        r.read_exact(&mut header)
+            .map_err(|_| bad("truncated header".into()))?;
+        let digests: CircuitDigests =
+            serde_json::from_slice(&header).map_err(|e| bad(e.to_string()))?;
+        let de = |e: ark_serialize::SerializationError| bad(e.to_string());
+        let chunk = ProvingKey::deserialize_uncompressed_unchecked(&mut r).map_err(de)?;
+        let final_ = match digests.final_ {
+            Some(_) => Some(ProvingKey::deserialize_uncompressed_unchecked(&mut r).map_err(de)?),
+            None => None,
+        };
+        Ok(ProvingKeys {
+            digests,
+            chunk,
+            final_,
+        })
+    }
+}
+
+/// The verifier's keys with what they are for: small, public, JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifyingKeys {
+    /// Which circuits.
+    pub digests: CircuitDigests,
+    /// The policy digest, hex.
+    pub policy_digest: [u8; 32],
+    /// The schema digest, hex.
+    pub schema_digest: [u8; 32],
+    /// Records per chunk.
+    pub chunk_size: u64,
+    /// Names of the revealed values, in order.
+    pub reveals: Vec<String>,
+    /// Number of accumulated counters (0 without aggregates).
+    pub counters: usize,
+    /// Chunk circuit key.
+    pub chunk: VerifyingKey<Bn254>,
+    /// Final circuit key.
+    pub final_: Option<VerifyingKey<Bn254>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VkFile {
+    version: u32,
+    digests: CircuitDigests,
+    #[serde(with = "crate::encode::digest_hex")]
+    policy_digest: [u8; 32],
+    #[serde(with = "crate::encode::digest_hex")]
+    schema_digest: [u8; 32],
+    chunk_size: u64,
+    reveals: Vec<String>,
+    counters: usize,
+    chunk: String,
+    #[serde(rename = "final", default, skip_serializing_if = "Option::is_none")]
+    final_: Option<String>,
+}
+
+/// Public inputs of a chunk proof for a policy with `counters` counters.
+pub fn chunk_inputs(counters: usize) -> usize {
+    if counters > 0 { 5 } else { 3 }
+}
+
+fn vk_hex(vk: &VerifyingKey<Bn254>) -> String {
+    let mut b = Vec::new();
+    vk.serialize_compressed(&mut b).expect("serializable");
+    hex::encode(b)
+}
+
+fn vk_from_hex(s: &str, inputs: usize, what: &str) -> Result<VerifyingKey<Bn254>> {
+    let bad = |reason: String| ZkError::Format {
+        what: what.to_string(),
+        reason,
+    };
+    let bytes = hex::decode(s).map_err(|e| bad(e.to_string()))?;
+    // Points are checked to be on the curve and in the prime-order subgroup.
+    let vk = VerifyingKey::<Bn254>::deserialize_compressed(&bytes[..])
+        .map_err(|e| bad(e.to_string()))?;
+    if vk.gamma_abc_g1.len() != inputs + 1 {
+        return Err(bad(format!(
+            "key takes {} public inputs, the circuit has {inputs}",
+            vk.gamma_abc_g1.len().saturating_sub(1)
+        )));
+    }
+    Ok(vk)
+}
+
+impl VerifyingKeys {
+    pub(crate) fn new(
+        compiled: &Compiled,
+        digests: CircuitDigests,
+        chunk: VerifyingKey<Bn254>,
+        final_: Option<VerifyingKey<Bn254>>,
+    ) -> VerifyingKeys {
+        let plan = compiled.policy().plan();
+        VerifyingKeys {
+            digests,
+            policy_digest: compiled.policy().digest(),
+            schema_digest: plan.schema_digest,
+            chunk_size: compiled.chunk_size(),
+            reveals: plan.reveals.iter().map(|r| r.name.clone()).collect(),
+            counters: plan.counters.len(),
+            chunk,
+            final_,
+        }
+    }
+
+    /// Public inputs of the final proof.
+    pub fn final_inputs(&self) -> usize {
+        3 + self.reveals.len()
+    }
+
+    /// Writes the keys as JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_json(
+            path,
+            &VkFile {
+                version: KEYS_VERSION,
+                digests: self.digests.clone(),
+                policy_digest: self.policy_digest,
+                schema_digest: self.schema_digest,
+                chunk_size: self.chunk_size,
+                reveals: self.reveals.clone(),
+                counters: self.counters,
+                chunk: vk_hex(&self.chunk),
+                final_: self.final_.as_ref().map(vk_hex),
+            },
+        )
+    }
+
+    /// Reads and validates a verifying-key file.
+    pub fn load(path: &Path) -> Result<VerifyingKeys> {
+        let f: VkFile = read_json_limited(path, "verifying keys", MAX_VK_FILE)?;
+        let what = format!("verifying keys {}", path.display());
+        if f.version != KEYS_VERSION {
+            return Err(ZkError::Format {
+                what,
+                reason: format!("unsupported version {}", f.version),
+            });
+        }
+        let has_final = f.digests.final_.is_some();
+        if has_final != f.final_.is_some() || has_final != (f.counters > 0) {
+            return Err(ZkError::Format {
+                what,
+                reason: "final key, final digest and counters must come together".into(),
+            });
+        }
+        let chunk = vk_from_hex(&f.chunk, chunk_inputs(f.counters), &what)?;
+        let final_ = match &f.final_ {
+            Some(s) => Some(vk_from_hex(s, 3 + f.reveals.len(), &what)?),
+            None => None,
+        };
+        Ok(VerifyingKeys {
+            digests: f.digests,
+            policy_digest: f.policy_digest,
+            schema_digest: f.schema_digest,
+            chunk_size: f.chunk_size,
+            reveals: f.reveals,
+            counters: f.counters,
+            chunk,
+            final_,
+        })
+    }
+}

@@ -1,0 +1,420 @@
+//! Proving: key generation, chunk and final proofs, and the whole-dataset driver.
+//!
+//! A dataset is proven chunk by chunk. A cheap native pass first checks every record against the
+//! policy (so a non-compliant dataset fails with the record and rule, not with an unsatisfiable
+//! circuit) and computes the running totals before each chunk; then every chunk proof depends
+//! only on its own records and those totals, so chunks prove in parallel, in any order, on any
+//! machine ([`Prover::prove_chunk`]), and [`Prover::finish`] assembles the bundle.
+
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::{Groth16, ProvingKey};
+use ark_snark::SNARK;
+use rand::{CryptoRng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+use trustspace_data::Record;
+
+use crate::bundle::{ChunkProof, FinalProof, ProofBundle, Revealed, proof_to_hex};
+use crate::circuit::{
+    ChunkCircuit, ChunkPublic, Compiled, FinalCircuit, FinalPublic, accumulator, genesis,
+};
+use crate::commit::{Commitment, Opening, chunk_root};
+use crate::error::{Result, ZkError};
+use crate::keys::{ProvingKeys, VerifyingKeys, circuit_digest};
+
+/// Generates the proving and verifying keys of a compiled policy (circuit-specific Groth16
+/// setup; whoever runs it must be trusted to discard its randomness).
+pub fn setup<R: RngCore + CryptoRng>(
+    compiled: &Compiled,
+    rng: &mut R,
+) -> Result<(ProvingKeys, VerifyingKeys)> {
+    let (chunk_pk, chunk_vk) =
+        Groth16::<Bn254>::circuit_specific_setup(ChunkCircuit::for_setup(compiled), rng)?;
+    let (final_pk, final_vk) = if compiled.counters() > 0 {
+        let (p, v) =
+            Groth16::<Bn254>::circuit_specific_setup(FinalCircuit::for_setup(compiled), rng)?;
+        (Some(p), Some(v))
+    } else {
+        (None, None)
+    };
+    let digests = circuit_digest(compiled);
+    Ok((
+        ProvingKeys {
+            digests: digests.clone(),
+            chunk: chunk_pk,
+            final_: final_pk,
+        },
+        VerifyingKeys::new(compiled, digests, chunk_vk, final_vk),
+    ))
+}
+
+/// Per-chunk counter contributions of `records`, checking each record against schema and rules.
+fn scan(compiled: &Compiled, first_index: u64, records: &[Record]) -> Result<Vec<u128>> {
+    let plan = compiled.policy.plan();
+    let mut partial = vec![0u128; plan.counters.len()];
+    for (i, r) in records.iter().enumerate() {
+        let index = first_index + i as u64;
+        if r.len() != compiled.widths.len() {
+            return Err(ZkError::Dataset(format!(
+                "record {index} has {} values",
+                r.len()
+            )));
+        }
+        for (&v, &w) in r.iter().zip(&compiled.widths) {
+            if w < 64 && v >> w != 0 {
+                return Err(ZkError::Dataset(format!(
+                    "record {index}: a value is wider than its column"
+                )));
+            }
+        }
+        if let Some(rule) = compiled.policy.first_broken(r) {
+            return Err(ZkError::Unsatisfied(format!(
+                "record {index} breaks rule `{}`",
+                rule.name
+            )));
+        }
+        for (k, c) in plan.counters.iter().enumerate() {
+            partial[k] += c.contribution(r);
+        }
+    }
+    Ok(partial)
+}
+
+/// Proves one dataset against one commitment.
+pub struct Prover<'a> {
+    compiled: &'a Compiled,
+    keys: Option<&'a ProvingKeys>,
+    commitment: &'a Commitment,
+    opening: &'a Opening,
+    /// Totals before each chunk, and after the last.
+    pub(crate) totals: Vec<Vec<u128>>,
+}
+
+impl<'a> Prover<'a> {
+    /// Checks the keys against the policy, and the commitment parameters against the compiled
+    /// circuit. Feed every chunk's records to [`Prover::scan_chunk`] in order before proving.
+    pub fn new(
+        compiled: &'a Compiled,
+        keys: &'a ProvingKeys,
+        commitment: &'a Commitment,
+        opening: &'a Opening,
+    ) -> Result<Prover<'a>> {
+        if keys.digests != circuit_digest(compiled) {
+            return Err(ZkError::Mismatch(
+                "the proving keys were generated for another schema, policy or chunk size".into(),
+            ));
+        }
+        let mut p = Prover::unkeyed(compiled, commitment, opening)?;
+        p.keys = Some(keys);
+        Ok(p)
+    }
+
+    /// A prover without keys: builds witnesses and circuits only (tests, constraint counts).
+    pub(crate) fn unkeyed(
+        compiled: &'a Compiled,
+        commitment: &'a Commitment,
+        opening: &'a Opening,
+    ) -> Result<Prover<'a>> {
+        if commitment.chunk_size != compiled.chunk_size() {
+            return Err(ZkError::Mismatch(format!(
+                "the commitment has chunks of {} records, the keys {}",
+                commitment.chunk_size,
+                compiled.chunk_size()
+            )));
+        }
+        if commitment.schema_digest != compiled.policy.plan().schema_digest {
+            return Err(ZkError::Mismatch(
+                "the commitment is to data of another schema".into(),
+            ));
+        }
+        Ok(Prover {
+            compiled,
+            keys: None,
+            commitment,
+            opening,
+            totals: vec![vec![0; compiled.counters()]],
+        })
+    }
+
+    fn keys(&self) -> Result<&'a ProvingKeys> {
+        self.keys
+            .ok_or_else(|| ZkError::Parameter("this prover has no proving keys".into()))
+    }
+
+    /// The native pass, chunk `totals.len() - 1`: checks the records and accumulates totals.
+    pub fn scan_chunk(&mut self, records: &[Record]) -> Result<()> {
+        let c = self.totals.len() as u64 - 1;
+        self.check_chunk_len(c, records)?;
+        let partial = scan(self.compiled, c * self.commitment.chunk_size, records)?;
+        let last = self.totals.last().expect("genesis");
+        let next = last.iter().zip(&partial).map(|(a, b)| a + b).collect();
+        self.totals.push(next);
+        Ok(())
+    }
+
+    fn check_chunk_len(&self, c: u64, records: &[Record]) -> Result<()> {
+        if c >= self.commitment.chunks() {
+            return Err(ZkError::Dataset(format!(
+                "more records than the {} committed",
+                self.commitment.records
+            )));
+        }
+        let want = self.commitment.active_in_chunk(c);
+        if records.len() as u64 != want {
+            return Err(ZkError::Dataset(format!(
+                "chunk {c} has {} records, the commitment implies {want}",
+                records.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn scanned(&self) -> Result<()> {
+        if self.totals.len() as u64 - 1 != self.commitment.chunks() {
+            return Err(ZkError::Dataset(format!(
+                "{} of {} chunks were scanned; scan every chunk before proving",
+                self.totals.len() - 1,
+                self.commitment.chunks()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Builds chunk `c`'s circuit and public inputs.
+    pub(crate) fn chunk_circuit<'r>(
+        &self,
+        c: u64,
+        records: &'r [Record],
+    ) -> Result<ChunkCircuit<'r>>
+    where
+        'a: 'r,
+    {
+        self.scanned()?;
+        self.check_chunk_len(c, records)?;
+        for (i, r) in records.iter().enumerate() {
+            check_record_widths(self.compiled, c * self.commitment.chunk_size + i as u64, r)?;
+        }
+        let layout = &self.compiled.layout;
+        let root = chunk_root(layout, self.opening, c, self.commitment.chunk_size, records);
+        let per_leaf = layout.records_per_leaf as u64;
+        let first_leaf = c * self.commitment.chunk_size / per_leaf;
+        let salts = (0..self.commitment.chunk_size / per_leaf)
+            .map(|j| self.opening.salt(first_leaf + j))
+            .collect();
+        let prev = self.totals[c as usize].clone();
+        let next = &self.totals[c as usize + 1];
+        let blind_prev = if c == 0 {
+            ark_ff::Zero::zero()
+        } else {
+            self.opening.blinding(c - 1)
+        };
+        let blind_new = self.opening.blinding(c);
+        let k = self.compiled.counters();
+        let (acc_in, acc_out) = if k == 0 {
+            (ark_ff::Zero::zero(), ark_ff::Zero::zero())
+        } else {
+            let acc_in = if c == 0 {
+                genesis(k)
+            } else {
+                accumulator(&prev, blind_prev)
+            };
+            (acc_in, accumulator(next, blind_new))
+        };
+        Ok(ChunkCircuit {
+            compiled: self.compiled,
+            records,
+            salts,
+            prev,
+            blind_prev,
+            blind_new,
+            public: ChunkPublic {
+                chunk_root: root,
+                active: records.len() as u64,
+                acc_in,
+                acc_out,
+            },
+        })
+    }
+
+    /// Proves chunk `c` from its records. Independent of every other chunk's proof.
+    pub fn prove_chunk<R: RngCore + CryptoRng>(
+        &self,
+        c: u64,
+        records: &[Record],
+        rng: &mut R,
+    ) -> Result<ChunkProof> {
+        let circuit = self.chunk_circuit(c, records)?;
+        let public = circuit.public.clone();
+        let proof = prove_with(&self.keys()?.chunk, circuit, rng)?;
+        Ok(ChunkProof {
+            index: c,
+            public_inputs: public.inputs(self.compiled),
+            proof: proof_to_hex(&proof),
+        })
+    }
+
+    /// The final proof over the totals (only for policies with aggregates).
+    pub fn prove_final<R: RngCore + CryptoRng>(&self, rng: &mut R) -> Result<Option<FinalProof>> {
+        self.scanned()?;
+        let Some(pk) = &self.keys()?.final_ else {
+            return Ok(None);
+        };
+        let plan = self.compiled.policy.plan();
+        let totals = self.totals.last().expect("genesis").clone();
+        for b in &plan.bounds {
+            if !b.holds(&totals, self.commitment.records) {
+                return Err(ZkError::Unsatisfied(format!(
+                    "aggregate bound `{}` fails",
+                    b.name
+                )));
+            }
+        }
+        let last = self.commitment.chunks() - 1;
+        let blinding = self.opening.blinding(last);
+        let public = FinalPublic {
+            acc: accumulator(&totals, blinding),
+            records: self.commitment.records,
+            revealed: plan.reveals.iter().map(|r| totals[r.counter]).collect(),
+        };
+        let revealed = plan
+            .reveals
+            .iter()
+            .zip(&public.revealed)
+            .map(|(r, v)| Revealed {
+                name: r.name.clone(),
+                value: v.to_string(),
+            })
+            .collect();
+        let circuit = FinalCircuit {
+            compiled: self.compiled,
+            totals,
+            blinding,
+            public: public.clone(),
+        };
+        let proof = prove_with(pk, circuit, rng)?;
+        Ok(Some(FinalProof {
+            public_inputs: public.inputs(self.compiled),
+            revealed,
+            proof: proof_to_hex(&proof),
+        }))
+    }
+
+    /// Assembles a bundle from every chunk's proof (any order) and the final proof.
+    pub fn finish(
+        &self,
+        mut chunks: Vec<ChunkProof>,
+        final_proof: Option<FinalProof>,
+    ) -> Result<ProofBundle> {
+        chunks.sort_by_key(|c| c.index);
+        let complete = chunks.len() as u64 == self.commitment.chunks()
+            && chunks.iter().enumerate().all(|(i, c)| c.index == i as u64);
+        if !complete {
+            return Err(ZkError::Dataset(format!(
+                "a bundle needs exactly one proof for each of the {} chunks",
+                self.commitment.chunks()
+            )));
+        }
+        Ok(ProofBundle::new(
+            self.keys()?.digests.clone(),
+            self.commitment.clone(),
+            self.compiled.policy.digest(),
+            chunks,
+            final_proof,
+        ))
+    }
+}
+
+fn check_record_widths(compiled: &Compiled, index: u64, r: &Record) -> Result<()> {
+    if r.len() != compiled.widths.len()
+        || r.iter()
+            .zip(&compiled.widths)
+            .any(|(&v, &w)| w < 64 && v >> w != 0)
+    {
+        return Err(ZkError::Dataset(format!(
+            "record {index} does not fit the schema's widths"
+        )));
+    }
+    Ok(())
+}
+
+fn prove_with<C, R>(
+    pk: &ProvingKey<Bn254>,
+    circuit: C,
+    rng: &mut R,
+) -> Result<ark_groth16::Proof<Bn254>>
+where
+    C: ark_relations::gr1cs::ConstraintSynthesizer<Fr>,
+    R: RngCore + CryptoRng,
+{
+    Ok(Groth16::<Bn254>::prove(pk, circuit, rng)?)
+}
+
+/// Proves an in-memory dataset end to end: scan, chunk proofs in parallel, final proof.
+pub fn prove_all<R: RngCore + CryptoRng>(
+    compiled: &Compiled,
+    keys: &ProvingKeys,
+    commitment: &Commitment,
+    opening: &Opening,
+    records: &[Record],
+    rng: &mut R,
+) -> Result<ProofBundle> {
+    let schema_ok = records.len() as u64 == commitment.records;
+    if !schema_ok {
+        return Err(ZkError::Dataset(format!(
+            "{} records given, {} committed",
+            records.len(),
+            commitment.records
+        )));
+    }
+    let mut prover = Prover::new(compiled, keys, commitment, opening)?;
+    let size = commitment.chunk_size as usize;
+    for chunk in records.chunks(size) {
+        prover.scan_chunk(chunk)?;
+    }
+    // One seed per chunk from the caller's RNG, so parallel proving stays reproducible.
+    let seeds: Vec<[u8; 32]> = (0..commitment.chunks())
+        .map(|_| {
+            let mut s = [0u8; 32];
+            rng.fill_bytes(&mut s);
+            s
+        })
+        .collect();
+    let chunks = records
+        .par_chunks(size)
+        .zip(seeds.par_iter())
+        .enumerate()
+        .map(|(c, (chunk, seed))| {
+            prover.prove_chunk(c as u64, chunk, &mut ChaCha20Rng::from_seed(*seed))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let final_proof = prover.prove_final(rng)?;
+    prover.finish(chunks, final_proof)
+}
+
+/// Checks that records match a commitment (same count, same root with this opening).
+pub fn check_opening(
+    compiled: &Compiled,
+    commitment: &Commitment,
+    opening: &Opening,
+    records: &[Record],
+) -> Result<()> {
+    for (i, r) in records.iter().enumerate() {
+        check_record_widths(compiled, i as u64, r)?;
+    }
+    let roots: Vec<_> = records
+        .chunks(commitment.chunk_size as usize)
+        .enumerate()
+        .map(|(c, ch)| {
+            chunk_root(
+                &compiled.layout,
+                opening,
+                c as u64,
+                commitment.chunk_size,
+                ch,
+            )
+        })
+        .collect();
+    commitment
+        .check_chunk_roots(&roots)
+        .map_err(|_| ZkError::Dataset("the records and opening do not match the commitment".into()))
+}

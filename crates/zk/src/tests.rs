@@ -1,0 +1,255 @@
+//! Circuit-level soundness tests: a violating witness does not satisfy the constraint system.
+
+use ark_bn254::Fr;
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+use trustspace_data::synth::{Generator, Spec, Table};
+use trustspace_data::{Record, Schema};
+
+use crate::circuit::{ChunkCircuit, Compiled, FinalCircuit, FinalPublic, accumulator};
+use crate::commit::{Opening, commit_with};
+use crate::policy::Policy;
+use crate::prove::Prover;
+
+pub(crate) const HEALTH_POLICY: &str = r#"
+name = "hospital data-sharing agreement"
+[[record]]
+require = { column = "age", between = [18, 100] }
+[[record]]
+require = { column = "consent", eq = "true" }
+[[record]]
+name = "no mental-health diagnoses"
+require = { column = "diagnosis", not_in_chapter = 5 }
+[[record]]
+when = { column = "medication", in = ["aspirin"] }
+require = { column = "daily_dose", le = 4000 }
+[[record]]
+require = { column = "discharge", ge_column = "admission" }
+[[aggregate]]
+name = "total cost"
+sum = "cost"
+max = "250000000.00"
+reveal = true
+[[aggregate]]
+name = "encounters"
+count = true
+min = 10
+"#;
+
+/// The policy text with the ICD-10 chapter-5 codes listed for `not_in`.
+pub(crate) fn health_policy_text() -> String {
+    let codes: Vec<String> = trustspace_data::synth::icd10::categories()
+        .iter()
+        .filter(|c| c.chapter == 5)
+        .map(|c| format!("{:?}", c.code))
+        .collect();
+    HEALTH_POLICY.replace(
+        "not_in_chapter = 5",
+        &format!("not_in = [{}]", codes.join(", ")),
+    )
+}
+
+pub(crate) fn encounters(n: u64, seed: u64) -> (Schema, Vec<Record>) {
+    let g = Generator::new(Spec::new(Table::Encounters, n, seed)).unwrap();
+    let mut rows: Vec<Record> = g.records().collect();
+    // The generator's ages reach 95; keep the test policy's 18..=100 satisfied.
+    for r in &mut rows {
+        r[2] = r[2].clamp(18, 100);
+    }
+    (g.schema().clone(), rows)
+}
+
+struct Fixture {
+    compiled: Compiled,
+    opening: Opening,
+    records: Vec<Record>,
+    schema: Schema,
+}
+
+const CHUNK: u64 = 32;
+
+fn fixture() -> Fixture {
+    let (schema, records) = encounters(80, 3);
+    let policy = Policy::from_toml(&health_policy_text(), "test", None, &schema).unwrap();
+    let compiled = Compiled::new(&schema, &policy, CHUNK).unwrap();
+    Fixture {
+        compiled,
+        opening: Opening::from_key([7; 32]),
+        records,
+        schema,
+    }
+}
+
+/// Whether chunk `c` of `records` (committed as given) satisfies the chunk circuit; the native
+/// rule check is bypassed so the circuit alone is judged.
+fn chunk_satisfied(f: &Fixture, records: &[Record], c: u64) -> bool {
+    let commitment = commit_with(&f.schema, records.to_vec(), CHUNK, &f.opening).unwrap();
+    let mut p = Prover::unkeyed(&f.compiled, &commitment, &f.opening).unwrap();
+    // Totals without the rule check.
+    let plan = f.compiled.policy().plan();
+    for chunk in records.chunks(CHUNK as usize) {
+        let last = p.totals.last().unwrap().clone();
+        let next = plan
+            .counters
+            .iter()
+            .zip(last)
+            .map(|(k, t)| t + chunk.iter().map(|r| k.contribution(r)).sum::<u128>())
+            .collect();
+        p.totals.push(next);
+    }
+    let start = (c * CHUNK) as usize;
+    let end = (start + CHUNK as usize).min(records.len());
+    let circuit = p.chunk_circuit(c, &records[start..end]).unwrap();
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    circuit.generate_constraints(cs.clone()).unwrap();
+    cs.is_satisfied().unwrap()
+}
+
+#[test]
+fn clean_data_satisfies_every_chunk_including_a_partial_one() {
+    let f = fixture();
+    for c in 0..3 {
+        assert!(chunk_satisfied(&f, &f.records, c), "chunk {c}");
+    }
+}
+
+#[test]
+fn pinned_constraint_counts() {
+    let f = fixture();
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    ChunkCircuit::for_setup(&f.compiled)
+        .generate_constraints(cs.clone())
+        .unwrap();
+    let per_chunk = cs.num_constraints();
+    // A deliberate change of the circuits must update these numbers.
+    assert_eq!(
+        per_chunk, 13_090,
+        "chunk circuit of {CHUNK} healthcare records"
+    );
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    FinalCircuit::for_setup(&f.compiled)
+        .generate_constraints(cs.clone())
+        .unwrap();
+    assert_eq!(cs.num_constraints(), 744, "final circuit");
+}
+
+/// Sets column `col` of record `at` and checks the chunk holding it.
+fn broken(f: &Fixture, at: usize, col: &str, value: &str) -> bool {
+    let mut rows = f.records.clone();
+    let i = f.schema.index_of(col).unwrap();
+    rows[at][i] = f.schema.columns()[i].parse(value).unwrap();
+    chunk_satisfied(f, &rows, at as u64 / CHUNK)
+}
+
+#[test]
+fn every_rule_kind_rejects_a_violating_record_at_first_middle_and_last_position() {
+    let f = fixture();
+    for at in [32, 47, 63] {
+        assert!(!broken(&f, at, "age", "17"), "age 17 at {at}");
+        assert!(!broken(&f, at, "age", "101"), "age 101 at {at}");
+        assert!(!broken(&f, at, "consent", "false"), "consent at {at}");
+        assert!(!broken(&f, at, "diagnosis", "F32"), "F32 at {at}");
+        assert!(
+            !broken(&f, at, "diagnosis", "F01"),
+            "F01 (first of chapter 5) at {at}"
+        );
+        assert!(
+            !broken(&f, at, "diagnosis", "F99"),
+            "F99 (last of chapter 5) at {at}"
+        );
+    }
+    // Last real record of the partial last chunk.
+    assert!(!broken(&f, 79, "age", "0"));
+}
+
+#[test]
+fn bounds_are_inclusive_at_their_edges() {
+    let f = fixture();
+    assert!(broken(&f, 40, "age", "18"));
+    assert!(broken(&f, 40, "age", "100"));
+    assert!(broken(&f, 40, "diagnosis", "E89"), "just before chapter 5");
+    assert!(broken(&f, 40, "diagnosis", "G00"), "just after chapter 5");
+}
+
+#[test]
+fn conditional_and_column_comparison_rules() {
+    let f = fixture();
+    let mut rows = f.records.clone();
+    let s = &f.schema;
+    let (med, dose) = (
+        s.index_of("medication").unwrap(),
+        s.index_of("daily_dose").unwrap(),
+    );
+    let aspirin = s.columns()[med].parse("aspirin").unwrap();
+    let none = s.columns()[med].parse("none").unwrap();
+    rows[50][med] = aspirin;
+    rows[50][dose] = 4000;
+    assert!(
+        chunk_satisfied(&f, &rows, 1),
+        "4000 mg of aspirin is allowed"
+    );
+    rows[50][dose] = 4001;
+    assert!(!chunk_satisfied(&f, &rows, 1), "4001 mg of aspirin is not");
+    rows[50][med] = none;
+    assert!(
+        chunk_satisfied(&f, &rows, 1),
+        "the condition does not apply to other medications"
+    );
+
+    let mut rows = f.records.clone();
+    let (adm, dis) = (
+        s.index_of("admission").unwrap(),
+        s.index_of("discharge").unwrap(),
+    );
+    rows[33][dis] = rows[33][adm];
+    assert!(chunk_satisfied(&f, &rows, 1), "same-day discharge");
+    rows[33][dis] = rows[33][adm] - 1;
+    assert!(!chunk_satisfied(&f, &rows, 1), "discharge before admission");
+}
+
+fn final_satisfied(f: &Fixture, totals: Vec<u128>, revealed: Vec<u128>, records: u64) -> bool {
+    let blinding = Fr::from(99u64);
+    let circuit = FinalCircuit {
+        compiled: &f.compiled,
+        totals: totals.clone(),
+        blinding,
+        public: FinalPublic {
+            acc: accumulator(&totals, blinding),
+            records,
+            revealed,
+        },
+    };
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    circuit.generate_constraints(cs.clone()).unwrap();
+    cs.is_satisfied().unwrap()
+}
+
+#[test]
+fn aggregate_bounds_and_reveals_are_enforced() {
+    let f = fixture();
+    let limit = 25_000_000_000u128; // 250,000,000.00 in cents
+    assert!(final_satisfied(&f, vec![limit, 80], vec![limit], 80));
+    assert!(
+        !final_satisfied(&f, vec![limit + 1, 80], vec![limit + 1], 80),
+        "sum over the limit"
+    );
+    assert!(
+        !final_satisfied(&f, vec![5, 9], vec![5], 9),
+        "count under the minimum"
+    );
+    assert!(
+        final_satisfied(&f, vec![5, 10], vec![5], 10),
+        "count at the minimum"
+    );
+    assert!(
+        !final_satisfied(&f, vec![5, 80], vec![6], 80),
+        "revealed value differs from the total"
+    );
+    // A total wrapped around the field (p - 1 ≡ -1) cannot pass a bound.
+    let circuit_total = u128::MAX;
+    assert!(!final_satisfied(
+        &f,
+        vec![circuit_total, 80],
+        vec![circuit_total],
+        80
+    ));
+}
