@@ -21,6 +21,7 @@ pub mod pack;
 pub mod policy;
 pub mod poseidon;
 pub mod prove;
+pub mod reference;
 #[cfg(test)]
 mod tests;
 pub mod verify;

@@ -253,3 +253,63 @@ fn aggregate_bounds_and_reveals_are_enforced() {
         80
     ));
 }
+
+#[test]
+fn reference_policies_compile_and_the_blocklist_uses_a_tree() {
+    let (schema, _) = encounters(10, 1);
+    let p = Policy::from_toml(&crate::reference::healthcare_policy(), "h", None, &schema).unwrap();
+    assert_eq!(p.plan().rules.len(), 4);
+    let tschema = Table::Transactions.schema();
+    let p = Policy::from_toml(&crate::reference::finance_policy(1), "f", None, &tschema).unwrap();
+    assert!(matches!(
+        p.plan().rules[1].require,
+        crate::policy::Atom::Tree { .. }
+    ));
+}
+
+#[test]
+fn blocklist_tree_rejects_a_blocked_counterparty() {
+    let seed = 4;
+    let schema = Table::Transactions.schema();
+    let policy =
+        Policy::from_toml(&crate::reference::finance_policy(seed), "f", None, &schema).unwrap();
+    let compiled = Compiled::new(&schema, &policy, 16).unwrap();
+    let g = Generator::new(Spec::new(Table::Transactions, 16, seed)).unwrap();
+    let clean: Vec<Record> = g.records().collect();
+    let f = Fixture {
+        compiled,
+        opening: Opening::from_key([1; 32]),
+        records: clean.clone(),
+        schema: schema.clone(),
+    };
+    let cs_ok = |rows: &[Record]| {
+        let commitment = commit_with(&schema, rows.to_vec(), 16, &f.opening).unwrap();
+        let mut p = Prover::unkeyed(&f.compiled, &commitment, &f.opening).unwrap();
+        let plan = f.compiled.policy().plan();
+        let t: Vec<u128> = plan
+            .counters
+            .iter()
+            .map(|k| rows.iter().map(|r| k.contribution(r)).sum())
+            .collect();
+        p.totals.push(t);
+        let circuit = p.chunk_circuit(0, rows).unwrap();
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        circuit.generate_constraints(cs.clone()).unwrap();
+        (cs.is_satisfied().unwrap(), cs.num_constraints())
+    };
+    let (ok, n) = cs_ok(&clean);
+    assert!(ok);
+    // Pinned: 16 transactions, with a Merkle path per record into the 10,001-interval tree.
+    assert_eq!(n, 65_432, "finance chunk of 16");
+    let blocked = trustspace_data::synth::finance::blocklist(seed);
+    let cp = schema.index_of("counterparty").unwrap();
+    for (at, b) in [(0, blocked[0]), (7, blocked[5000]), (15, blocked[9999])] {
+        let mut rows = clean.clone();
+        rows[at][cp] = b;
+        assert!(!cs_ok(&rows).0, "blocked counterparty at {at}");
+        rows[at][cp] = b + 1;
+        if !blocked.contains(&(b + 1)) {
+            assert!(cs_ok(&rows).0, "neighbour of a blocked id at {at}");
+        }
+    }
+}
