@@ -162,3 +162,70 @@ pub fn proof_from_hex(s: &str, what: &str) -> Result<Proof<Bn254>> {
     Proof::deserialize_compressed(&bytes[..])
         .map_err(|e| bad(format!("not a valid proof encoding: {e}")))
 }
+
+impl ProofBundle {
+    /// A part of a bundle: the proofs of some chunks (and the final proof, if the part holds the
+    /// last chunk), to be [merged](ProofBundle::merge) with the other parts.
+    pub fn part(
+        keys: &crate::keys::ProvingKeys,
+        commitment: &Commitment,
+        policy: &crate::policy::Policy,
+        mut chunks: Vec<ChunkProof>,
+        final_: Option<FinalProof>,
+    ) -> ProofBundle {
+        chunks.sort_by_key(|c| c.index);
+        ProofBundle::new(
+            keys.digests.clone(),
+            commitment.clone(),
+            policy.digest(),
+            chunks,
+            final_,
+        )
+    }
+
+    /// Merges parts proven separately (`--chunks`) into one bundle; they must be for the same
+    /// circuits, commitment and policy, and cover every chunk exactly once.
+    pub fn merge(parts: Vec<ProofBundle>) -> Result<ProofBundle> {
+        let mut it = parts.into_iter();
+        let mut out = it
+            .next()
+            .ok_or_else(|| ZkError::Parameter("nothing to merge".into()))?;
+        for p in it {
+            if p.circuit != out.circuit
+                || p.commitment != out.commitment
+                || p.policy_digest != out.policy_digest
+            {
+                return Err(ZkError::Mismatch(
+                    "parts are for different circuits, commitments or policies".into(),
+                ));
+            }
+            out.chunks.extend(p.chunks);
+            match (&out.final_, p.final_) {
+                (Some(_), Some(_)) => {
+                    return Err(ZkError::Mismatch("two parts hold a final proof".into()));
+                }
+                (None, f) => out.final_ = f,
+                _ => {}
+            }
+        }
+        out.chunks.sort_by_key(|c| c.index);
+        let n = out.commitment.chunks();
+        for (i, c) in out.chunks.iter().enumerate() {
+            if c.index != i as u64 {
+                let what = if c.index < i as u64 {
+                    "proven twice"
+                } else {
+                    "missing"
+                };
+                return Err(ZkError::Mismatch(format!("chunk {i} is {what}")));
+            }
+        }
+        if out.chunks.len() as u64 != n {
+            return Err(ZkError::Mismatch(format!(
+                "the parts cover {} of {n} chunks",
+                out.chunks.len()
+            )));
+        }
+        Ok(out)
+    }
+}

@@ -138,6 +138,16 @@ fn generate(spec: Spec, format: FileFormat, out: &Path, stem: &str) -> Result<Wr
         .with_context(|| format!("writing {}", path.display()))?;
         files.push((path, n, started.elapsed().as_secs_f64()));
     }
+    // The table's reference policy, where it has one, for `zkprove`.
+    let policy = match spec.table {
+        Table::Encounters => Some(trustspace_zk::reference::healthcare_policy()),
+        Table::Transactions => Some(trustspace_zk::reference::finance_policy(spec.seed)),
+        _ => None,
+    };
+    if let Some(text) = policy {
+        let path = out.join(format!("{stem}.policy.toml"));
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
     let violations = if spec.violations > 0 {
         let path = out.join(format!("{stem}.violations.csv"));
         let mut text = String::from("row,holder,violation\n");

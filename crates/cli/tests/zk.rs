@@ -1,0 +1,251 @@
+//! `zkprove` and `zkverify` as an operator runs them.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(bin: &str, args: &[&str]) -> Output {
+    let exe = match bin {
+        "dataspace" => env!("CARGO_BIN_EXE_dataspace"),
+        "zkprove" => env!("CARGO_BIN_EXE_zkprove"),
+        _ => env!("CARGO_BIN_EXE_zkverify"),
+    };
+    Command::new(exe).args(args).output().expect("runs")
+}
+
+fn ok(o: Output) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{text}");
+    text
+}
+
+fn p(dir: &Path, name: &str) -> String {
+    dir.join(name).display().to_string()
+}
+
+#[test]
+fn commit_setup_prove_in_parts_merge_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ds = d.to_str().unwrap();
+    ok(run(
+        "dataspace",
+        &[
+            "gen",
+            "--table",
+            "encounters",
+            "--rows",
+            "40",
+            "--seed",
+            "3",
+            "--out",
+            ds,
+        ],
+    ));
+    let (schema, policy, data) = (
+        p(d, "encounters.schema.toml"),
+        p(d, "encounters.policy.toml"),
+        p(d, "encounters.csv"),
+    );
+    ok(run(
+        "zkprove",
+        &[
+            "commit",
+            "--schema",
+            &schema,
+            "--data",
+            &data,
+            "--chunk-size",
+            "16",
+            "--out",
+            ds,
+        ],
+    ));
+    ok(run(
+        "zkprove",
+        &[
+            "setup",
+            "--schema",
+            &schema,
+            "--policy",
+            &policy,
+            "--chunk-size",
+            "16",
+            "--out",
+            ds,
+        ],
+    ));
+    let common = |range: &str, out: &str| {
+        let out = p(d, out);
+        let mut a = vec![
+            "prove".to_string(),
+            "--schema".into(),
+            schema.clone(),
+            "--policy".into(),
+            policy.clone(),
+            "--data".into(),
+            data.clone(),
+            "--commitment".into(),
+            p(d, "commitment.json"),
+            "--opening".into(),
+            p(d, "opening.json"),
+            "--keys".into(),
+            p(d, "proving.key"),
+            "--out".into(),
+            out,
+            "--json".into(),
+            "--threads".into(),
+            "2".into(),
+        ];
+        if !range.is_empty() {
+            a.extend(["--chunks".into(), range.into()]);
+        }
+        a
+    };
+    let args = common("0..1", "part0.json");
+    let text = ok(run(
+        "zkprove",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let summary: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(summary["complete"], false);
+    let args = common("1..3", "part1.json");
+    ok(run(
+        "zkprove",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let (vk, c, bundle) = (
+        p(d, "verifying.json"),
+        p(d, "commitment.json"),
+        p(d, "bundle.json"),
+    );
+    // A part alone does not verify (exit 1), the merged bundle does (exit 0).
+    let o = run(
+        "zkverify",
+        &["--keys", &vk, "--commitment", &c, &p(d, "part0.json")],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let o = run("zkprove", &["merge", "--out", &bundle, &p(d, "part0.json")]);
+    assert!(!o.status.success(), "an incomplete merge is refused");
+    ok(run(
+        "zkprove",
+        &[
+            "merge",
+            "--out",
+            &bundle,
+            &p(d, "part1.json"),
+            &p(d, "part0.json"),
+        ],
+    ));
+    let text = ok(run(
+        "zkverify",
+        &["--json", "--keys", &vk, "--commitment", &c, &bundle],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (v["valid"].as_bool(), v["records"].as_u64()),
+        (Some(true), Some(40))
+    );
+
+    // A flipped proof byte: invalid, exit 1.
+    let mut b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    let proof = b["chunks"][1]["proof"].as_str().unwrap().to_string();
+    let flipped = format!(
+        "{}{}",
+        if &proof[..1] == "0" { "1" } else { "0" },
+        &proof[1..]
+    );
+    b["chunks"][1]["proof"] = flipped.into();
+    let tampered = p(d, "tampered.json");
+    std::fs::write(&tampered, b.to_string()).unwrap();
+    let o = run("zkverify", &["--keys", &vk, "--commitment", &c, &tampered]);
+    assert!(matches!(o.status.code(), Some(1) | Some(2)), "{o:?}");
+    // A malformed file: bad input, exit 2.
+    std::fs::write(&tampered, "{}").unwrap();
+    let o = run("zkverify", &["--keys", &vk, "--commitment", &c, &tampered]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("tampered.json"));
+}
+
+#[test]
+fn a_violation_is_reported_with_record_and_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ds = d.to_str().unwrap();
+    ok(run(
+        "dataspace",
+        &[
+            "gen",
+            "--table",
+            "encounters",
+            "--rows",
+            "20",
+            "--violations",
+            "1",
+            "--seed",
+            "8",
+            "--out",
+            ds,
+        ],
+    ));
+    let (schema, policy, data) = (
+        p(d, "encounters.schema.toml"),
+        p(d, "encounters.policy.toml"),
+        p(d, "encounters.csv"),
+    );
+    ok(run(
+        "zkprove",
+        &[
+            "commit",
+            "--schema",
+            &schema,
+            "--data",
+            &data,
+            "--chunk-size",
+            "16",
+            "--out",
+            ds,
+        ],
+    ));
+    ok(run(
+        "zkprove",
+        &[
+            "setup",
+            "--schema",
+            &schema,
+            "--policy",
+            &policy,
+            "--chunk-size",
+            "16",
+            "--out",
+            ds,
+        ],
+    ));
+    let o = run(
+        "zkprove",
+        &[
+            "prove",
+            "--schema",
+            &schema,
+            "--policy",
+            &policy,
+            "--data",
+            &data,
+            "--commitment",
+            &p(d, "commitment.json"),
+            "--opening",
+            &p(d, "opening.json"),
+            "--keys",
+            &p(d, "proving.key"),
+            "--out",
+            &p(d, "b.json"),
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("does not satisfy the policy: record"), "{err}");
+}
