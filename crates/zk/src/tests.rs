@@ -313,3 +313,21 @@ fn blocklist_tree_rejects_a_blocked_counterparty() {
         }
     }
 }
+
+#[test]
+fn pinned_reference_healthcare_count() {
+    // The reference healthcare policy (benchmarks: 375.5 per record at chunks of 1024).
+    let schema = Table::Encounters.schema();
+    let policy =
+        Policy::from_toml(&crate::reference::healthcare_policy(), "h", None, &schema).unwrap();
+    let compiled = Compiled::new(&schema, &policy, 32).unwrap();
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    ChunkCircuit::for_setup(&compiled)
+        .generate_constraints(cs.clone())
+        .unwrap();
+    assert_eq!(
+        cs.num_constraints(),
+        12_252,
+        "reference healthcare chunk of 32"
+    );
+}
