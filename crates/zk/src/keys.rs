@@ -143,6 +143,8 @@ pub struct VerifyingKeys {
     pub chunk_size: u64,
     /// Names of the revealed values, in order.
     pub reveals: Vec<String>,
+    /// Decimal places of each revealed value's units.
+    pub reveal_scales: Vec<u32>,
     /// Number of accumulated counters (0 without aggregates).
     pub counters: usize,
     /// Chunk circuit key.
@@ -162,6 +164,7 @@ struct VkFile {
     schema_digest: [u8; 32],
     chunk_size: u64,
     reveals: Vec<String>,
+    reveal_scales: Vec<u32>,
     counters: usize,
     chunk: String,
     #[serde(rename = "final", default, skip_serializing_if = "Option::is_none")]
@@ -211,10 +214,22 @@ impl VerifyingKeys {
             schema_digest: plan.schema_digest,
             chunk_size: compiled.chunk_size(),
             reveals: plan.reveals.iter().map(|r| r.name.clone()).collect(),
+            reveal_scales: plan.reveals.iter().map(|r| r.scale).collect(),
             counters: plan.counters.len(),
             chunk,
             final_,
         }
+    }
+
+    /// A revealed value (integer units) as text in its column's units, e.g. `2050115.56`.
+    pub fn format_revealed(&self, index: usize, value: &str) -> String {
+        let scale = self.reveal_scales.get(index).copied().unwrap_or(0) as usize;
+        if scale == 0 || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return value.to_string();
+        }
+        let padded = format!("{value:0>width$}", width = scale + 1);
+        let (int, frac) = padded.split_at(padded.len() - scale);
+        format!("{int}.{frac}")
     }
 
     /// Public inputs of the final proof.
@@ -233,6 +248,7 @@ impl VerifyingKeys {
                 schema_digest: self.schema_digest,
                 chunk_size: self.chunk_size,
                 reveals: self.reveals.clone(),
+                reveal_scales: self.reveal_scales.clone(),
                 counters: self.counters,
                 chunk: vk_hex(&self.chunk),
                 final_: self.final_.as_ref().map(vk_hex),
@@ -248,6 +264,12 @@ impl VerifyingKeys {
             return Err(ZkError::Format {
                 what,
                 reason: format!("unsupported version {}", f.version),
+            });
+        }
+        if f.reveal_scales.len() != f.reveals.len() || f.reveal_scales.iter().any(|&s| s > 18) {
+            return Err(ZkError::Format {
+                what,
+                reason: "one decimal scale (at most 18) per revealed value".into(),
             });
         }
         let has_final = f.digests.final_.is_some();
@@ -268,6 +290,7 @@ impl VerifyingKeys {
             schema_digest: f.schema_digest,
             chunk_size: f.chunk_size,
             reveals: f.reveals,
+            reveal_scales: f.reveal_scales,
             counters: f.counters,
             chunk,
             final_,

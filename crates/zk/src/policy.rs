@@ -361,6 +361,8 @@ pub struct Reveal {
     pub name: String,
     /// The counter.
     pub counter: usize,
+    /// Decimal places of the value's units (a sum of a decimal column); 0 for counts.
+    pub scale: u32,
 }
 
 /// A compiled policy: what the circuits enforce and the native evaluator checks.
@@ -859,14 +861,20 @@ impl Compiler<'_> {
             }
             if a.reveal {
                 let suffix = if sum_col.is_some() { "sum" } else { "count" };
+                let scale = match sum_col.map(Column::kind) {
+                    Some(Kind::Decimal { scale, .. }) => *scale,
+                    _ => 0,
+                };
                 plan.reveals.push(Reveal {
                     name: format!("{}.{suffix}", a.name),
                     counter: value,
+                    scale,
                 });
                 if let Some(n) = count_of_filter {
                     plan.reveals.push(Reveal {
                         name: format!("{}.count", a.name),
                         counter: n,
+                        scale: 0,
                     });
                 }
             }

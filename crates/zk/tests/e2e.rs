@@ -64,6 +64,10 @@ fn a_valid_bundle_verifies_and_reveals_the_true_total() {
     assert_eq!(v.revealed.len(), 1);
     assert_eq!(v.revealed[0].name, "total cost.sum");
     assert_eq!(v.revealed[0].value, total.to_string());
+    // Shown in the column's units (cents to currency units).
+    let shown = w.vk.format_revealed(0, &v.revealed[0].value);
+    assert_eq!(shown, format!("{}.{:02}", total / 100, total % 100));
+    assert_eq!(w.vk.format_revealed(0, "5"), "0.05");
 }
 
 #[test]

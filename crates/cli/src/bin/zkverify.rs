@@ -45,7 +45,13 @@ fn main() -> ExitCode {
         Err(e) => return report(cli.json, Err(e)),
     };
     let started = std::time::Instant::now();
-    let result = verify(&bundle, &keys, &commitment).map(|v| (v, started.elapsed().as_secs_f64()));
+    let result = verify(&bundle, &keys, &commitment).map(|mut v| {
+        // Show revealed values in their column's units.
+        for (i, r) in v.revealed.iter_mut().enumerate() {
+            r.value = keys.format_revealed(i, &r.value);
+        }
+        (v, started.elapsed().as_secs_f64())
+    });
     report(cli.json, result)
 }
 
