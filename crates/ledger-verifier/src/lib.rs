@@ -1,7 +1,33 @@
 //! # trustspace-ledger-verifier
 //!
 //! A consortium ledger of dataset commitments, policies and proof results, and the verification
-//! of proofs against it. Its capabilities arrive with their own issue; today it only fixes its
-//! place in the workspace.
+//! of proofs against it.
+//!
+//! - [`entry`]: signed, canonically encoded entries (dataset, policy, verdict).
+//! - [`log`]: the RFC 9162 Merkle log, checkpoints co-signed by a quorum of validators,
+//!   inclusion and consistency proofs.
+//! - [`store`]: the embedded ledger (redb), the default; [`http`]: the same ledger as a small
+//!   HTTP/JSON service and its client. Both implement [`view::LedgerView`].
+//! - [`verify`]: `verify(bundle, ledger) -> Verdict`, and self-contained evidence files that
+//!   verify offline.
+//! - [`monitor`]: follows a ledger and alerts on forks, rewrites and bad signatures.
 
 #![forbid(unsafe_code)]
+
+pub mod entry;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod log;
+pub mod monitor;
+pub mod store;
+pub mod verify;
+pub mod view;
+
+pub use entry::{Body, DatasetEntry, Entry, EntryKey, PolicyEntry, VerdictEntry};
+pub use error::{LedgerError, Result};
+pub use keys::{Identity, PublicKey};
+pub use log::{Checkpoint, CosignedCheckpoint, LedgerConfig};
+pub use store::Ledger;
+pub use verify::{Evidence, Verdict, verify, verify_evidence};
+pub use view::LedgerView;

@@ -232,34 +232,82 @@ impl VerifyingKeys {
         format!("{int}.{frac}")
     }
 
+    /// SHA-256 over everything that defines these keys (circuits, policy, schema, chunk size,
+    /// revealed values, and the canonical compressed key points): what a ledger registers so a
+    /// verifier knows it holds the keys the policy issuer published.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"trustspace-zk-vk-v1\0");
+        h.update(self.digests.chunk.as_bytes());
+        h.update([0]);
+        if let Some(f) = &self.digests.final_ {
+            h.update(f.as_bytes());
+        }
+        h.update([0]);
+        h.update(self.policy_digest);
+        h.update(self.schema_digest);
+        h.update(self.chunk_size.to_le_bytes());
+        h.update((self.reveals.len() as u64).to_le_bytes());
+        for (name, scale) in self.reveals.iter().zip(&self.reveal_scales) {
+            h.update((name.len() as u64).to_le_bytes());
+            h.update(name.as_bytes());
+            h.update(scale.to_le_bytes());
+        }
+        h.update((self.counters as u64).to_le_bytes());
+        h.update(vk_hex(&self.chunk).as_bytes());
+        h.update([0]);
+        if let Some(f) = &self.final_ {
+            h.update(vk_hex(f).as_bytes());
+        }
+        h.finalize().into()
+    }
+
     /// Public inputs of the final proof.
     pub fn final_inputs(&self) -> usize {
         3 + self.reveals.len()
     }
 
+    fn to_file(&self) -> VkFile {
+        VkFile {
+            version: KEYS_VERSION,
+            digests: self.digests.clone(),
+            policy_digest: self.policy_digest,
+            schema_digest: self.schema_digest,
+            chunk_size: self.chunk_size,
+            reveals: self.reveals.clone(),
+            reveal_scales: self.reveal_scales.clone(),
+            counters: self.counters,
+            chunk: vk_hex(&self.chunk),
+            final_: self.final_.as_ref().map(vk_hex),
+        }
+    }
+
     /// Writes the keys as JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
-        write_json(
-            path,
-            &VkFile {
-                version: KEYS_VERSION,
-                digests: self.digests.clone(),
-                policy_digest: self.policy_digest,
-                schema_digest: self.schema_digest,
-                chunk_size: self.chunk_size,
-                reveals: self.reveals.clone(),
-                reveal_scales: self.reveal_scales.clone(),
-                counters: self.counters,
-                chunk: vk_hex(&self.chunk),
-                final_: self.final_.as_ref().map(vk_hex),
-            },
-        )
+        write_json(path, &self.to_file())
+    }
+
+    /// The keys as a JSON value (the file format), e.g. to embed in an evidence file.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.to_file()).expect("serializable")
+    }
+
+    /// Reads and validates keys from a JSON value made by [`VerifyingKeys::to_json`].
+    pub fn from_json(value: serde_json::Value, what: &str) -> Result<VerifyingKeys> {
+        let f: VkFile = serde_json::from_value(value).map_err(|e| ZkError::Format {
+            what: what.to_string(),
+            reason: e.to_string(),
+        })?;
+        Self::from_file(f, what.to_string())
     }
 
     /// Reads and validates a verifying-key file.
     pub fn load(path: &Path) -> Result<VerifyingKeys> {
         let f: VkFile = read_json_limited(path, "verifying keys", MAX_VK_FILE)?;
-        let what = format!("verifying keys {}", path.display());
+        Self::from_file(f, format!("verifying keys {}", path.display()))
+    }
+
+    fn from_file(f: VkFile, what: String) -> Result<VerifyingKeys> {
         if f.version != KEYS_VERSION {
             return Err(ZkError::Format {
                 what,

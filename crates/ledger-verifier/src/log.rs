@@ -1,0 +1,465 @@
+//! The verifiable log (RFC 9162 Merkle tree via `ct-merkle`), its checkpoints and their quorum.
+//!
+//! Leaves are entry digests (`SHA-256(0x00 ‖ entry digest)` per RFC 9162 leaf hashing). A
+//! [`Checkpoint`] (log id, size, root, time) is valid only as a [`CosignedCheckpoint`] carrying
+//! signatures by at least `threshold` distinct validators of the [`LedgerConfig`]. Everything a
+//! verifier accepts is proven against such a checkpoint: entries by [`InclusionProof`], and a
+//! newer checkpoint against an older one by [`ConsistencyProof`].
+
+use ct_merkle::RootHash;
+use ct_merkle::mem_backed_tree::MemoryBackedTree;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+
+use crate::error::{LedgerError, Result};
+use crate::keys::{Identity, PublicKey};
+
+/// Largest log size a checkpoint may claim (keeps proof-index arithmetic far from overflow).
+pub const MAX_LOG_SIZE: u64 = 1 << 48;
+/// Largest number of validators in a configuration.
+pub const MAX_VALIDATORS: usize = 256;
+const CHECKPOINT_TAG: &[u8] = b"trustspace-checkpoint-v1\0";
+
+/// Hex serde for 32-byte digests.
+pub(crate) mod hex32 {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(x: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(x))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let s = String::deserialize(d)?;
+        crate::keys::hex32(&s, "digest").map_err(serde::de::Error::custom)
+    }
+}
+
+mod hex64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(x: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(x))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
+        let s = String::deserialize(d)?;
+        let mut out = [0u8; 64];
+        hex::decode_to_slice(&s, &mut out)
+            .map_err(|_| serde::de::Error::custom("expected 128 hex digits"))?;
+        Ok(out)
+    }
+}
+
+mod hex_list {
+    use serde::{Deserialize, Deserializer, Serializer, ser::SerializeSeq};
+    pub fn serialize<S: Serializer>(x: &[[u8; 32]], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(x.len()))?;
+        for d in x {
+            seq.serialize_element(&hex::encode(d))?;
+        }
+        seq.end()
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 32]>, D::Error> {
+        let v = Vec::<String>::deserialize(d)?;
+        // An RFC 9162 proof for a log of at most 2^48 entries has at most 2 * 48 hashes.
+        if v.len() > 128 {
+            return Err(serde::de::Error::custom("proof longer than any valid proof"));
+        }
+        v.iter()
+            .map(|s| crate::keys::hex32(s, "proof hash").map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
+/// Who runs a ledger: its name and its validators. The verifier's trust anchor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    /// Format version (1).
+    pub version: u32,
+    /// The log's identity, signed into every checkpoint (a checkpoint of another log is refused).
+    pub log_id: String,
+    /// Validators' public keys.
+    pub validators: Vec<PublicKey>,
+    /// Signatures needed for a valid checkpoint.
+    pub threshold: usize,
+}
+
+impl LedgerConfig {
+    /// A configuration, checked.
+    pub fn new(log_id: &str, validators: Vec<PublicKey>, threshold: usize) -> Result<LedgerConfig> {
+        let c = LedgerConfig {
+            version: 1,
+            log_id: log_id.to_string(),
+            validators,
+            threshold,
+        };
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Refuses configurations no checkpoint could satisfy, or that a single key could.
+    pub fn check(&self) -> Result<()> {
+        let bad = |r: String| Err(LedgerError::malformed("ledger configuration", r));
+        if self.version != 1 {
+            return bad(format!("unsupported version {}", self.version));
+        }
+        if self.log_id.is_empty() || self.log_id.len() > 128 {
+            return bad("log id must be 1 to 128 bytes".into());
+        }
+        let n = self.validators.len();
+        if n == 0 || n > MAX_VALIDATORS {
+            return bad(format!("1 to {MAX_VALIDATORS} validators, not {n}"));
+        }
+        if self.threshold == 0 || self.threshold > n {
+            return bad(format!(
+                "threshold {} is not between 1 and the {n} validators",
+                self.threshold
+            ));
+        }
+        let distinct: HashSet<_> = self.validators.iter().collect();
+        if distinct.len() != n {
+            return bad("a validator is listed twice".into());
+        }
+        Ok(())
+    }
+
+    /// Reads and checks a configuration file.
+    pub fn load(path: &std::path::Path) -> Result<LedgerConfig> {
+        let bytes = crate::keys::read_limited(path, 1 << 20)?;
+        let c: LedgerConfig = serde_json::from_slice(&bytes)
+            .map_err(|e| LedgerError::malformed(path.display().to_string(), e.to_string()))?;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Writes the configuration as JSON.
+    pub fn save(&self, path: &std::path::Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).expect("serializable");
+        std::fs::write(path, text + "\n").map_err(|e| LedgerError::io(path, e))
+    }
+}
+
+/// A signed statement of the log's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    /// The log's identity.
+    pub log_id: String,
+    /// Number of entries.
+    pub size: u64,
+    /// RFC 9162 Merkle tree hash of the entries.
+    #[serde(with = "hex32")]
+    pub root: [u8; 32],
+    /// Milliseconds since the Unix epoch when the checkpoint was made.
+    pub timestamp_ms: u64,
+}
+
+impl Checkpoint {
+    /// What validators sign.
+    pub fn signing_message(&self) -> Vec<u8> {
+        let mut m = Vec::with_capacity(CHECKPOINT_TAG.len() + self.log_id.len() + 56);
+        m.extend_from_slice(CHECKPOINT_TAG);
+        m.extend_from_slice(&(self.log_id.len() as u64).to_be_bytes());
+        m.extend_from_slice(self.log_id.as_bytes());
+        m.extend_from_slice(&self.size.to_be_bytes());
+        m.extend_from_slice(&self.root);
+        m.extend_from_slice(&self.timestamp_ms.to_be_bytes());
+        m
+    }
+
+    fn root_hash(&self) -> RootHash<Sha256> {
+        RootHash::new(self.root.into(), self.size)
+    }
+}
+
+/// One validator's signature on a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointSignature {
+    /// The validator.
+    pub validator: PublicKey,
+    /// Ed25519 signature over [`Checkpoint::signing_message`].
+    #[serde(with = "hex64")]
+    pub signature: [u8; 64],
+}
+
+/// A checkpoint with its validators' signatures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CosignedCheckpoint {
+    /// The checkpoint.
+    pub checkpoint: Checkpoint,
+    /// Validators' signatures.
+    pub signatures: Vec<CheckpointSignature>,
+}
+
+impl CosignedCheckpoint {
+    /// Checks the quorum under `config`: right log, plausible size, every signature by a distinct
+    /// configured validator and valid, and at least `threshold` of them. A checkpoint carrying
+    /// any bad, foreign or repeated signature is refused outright, so tampering is never
+    /// silently tolerated.
+    pub fn verify(&self, config: &LedgerConfig) -> Result<()> {
+        let cp = &self.checkpoint;
+        if cp.log_id != config.log_id {
+            return Err(LedgerError::WrongLog {
+                expected: config.log_id.clone(),
+                found: cp.log_id.clone(),
+            });
+        }
+        if cp.size > MAX_LOG_SIZE {
+            return Err(LedgerError::malformed(
+                "checkpoint",
+                format!("size {} over the limit {MAX_LOG_SIZE}", cp.size),
+            ));
+        }
+        if self.signatures.len() > config.validators.len() {
+            return Err(LedgerError::malformed(
+                "checkpoint",
+                "more signatures than validators",
+            ));
+        }
+        let msg = cp.signing_message();
+        let mut seen = HashSet::new();
+        for s in &self.signatures {
+            if !config.validators.contains(&s.validator) {
+                return Err(LedgerError::UnknownSigner(s.validator.to_hex()));
+            }
+            if !seen.insert(s.validator) {
+                return Err(LedgerError::DuplicateSigner(s.validator.to_hex()));
+            }
+            if !s.validator.verify(&msg, &s.signature) {
+                return Err(LedgerError::BadCheckpointSignature(s.validator.to_hex()));
+            }
+        }
+        if seen.len() < config.threshold {
+            return Err(LedgerError::NoQuorum {
+                size: cp.size,
+                have: seen.len(),
+                need: config.threshold,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Proof that an entry digest is the leaf at `index` of the tree of `size` entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionProof {
+    /// Leaf index.
+    pub index: u64,
+    /// Tree size the proof is for.
+    pub size: u64,
+    /// Sibling hashes, leaf to root.
+    #[serde(with = "hex_list")]
+    pub hashes: Vec<[u8; 32]>,
+}
+
+impl InclusionProof {
+    /// Checks that `entry_digest` is the leaf at `self.index` under `checkpoint`.
+    pub fn verify(&self, entry_digest: &[u8; 32], checkpoint: &Checkpoint) -> Result<()> {
+        let fail = |reason: &str| LedgerError::NotIncluded {
+            index: self.index,
+            size: checkpoint.size,
+            reason: reason.to_string(),
+        };
+        if self.size != checkpoint.size {
+            return Err(fail("the proof is for another tree size"));
+        }
+        if checkpoint.size > MAX_LOG_SIZE || self.index >= checkpoint.size {
+            return Err(fail("index outside the tree"));
+        }
+        let proof = ct_merkle::InclusionProof::<Sha256>::from_digests(
+            self.hashes.iter().map(|h| h.into()),
+        );
+        checkpoint
+            .root_hash()
+            .verify_inclusion(entry_digest, self.index, &proof)
+            .map_err(|e| fail(&e.to_string()))
+    }
+}
+
+/// Proof that the tree of `to` entries extends the tree of `from` entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyProof {
+    /// Older size.
+    pub from: u64,
+    /// Newer size.
+    pub to: u64,
+    /// Node hashes.
+    #[serde(with = "hex_list")]
+    pub hashes: Vec<[u8; 32]>,
+}
+
+impl ConsistencyProof {
+    /// Checks that `new` extends `old` (same log, no entry rewritten or removed).
+    pub fn verify(&self, old: &Checkpoint, new: &Checkpoint) -> Result<()> {
+        let fork = |reason: &str| LedgerError::Fork {
+            old_size: old.size,
+            new_size: new.size,
+            reason: reason.to_string(),
+        };
+        if old.log_id != new.log_id {
+            return Err(fork("the checkpoints are of different logs"));
+        }
+        if new.size < old.size {
+            return Err(fork("the newer checkpoint is smaller"));
+        }
+        if self.from != old.size || self.to != new.size {
+            return Err(fork("the proof is for other sizes"));
+        }
+        if new.size > MAX_LOG_SIZE {
+            return Err(fork("size over the limit"));
+        }
+        if old.size == 0 {
+            // Every tree extends the empty one; its root is fixed.
+            return if old.root == empty_root() && self.hashes.is_empty() {
+                Ok(())
+            } else {
+                Err(fork("the empty tree has another root"))
+            };
+        }
+        if old.size == new.size {
+            return if old.root == new.root && self.hashes.is_empty() {
+                Ok(())
+            } else {
+                Err(fork("two different roots for the same size"))
+            };
+        }
+        let proof = ct_merkle::ConsistencyProof::<Sha256>::from_digests(
+            self.hashes.iter().map(|h| h.into()),
+        );
+        new.root_hash()
+            .verify_consistency(&old.root_hash(), &proof)
+            .map_err(|e| fork(&e.to_string()))
+    }
+}
+
+/// Root of the empty tree, `SHA-256("")`.
+pub fn empty_root() -> [u8; 32] {
+    Sha256::digest(b"").into()
+}
+
+/// The in-memory Merkle tree over entry digests (the store rebuilds it on open).
+#[derive(Default)]
+pub struct LogTree(MemoryBackedTree<Sha256, [u8; 32]>);
+
+impl LogTree {
+    /// An empty tree.
+    pub fn new() -> LogTree {
+        LogTree(MemoryBackedTree::new())
+    }
+
+    /// Appends an entry digest.
+    pub fn push(&mut self, digest: [u8; 32]) {
+        self.0.push(digest);
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// Current root.
+    pub fn root(&self) -> [u8; 32] {
+        (*self.0.root().as_bytes()).into()
+    }
+
+    /// Entry digest at `index`.
+    pub fn leaf(&self, index: u64) -> Option<[u8; 32]> {
+        usize::try_from(index).ok().and_then(|i| self.0.get(i)).copied()
+    }
+
+    /// Inclusion proof of leaf `index` in the current tree.
+    pub fn prove_inclusion(&self, index: u64) -> Result<InclusionProof> {
+        let size = self.size();
+        if index >= size {
+            return Err(LedgerError::NoSuchEntry { index, size });
+        }
+        let p = self.0.prove_inclusion(index as usize);
+        Ok(InclusionProof {
+            index,
+            size,
+            hashes: split(p.as_bytes()),
+        })
+    }
+
+    /// Consistency proof from the tree of `from` entries to the current tree.
+    pub fn prove_consistency(&self, from: u64) -> Result<ConsistencyProof> {
+        let to = self.size();
+        if from > to {
+            return Err(LedgerError::StaleCheckpoint {
+                offered: to,
+                seen: from,
+            });
+        }
+        let hashes = if from == 0 || from == to {
+            Vec::new()
+        } else {
+            split(self.0.prove_consistency((to - from) as usize).as_bytes())
+        };
+        Ok(ConsistencyProof { from, to, hashes })
+    }
+}
+
+fn split(bytes: &[u8]) -> Vec<[u8; 32]> {
+    bytes
+        .chunks_exact(32)
+        .map(|c| c.try_into().expect("32-byte chunks"))
+        .collect()
+}
+
+/// A validator: checks that a proposed checkpoint extends the last one it signed, then signs.
+/// This is the witness rule that makes forks visible: a validator never signs two checkpoints
+/// that no append-only history connects.
+pub struct Validator {
+    identity: Identity,
+    last: Option<Checkpoint>,
+}
+
+impl Validator {
+    /// A validator with a key and the last checkpoint it signed (None if none yet).
+    pub fn new(identity: Identity, last: Option<Checkpoint>) -> Validator {
+        Validator { identity, last }
+    }
+
+    /// Its public key.
+    pub fn public(&self) -> PublicKey {
+        self.identity.public()
+    }
+
+    /// Replaces the last signed checkpoint (a local validator whose signature on a checkpoint
+    /// that was never stored or published is withdrawn).
+    pub(crate) fn reset(&mut self, last: Option<Checkpoint>) {
+        self.last = last;
+    }
+
+    /// The last checkpoint it signed.
+    pub fn last(&self) -> Option<&Checkpoint> {
+        self.last.as_ref()
+    }
+
+    /// Signs `next` if `proof` shows it extends the last checkpoint this validator signed.
+    pub fn cosign(
+        &mut self,
+        next: &Checkpoint,
+        proof: &ConsistencyProof,
+    ) -> Result<CheckpointSignature> {
+        if let Some(last) = &self.last {
+            if next.size < last.size {
+                return Err(LedgerError::StaleCheckpoint {
+                    offered: next.size,
+                    seen: last.size,
+                });
+            }
+            proof.verify(last, next)?;
+        } else if next.size > MAX_LOG_SIZE {
+            return Err(LedgerError::malformed("checkpoint", "size over the limit"));
+        }
+        let sig = CheckpointSignature {
+            validator: self.identity.public(),
+            signature: self.identity.sign(&next.signing_message()),
+        };
+        self.last = Some(next.clone());
+        Ok(sig)
+    }
+}

@@ -1,0 +1,401 @@
+//! The embedded ledger: an append-only log persisted in `redb`, checkpointed by its validators on
+//! every append.
+//!
+//! An append validates its entries, extends the Merkle tree, has the local validators co-sign the
+//! new checkpoint (each checks consistency with the last one it signed), and writes entries,
+//! index keys and the checkpoint in **one** redb transaction with immediate durability. So an
+//! acknowledged append survives a crash, and a crash mid-append leaves the previous state, never
+//! a torn entry. On open, the tree is rebuilt from the stored entries and must reproduce the
+//! stored checkpoint, whose quorum is checked: a damaged or edited store is refused.
+//!
+//! Directory layout: `config.json` (the [`LedgerConfig`]), `ledger.redb`, and for test
+//! deployments `validators/*.key` (the validators' signing keys, mode 0600).
+
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::entry::{Body, Entry, EntryKey};
+use crate::error::{LedgerError, Result};
+use crate::keys::Identity;
+use crate::log::{
+    Checkpoint, CosignedCheckpoint, LedgerConfig, LogTree, Validator, empty_root,
+};
+use crate::view::{Audit, LedgerView, Receipt};
+
+const ENTRIES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("entries");
+const KEYS: TableDefinition<'_, &[u8], u64> = TableDefinition::new("keys");
+const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
+const CHECKPOINT: &str = "checkpoint";
+/// Largest number of entries in one append.
+pub const MAX_BATCH: usize = 10_000;
+
+struct Inner {
+    tree: LogTree,
+    checkpoint: CosignedCheckpoint,
+    validators: Vec<Validator>,
+}
+
+/// An embedded ledger opened from a directory.
+pub struct Ledger {
+    dir: PathBuf,
+    config: LedgerConfig,
+    db: Database,
+    inner: Mutex<Inner>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Ledger {
+    /// Creates a ledger in `dir` with `validators` fresh validator keys of which `threshold` must
+    /// sign each checkpoint (a test deployment: all validator keys live in `dir/validators`).
+    pub fn init(dir: &Path, log_id: &str, validators: usize, threshold: usize) -> Result<Ledger> {
+        let vdir = dir.join("validators");
+        std::fs::create_dir_all(&vdir).map_err(|e| LedgerError::io(&vdir, e))?;
+        let cfg_path = dir.join("config.json");
+        if cfg_path.exists() {
+            return Err(LedgerError::Refused(format!(
+                "{} already holds a ledger",
+                dir.display()
+            )));
+        }
+        let ids: Vec<Identity> = (0..validators).map(|_| Identity::generate()).collect();
+        let config = LedgerConfig::new(log_id, ids.iter().map(Identity::public).collect(), threshold)?;
+        for (i, id) in ids.iter().enumerate() {
+            id.save(&vdir.join(format!("validator-{i}.key")))?;
+        }
+        config.save(&cfg_path)?;
+        Ledger::open(dir)
+    }
+
+    /// Opens the ledger in `dir`, rebuilding and checking its tree against its checkpoint.
+    pub fn open(dir: &Path) -> Result<Ledger> {
+        let config = LedgerConfig::load(&dir.join("config.json"))?;
+        let mut identities = Vec::new();
+        let vdir = dir.join("validators");
+        if vdir.is_dir() {
+            let mut paths: Vec<_> = std::fs::read_dir(&vdir)
+                .map_err(|e| LedgerError::io(&vdir, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "key"))
+                .collect();
+            paths.sort();
+            for p in paths {
+                let id = Identity::load(&p)?;
+                if !config.validators.contains(&id.public()) {
+                    return Err(LedgerError::Refused(format!(
+                        "{} is not a validator of this ledger",
+                        p.display()
+                    )));
+                }
+                identities.push(id);
+            }
+        }
+        let path = dir.join("ledger.redb");
+        let db = Database::create(&path).map_err(|e| LedgerError::Store {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let (tree, checkpoint) = load_state(&db, &config, &path)?;
+        let last = (checkpoint.checkpoint.size > 0).then(|| checkpoint.checkpoint.clone());
+        let validators = identities
+            .into_iter()
+            .map(|id| Validator::new(id, last.clone()))
+            .collect();
+        Ok(Ledger {
+            dir: dir.to_path_buf(),
+            config,
+            db,
+            inner: Mutex::new(Inner {
+                tree,
+                checkpoint,
+                validators,
+            }),
+        })
+    }
+
+    /// The ledger's configuration (the trust anchor to give verifiers).
+    pub fn config(&self) -> &LedgerConfig {
+        &self.config
+    }
+
+    /// The directory it lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn store_err(&self, reason: impl ToString) -> LedgerError {
+        LedgerError::Store {
+            path: self.dir.join("ledger.redb").display().to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the store inconsistent (writes are
+        // transactional), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Checks one entry against the log and the entries before it in the same batch.
+    fn check_entry(
+        &self,
+        e: &Entry,
+        size: u64,
+        tree: &LogTree,
+        batch_keys: &mut Vec<Vec<u8>>,
+    ) -> Result<()> {
+        e.check_signature()?;
+        let key = e.key().to_bytes().to_vec();
+        if batch_keys.contains(&key) || self.find(&e.key())?.is_some() {
+            return Err(LedgerError::Duplicate(format!(
+                "this {} is already registered",
+                e.body.kind_name()
+            )));
+        }
+        batch_keys.push(key);
+        match &e.body {
+            Body::Dataset(d) => {
+                let c = &d.commitment;
+                if c.records == 0 || c.chunk_size == 0 || !c.chunk_size.is_power_of_two() {
+                    return Err(LedgerError::malformed(
+                        "dataset entry",
+                        "records must be positive and the chunk size a power of two",
+                    ));
+                }
+            }
+            Body::Policy(_) => {}
+            Body::Verdict(v) => {
+                for (what, (index, digest), kind) in
+                    [("dataset", v.dataset, 1u8), ("policy", v.policy, 2)]
+                {
+                    if index >= size || tree.leaf(index) != Some(digest) {
+                        return Err(LedgerError::Refused(format!(
+                            "the verdict names {what} entry {index}, which the log does not hold"
+                        )));
+                    }
+                    let referenced = self.entry(index)?;
+                    let ok = matches!(
+                        (&referenced.body, kind),
+                        (Body::Dataset(_), 1) | (Body::Policy(_), 2)
+                    );
+                    if !ok {
+                        return Err(LedgerError::Refused(format!(
+                            "entry {index} is not a {what} entry"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn append_locked(&self, inner: &mut Inner, entries: Vec<Entry>) -> Result<Receipt> {
+        if entries.is_empty() || entries.len() > MAX_BATCH {
+            return Err(LedgerError::Refused(format!(
+                "an append takes 1 to {MAX_BATCH} entries"
+            )));
+        }
+        let size = inner.tree.size();
+        let mut batch_keys = Vec::new();
+        let mut encoded = Vec::with_capacity(entries.len());
+        for e in &entries {
+            self.check_entry(e, size, &inner.tree, &mut batch_keys)?;
+            encoded.push((e.encode()?, e.digest()?, e.key()));
+        }
+        let local = inner.validators.len();
+        if local < self.config.threshold {
+            return Err(LedgerError::NoQuorum {
+                size: size + entries.len() as u64,
+                have: local,
+                need: self.config.threshold,
+            });
+        }
+        // From here on the in-memory tree moves ahead of the store; any failure rebuilds it.
+        for (_, digest, _) in &encoded {
+            inner.tree.push(*digest);
+        }
+        let result = self.checkpoint_and_commit(inner, size, &encoded);
+        if result.is_err() {
+            // Back to the stored state; the unpublished checkpoint is forgotten by our validators.
+            let (tree, checkpoint) =
+                load_state(&self.db, &self.config, &self.dir.join("ledger.redb"))?;
+            let last = (checkpoint.checkpoint.size > 0).then(|| checkpoint.checkpoint.clone());
+            for v in &mut inner.validators {
+                v.reset(last.clone());
+            }
+            inner.tree = tree;
+            inner.checkpoint = checkpoint;
+        }
+        result
+    }
+
+    fn checkpoint_and_commit(
+        &self,
+        inner: &mut Inner,
+        old_size: u64,
+        encoded: &[(Vec<u8>, [u8; 32], EntryKey)],
+    ) -> Result<Receipt> {
+        let checkpoint = Checkpoint {
+            log_id: self.config.log_id.clone(),
+            size: inner.tree.size(),
+            root: inner.tree.root(),
+            timestamp_ms: now_ms().max(inner.checkpoint.checkpoint.timestamp_ms),
+        };
+        let mut signatures = Vec::new();
+        for v in &mut inner.validators {
+            let from = v.last().map_or(0, |c| c.size);
+            let proof = inner.tree.prove_consistency(from)?;
+            signatures.push(v.cosign(&checkpoint, &proof)?);
+        }
+        let cosigned = CosignedCheckpoint {
+            checkpoint,
+            signatures,
+        };
+        cosigned.verify(&self.config)?;
+        let tx = self.db.begin_write().map_err(|e| self.store_err(e))?;
+        {
+            let mut t = tx.open_table(ENTRIES).map_err(|e| self.store_err(e))?;
+            let mut k = tx.open_table(KEYS).map_err(|e| self.store_err(e))?;
+            for (i, (bytes, _, key)) in encoded.iter().enumerate() {
+                let index = old_size + i as u64;
+                t.insert(index, bytes.as_slice())
+                    .map_err(|e| self.store_err(e))?;
+                k.insert(key.to_bytes().as_slice(), index)
+                    .map_err(|e| self.store_err(e))?;
+            }
+            let mut m = tx.open_table(META).map_err(|e| self.store_err(e))?;
+            let json = serde_json::to_vec(&cosigned).expect("serializable");
+            m.insert(CHECKPOINT, json.as_slice())
+                .map_err(|e| self.store_err(e))?;
+        }
+        tx.commit().map_err(|e| self.store_err(e))?;
+        inner.checkpoint = cosigned.clone();
+        Ok(Receipt {
+            first_index: old_size,
+            count: encoded.len() as u64,
+            checkpoint: cosigned,
+        })
+    }
+}
+
+/// Rebuilds the tree from the stored entries and checks it reproduces the stored checkpoint,
+/// whose quorum must hold.
+fn load_state(
+    db: &Database,
+    config: &LedgerConfig,
+    path: &Path,
+) -> Result<(LogTree, CosignedCheckpoint)> {
+    let store_err = |reason: String| LedgerError::Store {
+        path: path.display().to_string(),
+        reason,
+    };
+    let tx = db.begin_write().map_err(|e| store_err(e.to_string()))?;
+    // Create the tables on first open.
+    {
+        tx.open_table(ENTRIES).map_err(|e| store_err(e.to_string()))?;
+        tx.open_table(KEYS).map_err(|e| store_err(e.to_string()))?;
+        tx.open_table(META).map_err(|e| store_err(e.to_string()))?;
+    }
+    tx.commit().map_err(|e| store_err(e.to_string()))?;
+    let rx = db.begin_read().map_err(|e| store_err(e.to_string()))?;
+    let entries = rx.open_table(ENTRIES).map_err(|e| store_err(e.to_string()))?;
+    let keys = rx.open_table(KEYS).map_err(|e| store_err(e.to_string()))?;
+    let meta = rx.open_table(META).map_err(|e| store_err(e.to_string()))?;
+    let mut tree = LogTree::new();
+    let rows = entries.iter().map_err(|e| store_err(e.to_string()))?;
+    for (expected, item) in rows.enumerate() {
+        let (k, v) = item.map_err(|e| store_err(e.to_string()))?;
+        if k.value() != expected as u64 {
+            return Err(store_err(format!("entry {expected} is missing")));
+        }
+        let entry =
+            Entry::decode(v.value()).map_err(|e| store_err(format!("entry {expected}: {e}")))?;
+        let indexed = keys
+            .get(entry.key().to_bytes().as_slice())
+            .map_err(|e| store_err(e.to_string()))?
+            .map(|g| g.value());
+        if indexed != Some(expected as u64) {
+            return Err(store_err(format!("entry {expected} is not indexed")));
+        }
+        tree.push(entry.digest()?);
+    }
+    let checkpoint = match meta.get(CHECKPOINT).map_err(|e| store_err(e.to_string()))? {
+        Some(v) => serde_json::from_slice::<CosignedCheckpoint>(v.value())
+            .map_err(|e| store_err(format!("checkpoint: {e}")))?,
+        None if tree.size() == 0 => CosignedCheckpoint {
+            checkpoint: Checkpoint {
+                log_id: config.log_id.clone(),
+                size: 0,
+                root: empty_root(),
+                timestamp_ms: 0,
+            },
+            signatures: Vec::new(),
+        },
+        None => return Err(store_err("entries without a checkpoint".into())),
+    };
+    if checkpoint.checkpoint.size > 0 {
+        checkpoint
+            .verify(config)
+            .map_err(|e| store_err(format!("stored checkpoint: {e}")))?;
+    }
+    if checkpoint.checkpoint.size != tree.size() || checkpoint.checkpoint.root != tree.root() {
+        return Err(store_err(format!(
+            "the {} stored entries do not reproduce the checkpoint of size {}",
+            tree.size(),
+            checkpoint.checkpoint.size
+        )));
+    }
+    Ok((tree, checkpoint))
+}
+
+impl LedgerView for Ledger {
+    fn checkpoint(&self) -> Result<CosignedCheckpoint> {
+        Ok(self.lock().checkpoint.clone())
+    }
+
+    fn entry(&self, index: u64) -> Result<Entry> {
+        let rx = self.db.begin_read().map_err(|e| self.store_err(e))?;
+        let t = rx.open_table(ENTRIES).map_err(|e| self.store_err(e))?;
+        match t.get(index).map_err(|e| self.store_err(e))? {
+            Some(v) => Entry::decode(v.value()),
+            None => Err(LedgerError::NoSuchEntry {
+                index,
+                size: t.len().map_err(|e| self.store_err(e))?,
+            }),
+        }
+    }
+
+    fn find(&self, key: &EntryKey) -> Result<Option<u64>> {
+        let rx = self.db.begin_read().map_err(|e| self.store_err(e))?;
+        let t = rx.open_table(KEYS).map_err(|e| self.store_err(e))?;
+        Ok(t.get(key.to_bytes().as_slice())
+            .map_err(|e| self.store_err(e))?
+            .map(|v| v.value()))
+    }
+
+    fn audit(&self, indices: &[u64], from: Option<u64>) -> Result<Audit> {
+        let inner = self.lock();
+        let inclusions = indices
+            .iter()
+            .map(|&i| inner.tree.prove_inclusion(i))
+            .collect::<Result<Vec<_>>>()?;
+        let consistency = from.map(|f| inner.tree.prove_consistency(f)).transpose()?;
+        Ok(Audit {
+            checkpoint: inner.checkpoint.clone(),
+            inclusions,
+            consistency,
+        })
+    }
+
+    fn append(&self, entries: Vec<Entry>) -> Result<Receipt> {
+        let mut inner = self.lock();
+        self.append_locked(&mut inner, entries)
+    }
+}

@@ -1,0 +1,243 @@
+//! Verification of proof bundles against the ledger, online or from an evidence file.
+//!
+//! The steps, each with its own error: the checkpoint carries a quorum of the trusted validators
+//! ([`LedgerError::NoQuorum`], [`LedgerError::UnknownSigner`], ...); it extends any checkpoint
+//! the verifier saw before ([`LedgerError::StaleCheckpoint`], [`LedgerError::Fork`]); the dataset
+//! and policy entries are signed and included under it ([`LedgerError::NotIncluded`]); the
+//! bundle's commitment, policy and circuits equal the registered ones
+//! ([`LedgerError::UnknownDataset`], [`LedgerError::Mismatch`]); the verifying keys are the
+//! registered ones ([`LedgerError::KeyMismatch`]); and the Groth16 proofs verify
+//! ([`LedgerError::Proof`]).
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use trustspace_zk::bundle::{MAX_BUNDLE_BYTES, Revealed};
+use trustspace_zk::encode::fr_to_hex;
+use trustspace_zk::{ProofBundle, VerifyingKeys};
+
+use crate::entry::{Body, Entry, EntryKey, IndexedEntry};
+use crate::error::{LedgerError, Result};
+use crate::keys::{PublicKey, read_limited};
+use crate::log::{Checkpoint, ConsistencyProof, CosignedCheckpoint, InclusionProof, LedgerConfig};
+use crate::view::LedgerView;
+
+/// Evidence file format version.
+pub const EVIDENCE_VERSION: u32 = 1;
+
+/// Everything needed to re-check a verdict with no access to the ledger: the bundle, the keys,
+/// the registered entries, their inclusion proofs and the checkpoint they are included under.
+/// The trust anchor ([`LedgerConfig`]) is not in it: the verifier brings its own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Format version ([`EVIDENCE_VERSION`]).
+    pub version: u32,
+    /// The co-signed checkpoint.
+    pub checkpoint: CosignedCheckpoint,
+    /// The dataset entry.
+    pub dataset: IndexedEntry,
+    /// Its inclusion proof.
+    pub dataset_inclusion: InclusionProof,
+    /// The policy entry.
+    pub policy: IndexedEntry,
+    /// Its inclusion proof.
+    pub policy_inclusion: InclusionProof,
+    /// Consistency proof from an older checkpoint the producer's verifier had seen, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<ConsistencyProof>,
+    /// The proof bundle.
+    pub bundle: ProofBundle,
+    /// The verifying keys (the verifying-key file's JSON).
+    pub verifying_keys: serde_json::Value,
+}
+
+impl Evidence {
+    /// Writes the evidence as JSON.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(self).expect("serializable");
+        std::fs::write(path, text + "\n").map_err(|e| LedgerError::io(path, e))
+    }
+
+    /// Reads an evidence file (size-limited; everything in it is validated when verified).
+    pub fn load(path: &Path) -> Result<Evidence> {
+        let bytes = read_limited(path, MAX_BUNDLE_BYTES + (1 << 20))?;
+        let e: Evidence = serde_json::from_slice(&bytes)
+            .map_err(|e| LedgerError::malformed(path.display().to_string(), e.to_string()))?;
+        if e.version != EVIDENCE_VERSION {
+            return Err(LedgerError::malformed(
+                path.display().to_string(),
+                format!("unsupported evidence version {}", e.version),
+            ));
+        }
+        Ok(e)
+    }
+}
+
+/// What a successful verification establishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// The checkpoint everything was proven against.
+    pub checkpoint: Checkpoint,
+    /// Index of the dataset entry.
+    pub dataset_index: u64,
+    /// Dataset name as registered.
+    pub dataset_name: String,
+    /// Who registered the dataset.
+    pub owner: PublicKey,
+    /// When the owner registered it (seconds since the Unix epoch, as signed by the owner).
+    pub registered_at: u64,
+    /// Index of the policy entry.
+    pub policy_index: u64,
+    /// Policy name as registered.
+    pub policy_name: String,
+    /// Who registered the policy.
+    pub issuer: PublicKey,
+    /// Commitment root, hex.
+    pub root: String,
+    /// Records covered by the proofs.
+    pub records: u64,
+    /// Revealed aggregates.
+    pub revealed: Vec<Revealed>,
+}
+
+/// Verifies `bundle` against the ledger reached through `view`, trusting only `config` (and,
+/// if given, a checkpoint seen before, which the ledger must prove it extends). Returns the
+/// verdict and the evidence file that re-checks it offline.
+pub fn verify(
+    bundle: &ProofBundle,
+    keys: &VerifyingKeys,
+    view: &dyn LedgerView,
+    config: &LedgerConfig,
+    seen: Option<&Checkpoint>,
+) -> Result<(Verdict, Evidence)> {
+    let d = view
+        .find(&EntryKey::dataset(&bundle.commitment))?
+        .ok_or_else(|| LedgerError::UnknownDataset(fr_to_hex(&bundle.commitment.root)))?;
+    let p = view
+        .find(&EntryKey::policy(bundle.policy_digest))?
+        .ok_or_else(|| LedgerError::UnknownPolicy(hex::encode(bundle.policy_digest)))?;
+    let dataset = view.entry(d)?;
+    let policy = view.entry(p)?;
+    let audit = view.audit(&[d, p], seen.map(|c| c.size))?;
+    let [dataset_inclusion, policy_inclusion]: [InclusionProof; 2] =
+        audit.inclusions.try_into().map_err(|_| LedgerError::Remote {
+            url: "ledger".into(),
+            reason: "the audit did not return two inclusion proofs".into(),
+        })?;
+    let evidence = Evidence {
+        version: EVIDENCE_VERSION,
+        checkpoint: audit.checkpoint,
+        dataset: IndexedEntry {
+            index: d,
+            entry: dataset.to_hex()?,
+        },
+        dataset_inclusion,
+        policy: IndexedEntry {
+            index: p,
+            entry: policy.to_hex()?,
+        },
+        policy_inclusion,
+        consistency: audit.consistency,
+        bundle: bundle.clone(),
+        verifying_keys: keys.to_json(),
+    };
+    let verdict = verify_evidence(&evidence, config, seen)?;
+    Ok((verdict, evidence))
+}
+
+/// Verifies an evidence file with no access to the ledger, trusting only `config` and, if given,
+/// a checkpoint seen before (the evidence must then carry a consistency proof from it).
+pub fn verify_evidence(
+    ev: &Evidence,
+    config: &LedgerConfig,
+    seen: Option<&Checkpoint>,
+) -> Result<Verdict> {
+    let cp = &ev.checkpoint.checkpoint;
+    ev.checkpoint.verify(config)?;
+    if let Some(seen) = seen {
+        if cp.size < seen.size {
+            return Err(LedgerError::StaleCheckpoint {
+                offered: cp.size,
+                seen: seen.size,
+            });
+        }
+        let proof = ev.consistency.as_ref().ok_or_else(|| LedgerError::Fork {
+            old_size: seen.size,
+            new_size: cp.size,
+            reason: "no consistency proof from the checkpoint seen before".into(),
+        })?;
+        proof.verify(seen, cp)?;
+    }
+    let (dataset, d_index) = included(&ev.dataset, &ev.dataset_inclusion, cp)?;
+    let (policy, p_index) = included(&ev.policy, &ev.policy_inclusion, cp)?;
+    let Body::Dataset(d) = &dataset.body else {
+        return Err(LedgerError::Mismatch(format!(
+            "entry {d_index} is not a dataset entry"
+        )));
+    };
+    let Body::Policy(p) = &policy.body else {
+        return Err(LedgerError::Mismatch(format!(
+            "entry {p_index} is not a policy entry"
+        )));
+    };
+    let bundle = &ev.bundle;
+    if bundle.commitment != d.commitment {
+        return Err(LedgerError::Mismatch(format!(
+            "the bundle is bound to another commitment than dataset entry {d_index}"
+        )));
+    }
+    if bundle.policy_digest != p.policy_digest {
+        return Err(LedgerError::Mismatch(format!(
+            "the bundle proves another policy than policy entry {p_index}"
+        )));
+    }
+    if !p.matches_circuits(&bundle.circuit) {
+        return Err(LedgerError::Mismatch(format!(
+            "the bundle was proven for other circuits than policy entry {p_index} registers"
+        )));
+    }
+    let keys = VerifyingKeys::from_json(ev.verifying_keys.clone(), "evidence verifying keys")?;
+    if keys.digest() != p.vk_digest {
+        return Err(LedgerError::KeyMismatch(format!(
+            "the verifying keys are not the ones registered with policy entry {p_index}"
+        )));
+    }
+    let verified = trustspace_zk::verify(bundle, &keys, &d.commitment)?;
+    let revealed = verified
+        .revealed
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Revealed {
+            name: r.name.clone(),
+            value: keys.format_revealed(i, &r.value),
+        })
+        .collect();
+    Ok(Verdict {
+        checkpoint: cp.clone(),
+        dataset_index: d_index,
+        dataset_name: d.name.clone(),
+        owner: dataset.submitter,
+        registered_at: dataset.timestamp,
+        policy_index: p_index,
+        policy_name: p.name.clone(),
+        issuer: policy.submitter,
+        root: fr_to_hex(&d.commitment.root),
+        records: verified.records,
+        revealed,
+    })
+}
+
+/// Decodes an entry, checks its signature and its inclusion at its index under `cp`.
+fn included(e: &IndexedEntry, proof: &InclusionProof, cp: &Checkpoint) -> Result<(Entry, u64)> {
+    let entry = Entry::from_hex(&e.entry)?;
+    entry.check_signature()?;
+    if proof.index != e.index {
+        return Err(LedgerError::NotIncluded {
+            index: e.index,
+            size: cp.size,
+            reason: "the proof is for another index".into(),
+        });
+    }
+    proof.verify(&entry.digest()?, cp)?;
+    Ok((entry, e.index))
+}
