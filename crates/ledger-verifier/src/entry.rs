@@ -218,7 +218,10 @@ impl Entry {
     /// Checks the signature.
     pub fn check_signature(&self) -> Result<()> {
         let unsigned = self.encode_unsigned()?;
-        if self.submitter.verify(&signing_message(&unsigned), &self.signature) {
+        if self
+            .submitter
+            .verify(&signing_message(&unsigned), &self.signature)
+        {
             Ok(())
         } else {
             Err(LedgerError::BadEntrySignature {
@@ -312,9 +315,15 @@ impl Entry {
                 format!("{} bytes, over the limit of {MAX_ENTRY}", bytes.len()),
             ));
         }
-        let mut r = Reader { b: bytes, what: "entry" };
+        let mut r = Reader {
+            b: bytes,
+            what: "entry",
+        };
         if r.take(4)? != MAGIC {
-            return Err(LedgerError::malformed("entry", "not a trustspace ledger entry"));
+            return Err(LedgerError::malformed(
+                "entry",
+                "not a trustspace ledger entry",
+            ));
         }
         let version = r.u8()?;
         if version != ENTRY_VERSION {
@@ -382,10 +391,7 @@ impl Entry {
                 },
             }),
             k => {
-                return Err(LedgerError::malformed(
-                    "entry",
-                    format!("unknown kind {k}"),
-                ));
+                return Err(LedgerError::malformed("entry", format!("unknown kind {k}")));
             }
         };
         let signature = r.array()?;

@@ -44,7 +44,9 @@ pub enum LedgerError {
         size: u64,
     },
     /// A checkpoint without enough valid validator signatures.
-    #[error("checkpoint of size {size} has {have} valid validator signatures, the quorum is {need}")]
+    #[error(
+        "checkpoint of size {size} has {have} valid validator signatures, the quorum is {need}"
+    )]
     NoQuorum {
         /// Tree size of the checkpoint.
         size: u64,
@@ -79,7 +81,9 @@ pub enum LedgerError {
         seen: u64,
     },
     /// Two checkpoints that no append-only history connects: the log forked or was rewritten.
-    #[error("fork or rewritten history: checkpoint {new_size} does not extend checkpoint {old_size} ({reason})")]
+    #[error(
+        "fork or rewritten history: checkpoint {new_size} does not extend checkpoint {old_size} ({reason})"
+    )]
     Fork {
         /// Older checkpoint's size.
         old_size: u64,

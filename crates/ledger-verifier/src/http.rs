@@ -146,8 +146,8 @@ fn respond<T: Serialize>(req: tiny_http::Request, result: Result<T>) {
             (status, serde_json::to_vec(&body).expect("serializable"))
         }
     };
-    let header = tiny_http::Header::from_bytes("Content-Type", "application/json")
-        .expect("valid header");
+    let header =
+        tiny_http::Header::from_bytes("Content-Type", "application/json").expect("valid header");
     let _ = req.respond(
         tiny_http::Response::from_data(body)
             .with_status_code(status)
@@ -162,7 +162,10 @@ fn read_json<T: for<'de> Deserialize<'de>>(req: &mut tiny_http::Request) -> Resu
         .read_to_end(&mut body)
         .map_err(|e| LedgerError::malformed("request", e.to_string()))?;
     if body.len() as u64 > MAX_BODY {
-        return Err(LedgerError::malformed("request", "body over the size limit"));
+        return Err(LedgerError::malformed(
+            "request",
+            "body over the size limit",
+        ));
     }
     serde_json::from_slice(&body).map_err(|e| LedgerError::malformed("request", e.to_string()))
 }
@@ -185,9 +188,11 @@ fn handle(ledger: &dyn LedgerView, mut req: tiny_http::Request) {
             respond(req, r)
         }
         (tiny_http::Method::Get, ["v1", "find", k]) => {
-            let r = parse_key(k).and_then(|key| Ok(Found {
-                index: ledger.find(&key)?,
-            }));
+            let r = parse_key(k).and_then(|key| {
+                Ok(Found {
+                    index: ledger.find(&key)?,
+                })
+            });
             respond(req, r)
         }
         (tiny_http::Method::Post, ["v1", "audit"]) => {
@@ -338,8 +343,13 @@ impl LedgerView for RemoteLedger {
 /// holding an embedded [`crate::Ledger`].
 pub fn open(location: &str) -> Result<Box<dyn LedgerView + Send + Sync>> {
     if location.starts_with("http://") || location.starts_with("https://") {
-        Ok(Box::new(RemoteLedger::new(location, Duration::from_secs(30))))
+        Ok(Box::new(RemoteLedger::new(
+            location,
+            Duration::from_secs(30),
+        )))
     } else {
-        Ok(Box::new(crate::Ledger::open(std::path::Path::new(location))?))
+        Ok(Box::new(crate::Ledger::open(std::path::Path::new(
+            location,
+        ))?))
     }
 }

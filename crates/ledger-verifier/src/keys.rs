@@ -135,11 +135,7 @@ impl Identity {
             // serde's message may quote input; keep only its position.
             LedgerError::malformed(
                 path.display().to_string(),
-                format!(
-                    "not a key file (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ),
+                format!("not a key file (line {}, column {})", e.line(), e.column()),
             )
         })?;
         if f.version != 1 {
@@ -205,7 +201,10 @@ mod tests {
         let id = Identity::generate();
         let p = dir.path().join("k.json");
         id.save(&p).unwrap();
-        assert!(id.save(&p).is_err(), "an existing key file is never overwritten");
+        assert!(
+            id.save(&p).is_err(),
+            "an existing key file is never overwritten"
+        );
         let back = Identity::load(&p).unwrap();
         assert_eq!(back.public(), id.public());
         let sig = id.sign(b"m");

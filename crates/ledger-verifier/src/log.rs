@@ -60,7 +60,9 @@ mod hex_list {
         let v = Vec::<String>::deserialize(d)?;
         // An RFC 9162 proof for a log of at most 2^48 entries has at most 2 * 48 hashes.
         if v.len() > 128 {
-            return Err(serde::de::Error::custom("proof longer than any valid proof"));
+            return Err(serde::de::Error::custom(
+                "proof longer than any valid proof",
+            ));
         }
         v.iter()
             .map(|s| crate::keys::hex32(s, "proof hash").map_err(serde::de::Error::custom))
@@ -267,9 +269,8 @@ impl InclusionProof {
         if checkpoint.size > MAX_LOG_SIZE || self.index >= checkpoint.size {
             return Err(fail("index outside the tree"));
         }
-        let proof = ct_merkle::InclusionProof::<Sha256>::from_digests(
-            self.hashes.iter().map(|h| h.into()),
-        );
+        let proof =
+            ct_merkle::InclusionProof::<Sha256>::from_digests(self.hashes.iter().map(|h| h.into()));
         checkpoint
             .root_hash()
             .verify_inclusion(entry_digest, self.index, &proof)
@@ -366,7 +367,10 @@ impl LogTree {
 
     /// Entry digest at `index`.
     pub fn leaf(&self, index: u64) -> Option<[u8; 32]> {
-        usize::try_from(index).ok().and_then(|i| self.0.get(i)).copied()
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .copied()
     }
 
     /// Inclusion proof of leaf `index` in the current tree.

@@ -52,9 +52,8 @@ impl Monitor {
         let last = match state {
             Some(p) if p.exists() => {
                 let bytes = read_limited(p, 1 << 20)?;
-                let s: State = serde_json::from_slice(&bytes).map_err(|e| {
-                    LedgerError::malformed(p.display().to_string(), e.to_string())
-                })?;
+                let s: State = serde_json::from_slice(&bytes)
+                    .map_err(|e| LedgerError::malformed(p.display().to_string(), e.to_string()))?;
                 s.last.verify(&config)?;
                 Some(s.last)
             }

@@ -19,9 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::entry::{Body, Entry, EntryKey};
 use crate::error::{LedgerError, Result};
 use crate::keys::Identity;
-use crate::log::{
-    Checkpoint, CosignedCheckpoint, LedgerConfig, LogTree, Validator, empty_root,
-};
+use crate::log::{Checkpoint, CosignedCheckpoint, LedgerConfig, LogTree, Validator, empty_root};
 use crate::view::{Audit, LedgerView, Receipt};
 
 const ENTRIES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("entries");
@@ -66,7 +64,11 @@ impl Ledger {
             )));
         }
         let ids: Vec<Identity> = (0..validators).map(|_| Identity::generate()).collect();
-        let config = LedgerConfig::new(log_id, ids.iter().map(Identity::public).collect(), threshold)?;
+        let config = LedgerConfig::new(
+            log_id,
+            ids.iter().map(Identity::public).collect(),
+            threshold,
+        )?;
         for (i, id) in ids.iter().enumerate() {
             id.save(&vdir.join(format!("validator-{i}.key")))?;
         }
@@ -299,13 +301,16 @@ fn load_state(
     let tx = db.begin_write().map_err(|e| store_err(e.to_string()))?;
     // Create the tables on first open.
     {
-        tx.open_table(ENTRIES).map_err(|e| store_err(e.to_string()))?;
+        tx.open_table(ENTRIES)
+            .map_err(|e| store_err(e.to_string()))?;
         tx.open_table(KEYS).map_err(|e| store_err(e.to_string()))?;
         tx.open_table(META).map_err(|e| store_err(e.to_string()))?;
     }
     tx.commit().map_err(|e| store_err(e.to_string()))?;
     let rx = db.begin_read().map_err(|e| store_err(e.to_string()))?;
-    let entries = rx.open_table(ENTRIES).map_err(|e| store_err(e.to_string()))?;
+    let entries = rx
+        .open_table(ENTRIES)
+        .map_err(|e| store_err(e.to_string()))?;
     let keys = rx.open_table(KEYS).map_err(|e| store_err(e.to_string()))?;
     let meta = rx.open_table(META).map_err(|e| store_err(e.to_string()))?;
     let mut tree = LogTree::new();

@@ -119,8 +119,10 @@ pub fn verify(
     let dataset = view.entry(d)?;
     let policy = view.entry(p)?;
     let audit = view.audit(&[d, p], seen.map(|c| c.size))?;
-    let [dataset_inclusion, policy_inclusion]: [InclusionProof; 2] =
-        audit.inclusions.try_into().map_err(|_| LedgerError::Remote {
+    let [dataset_inclusion, policy_inclusion]: [InclusionProof; 2] = audit
+        .inclusions
+        .try_into()
+        .map_err(|_| LedgerError::Remote {
             url: "ledger".into(),
             reason: "the audit did not return two inclusion proofs".into(),
         })?;

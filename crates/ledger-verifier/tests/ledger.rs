@@ -112,7 +112,10 @@ fn entries_round_trip_canonically_and_tampering_breaks_the_signature() {
         let mut b = bytes.clone();
         b[i] ^= 0x01;
         if let Ok(t) = Entry::decode(&b) {
-            assert!(t.check_signature().is_err(), "byte {i} flipped still verifies");
+            assert!(
+                t.check_signature().is_err(),
+                "byte {i} flipped still verifies"
+            );
         }
     }
     // Truncated, extended, oversized.
@@ -156,7 +159,11 @@ fn appends_are_checkpointed_proven_and_persisted() {
         let e = dataset_entry(&w.other_commitment, "h2", &owner());
         let twice = l.append(vec![e.clone(), e]);
         assert!(matches!(twice, Err(LedgerError::Duplicate(_))));
-        assert_eq!(l.checkpoint().unwrap().checkpoint.size, 2, "nothing half-applied");
+        assert_eq!(
+            l.checkpoint().unwrap().checkpoint.size,
+            2,
+            "nothing half-applied"
+        );
         // A mis-signed entry.
         let mut forged = dataset_entry(&w.other_commitment, "h2", &owner());
         forged.submitter = issuer().public();
@@ -172,7 +179,9 @@ fn appends_are_checkpointed_proven_and_persisted() {
         .unwrap();
     let audit = l.audit(&[], Some(2)).unwrap();
     let proof = audit.consistency.unwrap();
-    proof.verify(&cp1.checkpoint, &audit.checkpoint.checkpoint).unwrap();
+    proof
+        .verify(&cp1.checkpoint, &audit.checkpoint.checkpoint)
+        .unwrap();
     // A tampered consistency proof or a tampered inclusion path is refused.
     let mut bad = proof.clone();
     bad.hashes[0][0] ^= 1;
@@ -207,7 +216,11 @@ fn quorum_edge_cases() {
     few.signatures.truncate(1);
     assert!(matches!(
         few.verify(&config),
-        Err(LedgerError::NoQuorum { have: 1, need: 2, .. })
+        Err(LedgerError::NoQuorum {
+            have: 1,
+            need: 2,
+            ..
+        })
     ));
     // A valid signature by a non-member.
     let outsider = Identity::from_seed(&[99; 32]);
@@ -237,7 +250,10 @@ fn quorum_edge_cases() {
     // Another log's name.
     let mut other = config.clone();
     other.log_id = "someone-else".into();
-    assert!(matches!(good.verify(&other), Err(LedgerError::WrongLog { .. })));
+    assert!(matches!(
+        good.verify(&other),
+        Err(LedgerError::WrongLog { .. })
+    ));
     // Configurations no checkpoint could satisfy are refused.
     assert!(LedgerConfig::new("x", config.validators.clone(), 4).is_err());
     assert!(LedgerConfig::new("x", config.validators.clone(), 0).is_err());
@@ -289,10 +305,7 @@ fn a_bundle_verifies_against_the_ledger_and_its_evidence_offline() {
     )
     .unwrap();
     l.append(vec![v.clone()]).unwrap();
-    assert!(matches!(
-        l.append(vec![v]),
-        Err(LedgerError::Duplicate(_))
-    ));
+    assert!(matches!(l.append(vec![v]), Err(LedgerError::Duplicate(_))));
     // A verdict naming an entry the log does not hold.
     let bogus = Entry::sign(
         Body::Verdict(VerdictEntry::new(&w.bundle, (7, [9; 32]), p, true)),
@@ -300,7 +313,10 @@ fn a_bundle_verifies_against_the_ledger_and_its_evidence_offline() {
         &issuer(),
     )
     .unwrap();
-    assert!(matches!(l.append(vec![bogus]), Err(LedgerError::Refused(_))));
+    assert!(matches!(
+        l.append(vec![bogus]),
+        Err(LedgerError::Refused(_))
+    ));
 
     // Seen an older checkpoint: the verifier demands and checks consistency.
     let seen = evidence.checkpoint.checkpoint.clone();
@@ -465,7 +481,12 @@ fn a_damaged_store_is_refused_not_trusted() {
     // Restored bytes open again.
     std::fs::write(&db, &bytes).unwrap();
     assert_eq!(
-        Ledger::open(dir.path()).unwrap().checkpoint().unwrap().checkpoint.size,
+        Ledger::open(dir.path())
+            .unwrap()
+            .checkpoint()
+            .unwrap()
+            .checkpoint
+            .size,
         2
     );
 }
@@ -521,13 +542,12 @@ fn the_http_service_is_the_same_ledger() {
     assert_eq!(l.checkpoint().unwrap().checkpoint.size, 3);
     let dup = remote.append(vec![dataset_entry(&w.other_commitment, "h2", &owner())]);
     match dup {
-        Err(LedgerError::Remote { reason, .. }) => assert!(reason.contains("duplicate"), "{reason}"),
+        Err(LedgerError::Remote { reason, .. }) => {
+            assert!(reason.contains("duplicate"), "{reason}")
+        }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(
-        remote.entry(99),
-        Err(LedgerError::Remote { .. })
-    ));
+    assert!(matches!(remote.entry(99), Err(LedgerError::Remote { .. })));
     let mut m = Monitor::new(config, None).unwrap();
     assert_eq!(m.check(&remote).unwrap(), Observation::First { size: 3 });
     drop(service);

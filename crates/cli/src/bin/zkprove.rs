@@ -27,7 +27,11 @@ Examples:
   zkprove prove ... --chunks 0..16 --out part0.json
   zkprove prove ... --chunks 16..32 --out part1.json
   zkprove merge --out run/bundle.json part0.json part1.json
-  zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json";
+  zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json
+  # on a ledger (see `ledger init`, `ledger keygen`):
+  zkprove register --ledger led/ --identity owner.key --name hospital-1 dataset --commitment run/commitment.json
+  zkprove register --ledger led/ --identity issuer.key --name reference policy --keys run/verifying.json
+  zkverify --ledger led/ --trust led/config.json --keys run/verifying.json --evidence-out ev.json run/bundle.json";
 
 #[derive(Parser)]
 #[command(name = "zkprove", version, about = "Prove in zero knowledge that a committed dataset complies with a policy", after_help = EXAMPLES)]
@@ -89,12 +93,43 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Register a dataset commitment or a policy's verifying keys on a ledger, signed by you.
+    Register {
+        /// Ledger: a directory (embedded) or an `http://` URL (a `ledger serve` service).
+        #[arg(long)]
+        ledger: String,
+        /// Your signing key (from `ledger keygen`).
+        #[arg(long)]
+        identity: PathBuf,
+        /// Name recorded with the entry.
+        #[arg(long)]
+        name: String,
+        #[command(subcommand)]
+        what: Registration,
+    },
     /// Merge parts proven with `--chunks` into one bundle.
     Merge {
         #[arg(long)]
         out: PathBuf,
         #[arg(required = true)]
         parts: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Registration {
+    /// A dataset commitment (as its owner).
+    Dataset {
+        #[arg(long)]
+        commitment: PathBuf,
+        /// Free metadata (at most 4096 bytes), e.g. JSON.
+        #[arg(long, default_value = "")]
+        metadata: String,
+    },
+    /// A policy, by its verifying keys (as its issuer).
+    Policy {
+        #[arg(long)]
+        keys: PathBuf,
     },
 }
 
@@ -295,6 +330,12 @@ fn run(cli: Cli) -> Result<serde_json::Value> {
                 "statement": hex_digest(&bundle.statement_digest()),
             }))
         }
+        Command::Register {
+            ledger,
+            identity,
+            name,
+            what,
+        } => register(&ledger, &identity, &name, what),
         Command::Merge { out, parts } => {
             let parts = parts
                 .iter()
@@ -305,6 +346,45 @@ fn run(cli: Cli) -> Result<serde_json::Value> {
             Ok(serde_json::json!({ "bundle": out, "chunks": bundle.chunks.len() }))
         }
     }
+}
+
+fn register(
+    ledger: &str,
+    identity: &Path,
+    name: &str,
+    what: Registration,
+) -> Result<serde_json::Value> {
+    use trustspace_ledger_verifier::{Body, DatasetEntry, Entry, Identity, PolicyEntry};
+    let id = Identity::load(identity)?;
+    let body = match what {
+        Registration::Dataset {
+            commitment,
+            metadata,
+        } => Body::Dataset(DatasetEntry {
+            commitment: Commitment::load(&commitment)?,
+            name: name.to_string(),
+            metadata: metadata.into_bytes(),
+        }),
+        Registration::Policy { keys } => Body::Policy(PolicyEntry::for_keys(
+            &trustspace_zk::VerifyingKeys::load(&keys)?,
+            name,
+        )),
+    };
+    let kind = body.kind_name();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let entry = Entry::sign(body, now, &id)?;
+    let view = trustspace_ledger_verifier::http::open(ledger)?;
+    let receipt = view.append(vec![entry])?;
+    Ok(serde_json::json!({
+        "registered": kind,
+        "index": receipt.first_index,
+        "checkpoint_size": receipt.checkpoint.checkpoint.size,
+        "checkpoint_root": hex_digest(&receipt.checkpoint.checkpoint.root),
+        "signatures": receipt.checkpoint.signatures.len(),
+    }))
 }
 
 fn hex_digest(d: &[u8; 32]) -> String {

@@ -1,74 +1,191 @@
-//! `zkverify`: verify a proof bundle against verifying keys and a commitment.
+//! `zkverify`: verify a proof bundle — against a commitment you hold, against a ledger, or from
+//! an offline evidence file.
 //!
-//! Exit codes: 0 the bundle proves the policy for the commitment; 1 it does not (invalid proof,
-//! or a bundle for another commitment, policy or circuit); 2 bad input (unreadable or malformed
-//! files, usage errors).
+//! Exit codes: 0 valid; 1 not valid (invalid proof; a bundle for another commitment, policy or
+//! circuit; unknown dataset or policy; checkpoint without quorum; fork; key mismatch; ...);
+//! 2 bad input (unreadable or malformed files, unreachable ledger, usage errors).
 
 use clap::Parser;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use trustspace_zk::bundle::ProofBundle;
-use trustspace_zk::{Commitment, VerifyingKeys, ZkError, verify};
+use trustspace_ledger_verifier::log::{Checkpoint, LedgerConfig};
+use trustspace_ledger_verifier::{Evidence, LedgerError, verify_evidence};
+use trustspace_zk::bundle::{ProofBundle, Revealed};
+use trustspace_zk::{Commitment, VerifyingKeys, ZkError};
 
 #[derive(Parser)]
 #[command(
     name = "zkverify",
     version,
     about = "Verify a trustspace proof bundle",
-    after_help = "Examples:\n  zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json\n  zkverify --json --keys vk.json --commitment c.json bundle.json\n\nExit codes: 0 valid; 1 invalid proof or mismatch; 2 bad input."
+    after_help = "Examples:\n  zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json\n  zkverify --ledger led/ --trust led/config.json --keys run/verifying.json --evidence-out ev.json run/bundle.json\n  zkverify --ledger http://127.0.0.1:7800 --trust config.json --seen seen.json --keys vk.json bundle.json\n  zkverify --evidence ev.json --trust config.json\n\nExit codes: 0 valid; 1 invalid proof, mismatch, or ledger check failed; 2 bad input."
 )]
 struct Cli {
-    /// Verifying keys from `zkprove setup`.
+    /// Verifying keys from `zkprove setup` (not with --evidence, which carries them).
+    #[arg(long, required_unless_present = "evidence")]
+    keys: Option<PathBuf>,
+    /// The commitment the verifier trusts (without a ledger).
+    #[arg(long, conflicts_with_all = ["ledger", "evidence"])]
+    commitment: Option<PathBuf>,
+    /// Verify against a ledger: a directory or an `http://` URL.
+    #[arg(long, requires = "trust", conflicts_with = "evidence")]
+    ledger: Option<String>,
+    /// Verify an evidence file offline.
+    #[arg(long, requires = "trust")]
+    evidence: Option<PathBuf>,
+    /// The ledger configuration you trust (validators and threshold).
     #[arg(long)]
-    keys: PathBuf,
-    /// The commitment the verifier trusts (published by the holder or read from the ledger).
+    trust: Option<PathBuf>,
+    /// A file holding the last checkpoint you accepted: the ledger must prove it extends it;
+    /// updated after a successful verification against a ledger.
     #[arg(long)]
-    commitment: PathBuf,
+    seen: Option<PathBuf>,
+    /// With --ledger: write an evidence file that re-verifies offline.
+    #[arg(long, requires = "ledger")]
+    evidence_out: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
-    /// The proof bundle.
-    bundle: PathBuf,
+    /// The proof bundle (not with --evidence).
+    #[arg(required_unless_present = "evidence", conflicts_with = "evidence")]
+    bundle: Option<PathBuf>,
+}
+
+/// Why verification did not succeed, with its exit code.
+enum Failure {
+    Invalid(String),
+    BadInput(String),
+}
+
+impl From<ZkError> for Failure {
+    fn from(e: ZkError) -> Failure {
+        match e {
+            ZkError::InvalidProof(_) | ZkError::Mismatch(_) => Failure::Invalid(e.to_string()),
+            _ => Failure::BadInput(e.to_string()),
+        }
+    }
+}
+
+impl From<LedgerError> for Failure {
+    fn from(e: LedgerError) -> Failure {
+        match e {
+            LedgerError::Proof(z) => z.into(),
+            LedgerError::Malformed { .. }
+            | LedgerError::Io { .. }
+            | LedgerError::Remote { .. }
+            | LedgerError::Store { .. } => Failure::BadInput(e.to_string()),
+            _ => Failure::Invalid(e.to_string()),
+        }
+    }
+}
+
+struct Outcome {
+    records: u64,
+    revealed: Vec<Revealed>,
+    ledger: Option<serde_json::Value>,
+}
+
+fn load_seen(path: Option<&Path>, config: &LedgerConfig) -> Result<Option<Checkpoint>, Failure> {
+    let Some(p) = path.filter(|p| p.exists()) else {
+        return Ok(None);
+    };
+    let cp: trustspace_ledger_verifier::CosignedCheckpoint = serde_json::from_slice(
+        &std::fs::read(p).map_err(|e| Failure::BadInput(format!("{}: {e}", p.display())))?,
+    )
+    .map_err(|e| Failure::BadInput(format!("{}: {e}", p.display())))?;
+    cp.verify(config)?;
+    Ok(Some(cp.checkpoint))
+}
+
+fn ledger_summary(v: &trustspace_ledger_verifier::Verdict) -> serde_json::Value {
+    serde_json::json!({
+        "checkpoint_size": v.checkpoint.size,
+        "checkpoint_root": hex::encode(v.checkpoint.root),
+        "dataset": { "index": v.dataset_index, "name": v.dataset_name, "owner": v.owner, "registered_at": v.registered_at },
+        "policy": { "index": v.policy_index, "name": v.policy_name, "issuer": v.issuer },
+    })
+}
+
+fn run(cli: &Cli) -> Result<Outcome, Failure> {
+    if let Some(path) = &cli.evidence {
+        let config = LedgerConfig::load(cli.trust.as_ref().expect("clap: requires trust"))?;
+        let seen = load_seen(cli.seen.as_deref(), &config)?;
+        let ev = Evidence::load(path)?;
+        let v = verify_evidence(&ev, &config, seen.as_ref())?;
+        return Ok(Outcome {
+            records: v.records,
+            revealed: v.revealed.clone(),
+            ledger: Some(ledger_summary(&v)),
+        });
+    }
+    let keys = VerifyingKeys::load(cli.keys.as_ref().expect("clap: required"))?;
+    let bundle = ProofBundle::load(cli.bundle.as_ref().expect("clap: required"))?;
+    if let Some(location) = &cli.ledger {
+        let config = LedgerConfig::load(cli.trust.as_ref().expect("clap: requires trust"))?;
+        let seen = load_seen(cli.seen.as_deref(), &config)?;
+        let view = trustspace_ledger_verifier::http::open(location)?;
+        let (v, ev) = trustspace_ledger_verifier::verify(
+            &bundle,
+            &keys,
+            view.as_ref(),
+            &config,
+            seen.as_ref(),
+        )?;
+        if let Some(out) = &cli.evidence_out {
+            ev.save(out)?;
+        }
+        if let Some(p) = &cli.seen {
+            let text = serde_json::to_string_pretty(&ev.checkpoint).expect("serializable");
+            std::fs::write(p, text)
+                .map_err(|e| Failure::BadInput(format!("{}: {e}", p.display())))?;
+        }
+        return Ok(Outcome {
+            records: v.records,
+            revealed: v.revealed.clone(),
+            ledger: Some(ledger_summary(&v)),
+        });
+    }
+    let Some(commitment) = &cli.commitment else {
+        return Err(Failure::BadInput(
+            "give --commitment, --ledger with --trust, or --evidence with --trust".into(),
+        ));
+    };
+    let commitment = Commitment::load(commitment)?;
+    let v = trustspace_zk::verify(&bundle, &keys, &commitment)?;
+    let revealed = v
+        .revealed
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Revealed {
+            name: r.name.clone(),
+            value: keys.format_revealed(i, &r.value),
+        })
+        .collect();
+    Ok(Outcome {
+        records: v.records,
+        revealed,
+        ledger: None,
+    })
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let loaded = (|| -> Result<_, ZkError> {
-        Ok((
-            VerifyingKeys::load(&cli.keys)?,
-            Commitment::load(&cli.commitment)?,
-            ProofBundle::load(&cli.bundle)?,
-        ))
-    })();
-    let (keys, commitment, bundle) = match loaded {
-        Ok(x) => x,
-        Err(e) => return report(cli.json, Err(e)),
-    };
     let started = std::time::Instant::now();
-    let result = verify(&bundle, &keys, &commitment).map(|mut v| {
-        // Show revealed values in their column's units.
-        for (i, r) in v.revealed.iter_mut().enumerate() {
-            r.value = keys.format_revealed(i, &r.value);
-        }
-        (v, started.elapsed().as_secs_f64())
-    });
-    report(cli.json, result)
-}
-
-fn report(json: bool, r: Result<(trustspace_zk::Verified, f64), ZkError>) -> ExitCode {
-    let code = match &r {
+    let result = run(&cli);
+    let secs = started.elapsed().as_secs_f64();
+    let code = match &result {
         Ok(_) => 0,
-        Err(ZkError::InvalidProof(_) | ZkError::Mismatch(_)) => 1,
-        Err(_) => 2,
+        Err(Failure::Invalid(_)) => 1,
+        Err(Failure::BadInput(_)) => 2,
     };
-    if json {
-        let v = match &r {
-            Ok((v, secs)) => serde_json::json!({
-                "valid": true, "records": v.records, "chunks": v.chunks,
-                "revealed": v.revealed, "seconds": secs,
+    if cli.json {
+        let v = match &result {
+            Ok(o) => serde_json::json!({
+                "valid": true, "records": o.records, "revealed": o.revealed,
+                "ledger": o.ledger, "seconds": secs,
             }),
-            Err(e) => {
-                serde_json::json!({ "valid": false, "error": e.to_string(), "exit_code": code })
+            Err(Failure::Invalid(e) | Failure::BadInput(e)) => {
+                serde_json::json!({ "valid": false, "error": e, "exit_code": code })
             }
         };
         println!(
@@ -76,18 +193,28 @@ fn report(json: bool, r: Result<(trustspace_zk::Verified, f64), ZkError>) -> Exi
             serde_json::to_string_pretty(&v).expect("serializable")
         );
     } else {
-        match &r {
-            Ok((v, secs)) => {
+        match &result {
+            Ok(o) => {
                 println!(
-                    "VALID: {} records in {} chunks comply with the policy ({secs:.3} s)",
-                    v.records, v.chunks
+                    "VALID: {} records comply with the policy ({secs:.3} s)",
+                    o.records
                 );
-                for x in &v.revealed {
+                for x in &o.revealed {
                     println!("  revealed {} = {}", x.name, x.value);
                 }
+                if let Some(l) = &o.ledger {
+                    println!(
+                        "  on the ledger: dataset entry {} ({}), policy entry {} ({}), checkpoint of {} entries",
+                        l["dataset"]["index"],
+                        l["dataset"]["name"],
+                        l["policy"]["index"],
+                        l["policy"]["name"],
+                        l["checkpoint_size"]
+                    );
+                }
             }
-            Err(e) if code == 1 => eprintln!("INVALID: {e}"),
-            Err(e) => eprintln!("error: {e}"),
+            Err(Failure::Invalid(e)) => eprintln!("INVALID: {e}"),
+            Err(Failure::BadInput(e)) => eprintln!("error: {e}"),
         }
     }
     ExitCode::from(code)
