@@ -26,6 +26,8 @@ const ENTRIES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("entries")
 const KEYS: TableDefinition<'_, &[u8], u64> = TableDefinition::new("keys");
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 const CHECKPOINT: &str = "checkpoint";
+/// redb page cache.
+const CACHE_BYTES: usize = 64 << 20;
 /// Largest number of entries in one append.
 pub const MAX_BATCH: usize = 10_000;
 
@@ -100,10 +102,15 @@ impl Ledger {
             }
         }
         let path = dir.join("ledger.redb");
-        let db = Database::create(&path).map_err(|e| LedgerError::Store {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        // A bounded page cache: the ledger's memory is the tree (about 100 bytes per entry) plus
+        // this, whatever the store's size.
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| LedgerError::Store {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
         let (tree, checkpoint) = load_state(&db, &config, &path)?;
         let last = (checkpoint.checkpoint.size > 0).then(|| checkpoint.checkpoint.clone());
         let validators = identities
