@@ -175,12 +175,24 @@ fn register_verify_against_the_ledger_and_offline() {
     let evidence = p(d, "evidence.json");
     let seen = p(d, "seen.json");
     let mut a = verify_args.to_vec();
-    a.extend_from_slice(&["--evidence-out", &evidence, "--seen", &seen]);
+    let regulator = p(d, "issuer.key");
+    a.extend_from_slice(&[
+        "--evidence-out",
+        &evidence,
+        "--seen",
+        &seen,
+        "--record",
+        &regulator,
+    ]);
     let out = ok(run("zkverify", &a));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["valid"], true);
     assert_eq!(v["ledger"]["dataset"]["name"], "hospital-1");
     assert_eq!(v["ledger"]["checkpoint_size"], 2);
+    assert_eq!(v["ledger"]["verdict_entry"], 2);
+    // The same verdict twice is a duplicate (bad input to the ledger: refused, exit non-zero).
+    let o = run("zkverify", &a);
+    assert!(!o.status.success());
 
     // Offline, from the evidence file alone.
     ok(run(

@@ -40,6 +40,10 @@ struct Cli {
     /// updated after a successful verification against a ledger.
     #[arg(long)]
     seen: Option<PathBuf>,
+    /// With --ledger: after a successful verification, record the verdict on the ledger, signed
+    /// with this key (from `ledger keygen`).
+    #[arg(long, requires = "ledger")]
+    record: Option<PathBuf>,
     /// With --ledger: write an evidence file that re-verifies offline.
     #[arg(long, requires = "ledger")]
     evidence_out: Option<PathBuf>,
@@ -106,6 +110,30 @@ fn ledger_summary(v: &trustspace_ledger_verifier::Verdict) -> serde_json::Value 
     })
 }
 
+/// Appends a signed verdict for `bundle` naming the entries it was verified against.
+fn record_verdict(
+    view: &dyn trustspace_ledger_verifier::LedgerView,
+    key: &Path,
+    bundle: &ProofBundle,
+    ev: &Evidence,
+) -> Result<u64, Failure> {
+    use trustspace_ledger_verifier::{Body, Entry, Identity, VerdictEntry};
+    let id = Identity::load(key)?;
+    let digest = |hex: &str| -> Result<[u8; 32], Failure> { Ok(Entry::from_hex(hex)?.digest()?) };
+    let body = Body::Verdict(VerdictEntry::new(
+        bundle,
+        (ev.dataset.index, digest(&ev.dataset.entry)?),
+        (ev.policy.index, digest(&ev.policy.entry)?),
+        true,
+    ));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let receipt = view.append(vec![Entry::sign(body, now, &id)?])?;
+    Ok(receipt.first_index)
+}
+
 fn run(cli: &Cli) -> Result<Outcome, Failure> {
     if let Some(path) = &cli.evidence {
         let config = LedgerConfig::load(cli.trust.as_ref().expect("clap: requires trust"))?;
@@ -134,6 +162,10 @@ fn run(cli: &Cli) -> Result<Outcome, Failure> {
         if let Some(out) = &cli.evidence_out {
             ev.save(out)?;
         }
+        let mut summary = ledger_summary(&v);
+        if let Some(key) = &cli.record {
+            summary["verdict_entry"] = record_verdict(view.as_ref(), key, &bundle, &ev)?.into();
+        }
         if let Some(p) = &cli.seen {
             let text = serde_json::to_string_pretty(&ev.checkpoint).expect("serializable");
             std::fs::write(p, text)
@@ -142,7 +174,7 @@ fn run(cli: &Cli) -> Result<Outcome, Failure> {
         return Ok(Outcome {
             records: v.records,
             revealed: v.revealed.clone(),
-            ledger: Some(ledger_summary(&v)),
+            ledger: Some(summary),
         });
     }
     let Some(commitment) = &cli.commitment else {
@@ -203,6 +235,9 @@ fn main() -> ExitCode {
                     println!("  revealed {} = {}", x.name, x.value);
                 }
                 if let Some(l) = &o.ledger {
+                    if let Some(i) = l.get("verdict_entry") {
+                        println!("  verdict recorded on the ledger as entry {i}");
+                    }
                     println!(
                         "  on the ledger: dataset entry {} ({}), policy entry {} ({}), checkpoint of {} entries",
                         l["dataset"]["index"],
