@@ -39,7 +39,7 @@ fn pinned_output_digests() {
         ),
         (
             Table::Transactions,
-            "b6eebff40b83bb085619849414225556e0c98438fb429e156d43bc63bc50278d",
+            "7754ec31d67a63849af0e5c51638f6181f7a531da6a90950417458997fd0b4d5",
         ),
     ];
     for (table, want) in pins {
@@ -369,4 +369,28 @@ fn icd10_dictionary_is_deduplicated_and_complete() {
     );
     assert_eq!(icd10::index_of("nope"), None);
     assert!(cats.iter().all(|c| (1..=22).contains(&c.chapter)));
+}
+
+#[test]
+fn clean_transactions_meet_the_flagged_share_bound_for_every_holder() {
+    // The reference policy allows at most MAX_FLAGGED_PER_MILLE per mille of flagged rows; clean
+    // data must comply at every size and for every holder's share of 100 rows or more.
+    for (rows, holders) in [(100, 1), (256, 1), (256, 2), (1000, 3), (4096, 1), (4096, 7), (65536, 5)] {
+        let mut spec = Spec::new(Table::Transactions, rows, 9);
+        spec.holders = holders;
+        let g = Generator::new(spec).unwrap();
+        let flag = g.schema().index_of("aml_flag").unwrap();
+        for h in 0..holders {
+            let (n, flagged) = g
+                .holder_records(h)
+                .fold((0u64, 0u64), |(n, f), r| (n + 1, f + r[flag]));
+            assert!(
+                flagged * 1000 <= n * u64::from(finance::MAX_FLAGGED_PER_MILLE),
+                "{rows} rows, holder {h}: {flagged} of {n} flagged"
+            );
+            if n >= 1000 {
+                assert!(flagged > 0, "clean data still flags some rows");
+            }
+        }
+    }
 }

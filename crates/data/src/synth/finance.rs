@@ -4,8 +4,9 @@
 //! - transactions: `AMOUNT_MIN <= amount <= AMOUNT_MAX` — [`Violation::AmountOutOfRange`];
 //!   `counterparty` not on the [`blocklist`] of [`BLOCKLIST_LEN`] sanctioned counterparties —
 //!   [`Violation::BlockedCounterparty`]; the share of rows with `aml_flag` at most
-//!   [`MAX_FLAGGED_PER_MILLE`] per mille (clean data flags about [`FLAGGED_PER_MILLE`] per mille,
-//!   an aggregate rule, so it is not planted per row).
+//!   [`MAX_FLAGGED_PER_MILLE`] per mille (clean data flags every 200th row, [`FLAGGED_PER_MILLE`]
+//!   per mille, so any holder's contiguous share of 100 rows or more complies; an aggregate rule,
+//!   so it is not planted per row).
 //! - exposures: `exposure <= LARGE_EXPOSURE_LIMIT` — [`Violation::ExposureAboveLimit`].
 //! - revenues: none; the table serves market-concentration (HHI) queries. Revenue follows a
 //!   heavy-tailed distribution so a few companies dominate, as in real markets.
@@ -28,6 +29,8 @@ pub const COUNTERPARTIES: u64 = 1_000_000;
 pub const BLOCKLIST_LEN: usize = 10_000;
 /// Clean data flags this many transactions per thousand for AML review.
 pub const FLAGGED_PER_MILLE: u32 = 5;
+/// One transaction in this many is flagged (`FLAGGED_PER_MILLE` per thousand).
+const FLAG_SPACING: u64 = 1000 / FLAGGED_PER_MILLE as u64;
 /// Reference policy: most flagged transactions per thousand (1%).
 pub const MAX_FLAGGED_PER_MILLE: u32 = 10;
 /// Reference policy: largest single exposure, in cents (25,000,000.00).
@@ -221,7 +224,10 @@ impl RowSource for Transactions {
         let country = *weighted(r, &self.countries);
         // 2024, uniformly over the year.
         let executed = 19_723 * 86_400 + r.gen_range(0..366 * 86_400);
-        let flag = r.gen_range(0..1000) < FLAGGED_PER_MILLE;
+        // Evenly spaced, not random: every window of rows (a whole table, or any holder's
+        // contiguous share of it) flags at most one row in FLAG_SPACING, so clean data meets the
+        // 1% bound at every size from 100 rows up (a random 0.5% rate breaks it in small samples).
+        let flag = index % FLAG_SPACING == FLAG_SPACING - 1;
         match violation {
             None => {}
             Some(Violation::AmountOutOfRange) => {
