@@ -1,0 +1,210 @@
+//! The crate's one error type: a variant per cause, each message naming the input and the reason.
+//!
+//! No message ever carries a plaintext value, a secret share or any other secret: an
+//! out-of-range value is reported by record and column, never by its value.
+
+use thiserror::Error;
+
+/// Result with [`HeError`].
+pub type Result<T> = std::result::Result<T, HeError>;
+
+/// Why a homomorphic-sum operation failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum HeError {
+    /// Parameters that cannot work (threshold above the number of authorities, empty label, ...).
+    #[error("invalid parameter {what}: {reason}")]
+    InvalidParameter {
+        /// The parameter.
+        what: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The schema has no column of that name.
+    #[error("the schema has no column `{column}`")]
+    UnknownColumn {
+        /// The column asked for.
+        column: String,
+    },
+    /// The column's type has no meaningful sum (dates, timestamps, categories).
+    #[error("column `{column}` is of type {kind}, which cannot be summed")]
+    UnsupportedColumn {
+        /// The column.
+        column: String,
+        /// Its type.
+        kind: String,
+    },
+    /// The declared range is too wide for a range proof, or holds a single value.
+    #[error("range of {what} is unusable: {reason}")]
+    UnusableRange {
+        /// Whose range (a column, an explicit range).
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// A value outside its declared range (the value itself is not reported: it is secret).
+    #[error("{input}: value is outside the declared range {range}")]
+    ValueOutOfRange {
+        /// Which input (record number and column).
+        input: String,
+        /// The declared range, as text.
+        range: String,
+    },
+    /// A record too short for the column asked for.
+    #[error("record {record} has {len} fields, column `{column}` is field {index}")]
+    ShortRecord {
+        /// Record number (0-based).
+        record: usize,
+        /// Fields in the record.
+        len: usize,
+        /// The column.
+        column: String,
+        /// The column's position.
+        index: usize,
+    },
+    /// Inputs prepared for another schema, column, label or range than the one in use.
+    #[error("{what} does not match: {reason}")]
+    SpecMismatch {
+        /// The mismatching input.
+        what: String,
+        /// What differs.
+        reason: String,
+    },
+    /// A ciphertext, total or partial decryption made under another key set.
+    #[error("{what} was made under key set {found}, expected {expected}")]
+    KeyMismatch {
+        /// The input.
+        what: String,
+        /// Key id (hex) the input names.
+        found: String,
+        /// Key id (hex) in use.
+        expected: String,
+    },
+    /// An encrypted input whose range proof does not verify: it is refused.
+    #[error("{input}: range proof does not verify ({reason}); input refused")]
+    InvalidRangeProof {
+        /// Which input (holder, value number).
+        input: String,
+        /// The verifier's reason.
+        reason: String,
+    },
+    /// Bytes that are not the canonical encoding of a ristretto255 point.
+    #[error("{what}: not a canonical ristretto255 point encoding")]
+    MalformedPoint {
+        /// Which field.
+        what: String,
+    },
+    /// A point that must not be the identity (a public key, a ciphertext's randomness).
+    #[error("{what}: the identity point is not allowed here")]
+    IdentityPoint {
+        /// Which field.
+        what: String,
+    },
+    /// Bytes that are not a canonical scalar, or a proof that does not decode.
+    #[error("{what}: {reason}")]
+    MalformedScalar {
+        /// Which field.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// A document that does not decode: bad JSON, wrong version or kind, bad hex, bad length.
+    #[error("malformed {what}: {reason}")]
+    Format {
+        /// What was being decoded.
+        what: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A document or collection above its size limit.
+    #[error("{what} is {size} {unit}, above the limit of {limit}")]
+    TooLarge {
+        /// What.
+        what: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+        /// Bytes, values, authorities, ...
+        unit: &'static str,
+    },
+    /// Fewer valid partial decryptions than the threshold.
+    #[error(
+        "{valid} valid partial decryptions, the threshold is {needed}{}",
+        excluded_note(excluded)
+    )]
+    NotEnoughPartials {
+        /// Partial decryptions that verified.
+        valid: usize,
+        /// The threshold.
+        needed: usize,
+        /// Partials that were excluded, with the reason.
+        excluded: Vec<Excluded>,
+    },
+    /// A total whose bound (count × largest value) is beyond what can be decrypted.
+    #[error("{what}: the total can reach {bound}, above the limit {limit}; {hint}")]
+    TotalBound {
+        /// Which total or request.
+        what: String,
+        /// count × span.
+        bound: u128,
+        /// The table's or the crate's limit.
+        limit: u128,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// The decrypted point is not `total·G` for any total within the bound.
+    #[error(
+        "decrypted total is not within 0..={bound}: inputs or partial decryptions are inconsistent"
+    )]
+    TotalNotFound {
+        /// The bound searched.
+        bound: u64,
+    },
+    /// A DKG participant misbehaved and is disqualified.
+    #[error("DKG: authority {party} disqualified: {reason}")]
+    Disqualified {
+        /// The authority's index.
+        party: u32,
+        /// What it did.
+        reason: String,
+    },
+    /// A DKG step taken out of order or with a message that does not fit the session.
+    #[error("DKG protocol: {0}")]
+    DkgProtocol(String),
+    /// The DKG ended with too few qualified authorities, or without a needed share.
+    #[error("DKG failed: {0}")]
+    DkgFailed(String),
+}
+
+/// A partial decryption that was left out of a decryption, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excluded {
+    /// The authority's index the partial claims.
+    pub authority: u32,
+    /// Why it was excluded.
+    pub reason: String,
+}
+
+fn excluded_note(excluded: &[Excluded]) -> String {
+    if excluded.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = excluded
+        .iter()
+        .map(|e| format!("authority {}: {}", e.authority, e.reason))
+        .collect();
+    format!(" (excluded: {})", list.join("; "))
+}
+
+/// Shortens untrusted text for an error message, so a huge field cannot flood a log.
+pub(crate) fn clip(text: &str) -> String {
+    const MAX: usize = 120;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(MAX).collect();
+        s.push('…');
+        s
+    }
+}
