@@ -375,7 +375,15 @@ fn icd10_dictionary_is_deduplicated_and_complete() {
 fn clean_transactions_meet_the_flagged_share_bound_for_every_holder() {
     // The reference policy allows at most MAX_FLAGGED_PER_MILLE per mille of flagged rows; clean
     // data must comply at every size and for every holder's share of 100 rows or more.
-    for (rows, holders) in [(100, 1), (256, 1), (256, 2), (1000, 3), (4096, 1), (4096, 7), (65536, 5)] {
+    for (rows, holders) in [
+        (100, 1),
+        (256, 1),
+        (256, 2),
+        (1000, 3),
+        (4096, 1),
+        (4096, 7),
+        (65536, 5),
+    ] {
         let mut spec = Spec::new(Table::Transactions, rows, 9);
         spec.holders = holders;
         let g = Generator::new(spec).unwrap();

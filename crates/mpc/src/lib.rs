@@ -1,7 +1,21 @@
 //! # trustspace-mpc
 //!
 //! Secret-shared aggregate queries across data holders: three compute parties, replicated
-//! secret sharing over Z_2^64, SQL aggregates revealing only their results. Its capabilities
-//! arrive with their own issue; today it only fixes its place in the workspace.
+//! secret sharing over Z_2^64, SQL aggregates revealing only their results.
+//!
+//! - [`share`]: replicated arithmetic and boolean shares, local operations.
+//! - [`engine`]: one party's protocols (multiplication, opening, inputs, comparison).
+//! - [`sql`]: the SQL subset and its checked [`sql::Plan`]; [`query`]: its evaluation by the
+//!   parties, revealing only the result ([`query::run_local`] runs three parties in-process).
+//! - [`transport`]: the parties' message streams (in-process, and TCP with mutual TLS).
 
 #![forbid(unsafe_code)]
+
+pub mod engine;
+pub mod error;
+pub mod query;
+pub mod share;
+pub mod sql;
+pub mod transport;
+
+pub use error::{MpcError, Result};

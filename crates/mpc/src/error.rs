@@ -1,0 +1,71 @@
+//! The crate's one error type: a variant per cause, each message naming the input and the reason.
+
+use thiserror::Error;
+
+/// Result with [`MpcError`].
+pub type Result<T> = std::result::Result<T, MpcError>;
+
+/// Why an MPC operation failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum MpcError {
+    /// A peer did not answer within the timeout (it stalled or died).
+    #[error("party {peer}: no message within {secs} s (stalled or gone)")]
+    Timeout {
+        /// The peer waited on.
+        peer: String,
+        /// The timeout.
+        secs: u64,
+    },
+    /// A peer closed the connection or the network failed.
+    #[error("party {peer}: connection lost: {reason}")]
+    Disconnected {
+        /// The peer.
+        peer: String,
+        /// What happened.
+        reason: String,
+    },
+    /// A message that does not decode, has the wrong length or exceeds the size limit.
+    #[error("malformed message from {peer}: {reason}")]
+    Malformed {
+        /// The peer.
+        peer: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// TLS set-up or handshake failure (wrong certificate, unknown peer, ...).
+    #[error("TLS with {peer}: {reason}")]
+    Tls {
+        /// The peer.
+        peer: String,
+        /// What failed.
+        reason: String,
+    },
+    /// Malicious-with-abort: a consistency check failed; the computation aborts.
+    #[error("abort: consistency check {check:?} failed (a party sent inconsistent shares)")]
+    CheatingDetected {
+        /// The check that failed.
+        check: String,
+    },
+    /// Bad configuration (party ids, addresses, files).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A query this engine does not support, naming the construct.
+    #[error("unsupported SQL: {0}")]
+    Unsupported(String),
+    /// A query that is not valid for the schema (unknown column, wrong type, ...).
+    #[error("invalid query: {0}")]
+    Query(String),
+    /// Input data that cannot be encoded (out of range, wrong type).
+    #[error("invalid input: {0}")]
+    Input(String),
+    /// File system error.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,1045 @@
+//! Evaluation of a [`Plan`] by the three parties on secret-shared rows, revealing only the result.
+//!
+//! Data holders share, per row, the columns the query reads: numeric columns as ring values, and
+//! categorical columns used for grouping, equality or `COUNT(DISTINCT)` as one-hot indicator
+//! vectors over their declared dictionary (so equality and grouping cost no comparisons).
+//! Every row is evaluated inside MPC (no pre-aggregation), so the same engine serves any
+//! partitioning of rows among holders.
+//!
+//! What is revealed, to the result's recipients only: the output rows. In addition, `AVG`,
+//! `VAR` and `STDDEV` reveal the `SUM`, `COUNT` (and sum of squares) they are computed from
+//! (the division happens after opening, exactly); the parties learn nothing.
+//! Groups that are empty or fail `HAVING`, and groups outside the `LIMIT`, stay hidden.
+//!
+//! Ranges: every comparison and sum is checked against the columns' declared bounds before any
+//! work: a comparison whose difference could reach 2^63, or a sum that could overflow 64 bits,
+//! is refused with an error instead of answering wrongly.
+
+use rand::{CryptoRng, RngCore};
+use std::collections::BTreeSet;
+use trustspace_data::{Kind as ColKind, Record, Schema};
+
+use crate::engine::Party;
+use crate::error::{MpcError, Result};
+use crate::share::{Kind, Shares, split};
+use crate::sql::{Agg, AggFn, Cmp, Having, Operand, Output, Plan, Pred, ring_bounds, ring_value};
+use crate::transport::Transport;
+
+/// Largest number of groups an `ORDER BY ... LIMIT` ranks (ranking costs groups² comparisons).
+pub const MAX_RANKED_GROUPS: usize = 2048;
+const LIMIT_63: i128 = 1 << 63;
+
+/// A query's answer: labelled columns and formatted rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryResult {
+    /// Column labels, in SELECT order.
+    pub columns: Vec<String>,
+    /// Rows of formatted values.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Which columns the holders must share, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inputs {
+    /// Columns shared as ring values, ascending.
+    pub values: Vec<usize>,
+    /// Categorical/bool columns shared one-hot, ascending.
+    pub onehot: Vec<usize>,
+}
+
+fn domain(schema: &Schema, col: usize) -> usize {
+    match schema.columns()[col].kind() {
+        ColKind::Categorical { values } => values.len(),
+        ColKind::Bool => 2,
+        _ => 0,
+    }
+}
+
+fn collect_pred(
+    p: &Pred,
+    schema: &Schema,
+    values: &mut BTreeSet<usize>,
+    onehot: &mut BTreeSet<usize>,
+) {
+    match p {
+        Pred::Cmp(op, a, b) => {
+            let cat = |c: usize| domain(schema, c) > 0;
+            match (op, a, b) {
+                (Cmp::Eq | Cmp::Ne, Operand::Col(c), Operand::Lit(_))
+                | (Cmp::Eq | Cmp::Ne, Operand::Lit(_), Operand::Col(c))
+                    if cat(*c) =>
+                {
+                    onehot.insert(*c);
+                }
+                _ => {
+                    for o in [a, b] {
+                        if let Operand::Col(c) = o {
+                            values.insert(*c);
+                        }
+                    }
+                }
+            }
+        }
+        Pred::In(c, _, _) => {
+            if domain(schema, *c) > 0 {
+                onehot.insert(*c);
+            } else {
+                values.insert(*c);
+            }
+        }
+        Pred::And(x, y) | Pred::Or(x, y) => {
+            collect_pred(x, schema, values, onehot);
+            collect_pred(y, schema, values, onehot);
+        }
+        Pred::Not(x) => collect_pred(x, schema, values, onehot),
+    }
+}
+
+/// The columns a plan reads.
+pub fn inputs(plan: &Plan, schema: &Schema) -> Inputs {
+    let (mut values, mut onehot) = (BTreeSet::new(), BTreeSet::new());
+    if let Some(f) = &plan.filter {
+        collect_pred(f, schema, &mut values, &mut onehot);
+    }
+    if let Some(g) = plan.group_by {
+        onehot.insert(g);
+    }
+    for a in &plan.aggs {
+        match (a.func, a.column) {
+            (AggFn::Count, _) | (_, None) => {}
+            (AggFn::CountDistinct, Some(c)) => {
+                onehot.insert(c);
+            }
+            (_, Some(c)) => {
+                values.insert(c);
+            }
+        }
+    }
+    Inputs {
+        values: values.into_iter().collect(),
+        onehot: onehot.into_iter().collect(),
+    }
+}
+
+/// A holder's rows encoded for sharing: for each value column its ring values, then for each
+/// one-hot column its indicator vectors (one per dictionary entry), all of length `rows`.
+pub fn encode_rows(schema: &Schema, inp: &Inputs, records: &[Record]) -> Result<Vec<Vec<u64>>> {
+    let mut out = Vec::new();
+    for &c in &inp.values {
+        let col = &schema.columns()[c];
+        out.push(
+            records
+                .iter()
+                .map(|r| {
+                    let v = col
+                        .decode(r[c])
+                        .map_err(|e| MpcError::Input(format!("column {}: {e:?}", col.name())))?;
+                    Ok(ring_value(&v)? as u64)
+                })
+                .collect::<Result<Vec<_>>>()?,
+        );
+    }
+    for &c in &inp.onehot {
+        let col = &schema.columns()[c];
+        let d = domain(schema, c);
+        let idx: Vec<usize> = records
+            .iter()
+            .map(|r| {
+                let v = col
+                    .decode(r[c])
+                    .map_err(|e| MpcError::Input(format!("column {}: {e:?}", col.name())))?;
+                Ok(ring_value(&v)? as usize)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for h in 0..d {
+            out.push(idx.iter().map(|&i| u64::from(i == h)).collect());
+        }
+    }
+    Ok(out)
+}
+
+/// Splits encoded columns into the three parties' shares (a holder's step).
+pub fn share_columns<R: RngCore + CryptoRng>(
+    columns: &[Vec<u64>],
+    rng: &mut R,
+) -> [Vec<Shares>; 3] {
+    let mut out: [Vec<Shares>; 3] = Default::default();
+    for c in columns {
+        let [a, b, d] = split(Kind::Arithmetic, c, rng);
+        out[0].push(a);
+        out[1].push(b);
+        out[2].push(d);
+    }
+    out
+}
+
+/// Checks, before any work, that every comparison and sum stays within 64 bits for `rows` rows.
+pub fn check_ranges(plan: &Plan, schema: &Schema, rows: usize) -> Result<()> {
+    let bounds = |c: usize| ring_bounds(&schema.columns()[c]);
+    let span = |a: Operand, b: Operand| -> Result<i128> {
+        let r = |o: Operand| -> Result<(i128, i128)> {
+            Ok(match o {
+                Operand::Col(c) => {
+                    let (lo, hi) = bounds(c)?;
+                    (lo as i128, hi as i128)
+                }
+                Operand::Lit(v) => (v as i128, v as i128),
+            })
+        };
+        let ((alo, ahi), (blo, bhi)) = (r(a)?, r(b)?);
+        Ok((ahi - blo).abs().max((bhi - alo).abs()))
+    };
+    fn walk(p: &Pred, f: &mut dyn FnMut(Operand, Operand) -> Result<()>) -> Result<()> {
+        match p {
+            Pred::Cmp(_, a, b) => f(*a, *b),
+            Pred::In(c, vals, _) => vals
+                .iter()
+                .try_for_each(|v| f(Operand::Col(*c), Operand::Lit(*v))),
+            Pred::And(x, y) | Pred::Or(x, y) => {
+                walk(x, f)?;
+                walk(y, f)
+            }
+            Pred::Not(x) => walk(x, f),
+        }
+    }
+    if let Some(p) = &plan.filter {
+        walk(p, &mut |a, b| {
+            if span(a, b)? >= LIMIT_63 {
+                return Err(MpcError::Query(
+                    "a comparison whose operands' declared ranges differ by 2^63 or more".into(),
+                ));
+            }
+            Ok(())
+        })?;
+    }
+    let n = rows as i128;
+    // Aggregates compared in HAVING or ORDER BY must stay within ±2^62, so that differences
+    // (and the ranking's sink values) stay within ±2^63.
+    let mut compared = BTreeSet::new();
+    fn having_aggs(h: &Having, out: &mut BTreeSet<usize>, lits: &mut Vec<i64>) {
+        match h {
+            Having::Cmp(_, i, lit) => {
+                out.insert(*i);
+                lits.push(*lit);
+            }
+            Having::And(x, y) | Having::Or(x, y) => {
+                having_aggs(x, out, lits);
+                having_aggs(y, out, lits);
+            }
+            Having::Not(x) => having_aggs(x, out, lits),
+        }
+    }
+    let mut lits = Vec::new();
+    if let Some(h) = &plan.having {
+        having_aggs(h, &mut compared, &mut lits);
+    }
+    if let Some((i, _)) = plan.order {
+        compared.insert(i);
+    }
+    const LIMIT_62: i128 = 1 << 62;
+    if lits
+        .iter()
+        .any(|l| (*l as i128).abs() * n.max(1) >= LIMIT_62)
+    {
+        return Err(MpcError::Query("a HAVING bound beyond ±2^62 / rows".into()));
+    }
+    for (i, a) in plan.aggs.iter().enumerate() {
+        if compared.contains(&i) {
+            let m = match a.column {
+                Some(c) => {
+                    let (lo, hi) = bounds(c)?;
+                    (lo as i128).abs().max((hi as i128).abs()) + 1
+                }
+                None => 1,
+            };
+            let worst = match a.func {
+                AggFn::Min | AggFn::Max => m,
+                _ => n.max(1) * m,
+            };
+            if worst >= LIMIT_62 {
+                return Err(MpcError::Query(format!(
+                    "{:?} is compared in HAVING/ORDER BY and could exceed 2^62 for {rows} rows",
+                    a.func
+                )));
+            }
+        }
+    }
+    for a in &plan.aggs {
+        if let Some(c) = a.column {
+            let (lo, hi) = bounds(c)?;
+            let m = (lo as i128).abs().max((hi as i128).abs());
+            let worst = match a.func {
+                AggFn::Var { .. } | AggFn::Stddev { .. } => n * m * m,
+                AggFn::Min | AggFn::Max => 2 * m + 2,
+                _ => n * m,
+            };
+            if worst >= LIMIT_63 {
+                return Err(MpcError::Query(format!(
+                    "{:?} over {} could overflow 64 bits for {rows} rows (declared range {lo}..{hi})",
+                    a.func,
+                    schema.columns()[c].name()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One party's view of the shared table.
+pub struct SharedTable {
+    /// Rows.
+    pub rows: usize,
+    /// Shares in [`Inputs`] order (value columns, then one-hot vectors).
+    pub columns: Vec<Shares>,
+}
+
+struct Eval<'a, T: Transport> {
+    p: &'a mut Party<T>,
+    schema: &'a Schema,
+    inp: &'a Inputs,
+    t: &'a SharedTable,
+}
+
+impl<T: Transport> Eval<'_, T> {
+    fn me(&self) -> usize {
+        self.p.me()
+    }
+
+    fn value(&self, c: usize) -> &Shares {
+        let i = self
+            .inp
+            .values
+            .iter()
+            .position(|&v| v == c)
+            .expect("planned");
+        &self.t.columns[i]
+    }
+
+    fn onehot(&self, c: usize, h: usize) -> &Shares {
+        let mut i = self.inp.values.len();
+        for &o in &self.inp.onehot {
+            if o == c {
+                return &self.t.columns[i + h];
+            }
+            i += domain(self.schema, o);
+        }
+        unreachable!("planned one-hot column")
+    }
+
+    fn constant(&self, v: i64, n: usize) -> Shares {
+        Shares::public(Kind::Arithmetic, self.me(), &vec![v as u64; n])
+    }
+
+    fn operand(&self, o: Operand, n: usize) -> Shares {
+        match o {
+            Operand::Col(c) => self.value(c).clone(),
+            Operand::Lit(v) => self.constant(v, n),
+        }
+    }
+
+    /// Leaves that need comparisons, in evaluation order: pairs (x, y) for `x < y`.
+    fn leaves(&self, p: &Pred, out: &mut Vec<(Operand, Operand)>) {
+        match p {
+            Pred::Cmp(op, a, b) => {
+                if self.is_onehot_eq(*op, *a, *b) {
+                    return;
+                }
+                match op {
+                    Cmp::Lt | Cmp::Ge => out.push((*a, *b)),
+                    Cmp::Gt | Cmp::Le => out.push((*b, *a)),
+                    Cmp::Eq | Cmp::Ne => {
+                        out.push((*a, *b));
+                        out.push((*b, *a));
+                    }
+                }
+            }
+            Pred::In(c, vals, _) => {
+                if domain(self.schema, *c) == 0 {
+                    for v in vals {
+                        out.push((Operand::Col(*c), Operand::Lit(*v)));
+                        out.push((Operand::Lit(*v), Operand::Col(*c)));
+                    }
+                }
+            }
+            Pred::And(x, y) | Pred::Or(x, y) => {
+                self.leaves(x, out);
+                self.leaves(y, out);
+            }
+            Pred::Not(x) => self.leaves(x, out),
+        }
+    }
+
+    fn is_onehot_eq(&self, op: Cmp, a: Operand, b: Operand) -> bool {
+        matches!(op, Cmp::Eq | Cmp::Ne)
+            && matches!((a, b), (Operand::Col(c), Operand::Lit(_)) | (Operand::Lit(_), Operand::Col(c)) if domain(self.schema, c) > 0)
+    }
+
+    fn indicator(&self, c: usize, v: i64, n: usize) -> Shares {
+        let d = domain(self.schema, c);
+        if v < 0 || v as usize >= d {
+            Shares::zeros(Kind::Arithmetic, n)
+        } else {
+            self.onehot(c, v as usize).clone()
+        }
+    }
+
+    /// Evaluates a predicate given the comparison results in leaf order.
+    fn combine(
+        &mut self,
+        p: &Pred,
+        lts: &mut std::slice::Iter<'_, Shares>,
+        n: usize,
+    ) -> Result<Shares> {
+        let me = self.me();
+        let one = |s: &Shares| s.public_minus(me, 1);
+        Ok(match p {
+            Pred::Cmp(op, a, b) if self.is_onehot_eq(*op, *a, *b) => {
+                let (c, v) = match (a, b) {
+                    (Operand::Col(c), Operand::Lit(v)) | (Operand::Lit(v), Operand::Col(c)) => {
+                        (*c, *v)
+                    }
+                    _ => unreachable!(),
+                };
+                let eq = self.indicator(c, v, n);
+                if *op == Cmp::Eq { eq } else { one(&eq) }
+            }
+            Pred::Cmp(op, _, _) => {
+                let mut next = || lts.next().cloned().expect("one result per leaf");
+                match op {
+                    Cmp::Lt | Cmp::Gt => next(),
+                    Cmp::Ge | Cmp::Le => one(&next()),
+                    Cmp::Eq => one(&next().add(&next())),
+                    Cmp::Ne => next().add(&next()),
+                }
+            }
+            Pred::In(c, vals, negated) => {
+                let mut any = Shares::zeros(Kind::Arithmetic, n);
+                for v in vals {
+                    let eq = if domain(self.schema, *c) > 0 {
+                        self.indicator(*c, *v, n)
+                    } else {
+                        let (x, y) = (
+                            lts.next().cloned().expect("leaf"),
+                            lts.next().cloned().expect("leaf"),
+                        );
+                        one(&x.add(&y))
+                    };
+                    any = any.add(&eq); // the values are distinct: disjoint events
+                }
+                if *negated { one(&any) } else { any }
+            }
+            Pred::And(x, y) => {
+                let (x, y) = (self.combine(x, lts, n)?, self.combine(y, lts, n)?);
+                self.p.mul(&x, &y)?
+            }
+            Pred::Or(x, y) => {
+                let (x, y) = (self.combine(x, lts, n)?, self.combine(y, lts, n)?);
+                let xy = self.p.mul(&x, &y)?;
+                x.add(&y).sub(&xy)
+            }
+            Pred::Not(x) => one(&self.combine(x, lts, n)?),
+        })
+    }
+
+    fn filter(&mut self, plan: &Plan) -> Result<Shares> {
+        let n = self.t.rows;
+        let Some(pred) = &plan.filter else {
+            return Ok(self.constant(1, n));
+        };
+        let mut leaves = Vec::new();
+        self.leaves(pred, &mut leaves);
+        let results = if leaves.is_empty() {
+            Vec::new()
+        } else {
+            // All comparisons of the WHERE clause in one batch: one sign-bit computation.
+            let xs: Vec<Shares> = leaves.iter().map(|(a, _)| self.operand(*a, n)).collect();
+            let ys: Vec<Shares> = leaves.iter().map(|(_, b)| self.operand(*b, n)).collect();
+            let x = Shares::concat(&xs.iter().collect::<Vec<_>>());
+            let y = Shares::concat(&ys.iter().collect::<Vec<_>>());
+            let lt = self.p.less_than(&x, &y)?;
+            (0..leaves.len())
+                .map(|i| lt.slice(i * n..(i + 1) * n))
+                .collect()
+        };
+        let mut it = results.iter();
+        self.combine(pred, &mut it, n)
+    }
+}
+
+/// Per-group secret aggregates (one shared value per group).
+struct GroupAggs {
+    count: Shares,
+    sum: Vec<Option<Shares>>,
+    sumsq: Vec<Option<Shares>>,
+    extreme: Vec<Option<Shares>>,
+    distinct: Vec<Option<Shares>>,
+}
+
+fn sum_blocks(s: &Shares, blocks: usize, n: usize) -> Shares {
+    let parts: Vec<Shares> = (0..blocks)
+        .map(|g| s.slice(g * n..(g + 1) * n).sum())
+        .collect();
+    Shares::concat(&parts.iter().collect::<Vec<_>>())
+}
+
+fn repeat(s: &Shares, times: usize) -> Shares {
+    Shares::concat(&vec![s; times])
+}
+
+/// Elementwise min (or max) of two vectors: `v + [u < v](u - v)`.
+fn select<T: Transport>(p: &mut Party<T>, u: &Shares, v: &Shares, max: bool) -> Result<Shares> {
+    let lt = if max {
+        p.less_than(v, u)?
+    } else {
+        p.less_than(u, v)?
+    };
+    let d = p.mul(&lt, &u.sub(v))?;
+    Ok(v.add(&d))
+}
+
+/// Runs the plan at one party on its shares; returns the opened result values (group keys,
+/// aggregates) as the recipients see them, or `None` at a party that is not a recipient.
+pub fn evaluate<T: Transport>(
+    p: &mut Party<T>,
+    plan: &Plan,
+    schema: &Schema,
+    inp: &Inputs,
+    table: &SharedTable,
+) -> Result<Opened> {
+    let n = table.rows;
+    let mut e = Eval {
+        p,
+        schema,
+        inp,
+        t: table,
+    };
+    let f = e.filter(plan)?;
+    let me = e.me();
+    let groups = plan.group_by.map_or(1, |g| domain(schema, g));
+    // fg: the filter restricted to each group, concatenated (n rows per group).
+    let fg = match plan.group_by {
+        None => f.clone(),
+        Some(g) => {
+            let ind: Vec<&Shares> = (0..groups).map(|h| e.onehot(g, h)).collect();
+            let ind = Shares::concat(&ind);
+            e.p.mul(&repeat(&f, groups), &ind)?
+        }
+    };
+    let count = sum_blocks(&fg, groups, n);
+    let mut aggs = GroupAggs {
+        count,
+        sum: vec![None; plan.aggs.len()],
+        sumsq: vec![None; plan.aggs.len()],
+        extreme: vec![None; plan.aggs.len()],
+        distinct: vec![None; plan.aggs.len()],
+    };
+    for (i, a) in plan.aggs.iter().enumerate() {
+        let Some(c) = a.column else { continue };
+        match a.func {
+            AggFn::Count => {}
+            AggFn::Sum
+            | AggFn::Avg
+            | AggFn::Var { .. }
+            | AggFn::Stddev { .. }
+            | AggFn::Min
+            | AggFn::Max => {
+                let x = repeat(e.value(c), groups);
+                let fx = e.p.mul(&fg, &x)?;
+                match a.func {
+                    AggFn::Min | AggFn::Max => {
+                        // Rows outside the filter/group become a sentinel beyond the range.
+                        let (lo, hi) = ring_bounds(&schema.columns()[c])?;
+                        let s = if a.func == AggFn::Min {
+                            hi.wrapping_add(1)
+                        } else {
+                            lo.wrapping_sub(1)
+                        } as u64;
+                        let masked = fx.sub(&fg.scale(s)).add_public(me, &vec![s; fx.len()]);
+                        aggs.extreme[i] =
+                            Some(reduce(e.p, masked, groups, n, a.func == AggFn::Max)?);
+                    }
+                    _ => {
+                        aggs.sum[i] = Some(sum_blocks(&fx, groups, n));
+                        if matches!(a.func, AggFn::Var { .. } | AggFn::Stddev { .. }) {
+                            let fxx = e.p.mul(&fx, &x)?;
+                            aggs.sumsq[i] = Some(sum_blocks(&fxx, groups, n));
+                        }
+                    }
+                }
+            }
+            AggFn::CountDistinct => {
+                let d = domain(schema, c);
+                // For each group and each value of c: how many filtered rows have it.
+                let ind: Vec<&Shares> = (0..d).map(|h| e.onehot(c, h)).collect();
+                let ind = repeat(&Shares::concat(&ind), groups);
+                let per: Vec<Shares> = (0..groups)
+                    .map(|g| repeat(&fg.slice(g * n..(g + 1) * n), d))
+                    .collect();
+                let fgr = Shares::concat(&per.iter().collect::<Vec<_>>());
+                let hits = e.p.mul(&fgr, &ind)?;
+                let counts = sum_blocks(&hits, groups * d, n);
+                let zero = Shares::zeros(Kind::Arithmetic, counts.len());
+                let present = e.p.less_than(&zero, &counts)?;
+                aggs.distinct[i] = Some(sum_blocks(&present, groups, d));
+            }
+        }
+    }
+    reveal(e.p, plan, &aggs, groups)
+}
+
+/// Tournament min/max within each block of `n` values.
+fn reduce<T: Transport>(
+    p: &mut Party<T>,
+    v: Shares,
+    blocks: usize,
+    n: usize,
+    max: bool,
+) -> Result<Shares> {
+    let mut cur: Vec<Shares> = (0..blocks).map(|g| v.slice(g * n..(g + 1) * n)).collect();
+    let mut len = n;
+    while len > 1 {
+        let half = len / 2;
+        let us: Vec<Shares> = cur.iter().map(|c| c.slice(0..half)).collect();
+        let vs: Vec<Shares> = cur.iter().map(|c| c.slice(half..2 * half)).collect();
+        let m = select(
+            p,
+            &Shares::concat(&us.iter().collect::<Vec<_>>()),
+            &Shares::concat(&vs.iter().collect::<Vec<_>>()),
+            max,
+        )?;
+        cur = cur
+            .iter()
+            .enumerate()
+            .map(|(g, c)| {
+                let mut next = m.slice(g * half..(g + 1) * half);
+                if len % 2 == 1 {
+                    next = Shares::concat(&[&next, &c.slice(len - 1..len)]);
+                }
+                next
+            })
+            .collect();
+        len = half + len % 2;
+    }
+    if n == 0 {
+        return Err(MpcError::Query("MIN/MAX over an empty table".into()));
+    }
+    Ok(Shares::concat(&cur.iter().collect::<Vec<_>>()))
+}
+
+/// One revealed group's opened values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedGroup {
+    /// Index of the group's key in the GROUP BY column's dictionary (0 without GROUP BY).
+    pub group: usize,
+    /// Rows in the group that pass the filter.
+    pub count: i64,
+    /// Per aggregate: its value (a sum for AVG/VAR/STDDEV) and the sum of squares (or 0).
+    pub values: Vec<(i64, i64)>,
+}
+
+/// Opened values: the revealed groups, in output order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The groups.
+    pub groups: Vec<OpenedGroup>,
+}
+
+fn having_value<T: Transport>(
+    p: &mut Party<T>,
+    h: &Having,
+    aggs: &GroupAggs,
+    plan: &Plan,
+    groups: usize,
+) -> Result<Shares> {
+    let me = p.me();
+    Ok(match h {
+        Having::Cmp(op, i, lit) => {
+            let a = plan.aggs[*i];
+            let lit_v = Shares::public(Kind::Arithmetic, me, &vec![*lit as u64; groups]);
+            // AVG op L  <=>  SUM op L * COUNT (COUNT > 0 for revealed groups).
+            let (x, y) = match a.func {
+                AggFn::Count => (aggs.count.clone(), lit_v),
+                AggFn::Sum => (aggs.sum[*i].clone().expect("sum"), lit_v),
+                AggFn::Avg => (
+                    aggs.sum[*i].clone().expect("sum"),
+                    aggs.count.scale(*lit as u64),
+                ),
+                AggFn::Min | AggFn::Max => (aggs.extreme[*i].clone().expect("extreme"), lit_v),
+                AggFn::CountDistinct => (aggs.distinct[*i].clone().expect("distinct"), lit_v),
+                _ => return Err(MpcError::Unsupported("HAVING on VAR/STDDEV".into())),
+            };
+            let both = p.less_than(&Shares::concat(&[&x, &y]), &Shares::concat(&[&y, &x]))?;
+            let (lt, gt) = (both.slice(0..groups), both.slice(groups..2 * groups));
+            let one = |s: &Shares| s.public_minus(me, 1);
+            match op {
+                Cmp::Lt => lt,
+                Cmp::Gt => gt,
+                Cmp::Le => one(&gt),
+                Cmp::Ge => one(&lt),
+                Cmp::Eq => one(&lt.add(&gt)),
+                Cmp::Ne => lt.add(&gt),
+            }
+        }
+        Having::And(x, y) => {
+            let (x, y) = (
+                having_value(p, x, aggs, plan, groups)?,
+                having_value(p, y, aggs, plan, groups)?,
+            );
+            p.mul(&x, &y)?
+        }
+        Having::Or(x, y) => {
+            let (x, y) = (
+                having_value(p, x, aggs, plan, groups)?,
+                having_value(p, y, aggs, plan, groups)?,
+            );
+            let xy = p.mul(&x, &y)?;
+            x.add(&y).sub(&xy)
+        }
+        Having::Not(x) => having_value(p, x, aggs, plan, groups)?.public_minus(me, 1),
+    })
+}
+
+fn reveal<T: Transport>(
+    p: &mut Party<T>,
+    plan: &Plan,
+    aggs: &GroupAggs,
+    groups: usize,
+) -> Result<Opened> {
+    let me = p.me();
+    // Which groups appear: non-empty (with GROUP BY), passing HAVING.
+    let mut pass = if plan.group_by.is_some() {
+        let zero = Shares::zeros(Kind::Arithmetic, groups);
+        p.less_than(&zero, &aggs.count)?
+    } else {
+        Shares::public(Kind::Arithmetic, me, &vec![1; groups])
+    };
+    if let Some(h) = &plan.having {
+        let hv = having_value(p, h, aggs, plan, groups)?;
+        pass = p.mul(&pass, &hv)?;
+    }
+    let key_of = |i: usize| -> Result<Shares> {
+        let a = plan.aggs[i];
+        Ok(match a.func {
+            AggFn::Count => aggs.count.clone(),
+            AggFn::Sum => aggs.sum[i].clone().expect("sum"),
+            AggFn::Min | AggFn::Max => aggs.extreme[i].clone().expect("extreme"),
+            AggFn::CountDistinct => aggs.distinct[i].clone().expect("distinct"),
+            _ => {
+                return Err(MpcError::Unsupported(
+                    "ORDER BY AVG/VAR/STDDEV (order by SUM or COUNT instead)".into(),
+                ));
+            }
+        })
+    };
+    let mut rank = None;
+    if let Some((i, desc)) = plan.order {
+        if groups > MAX_RANKED_GROUPS {
+            return Err(MpcError::Unsupported(format!(
+                "ORDER BY over more than {MAX_RANKED_GROUPS} groups"
+            )));
+        }
+        let key = key_of(i)?;
+        // Groups that do not appear sink below every real key (keys are within ±2^62).
+        let sink: u64 = if desc {
+            (-(1i64 << 62)) as u64
+        } else {
+            1 << 62
+        };
+        let k = p
+            .mul(
+                &pass,
+                &key.add_public(me, &vec![sink.wrapping_neg(); groups]),
+            )?
+            .add_public(me, &vec![sink; groups]);
+        // rank_g = #{h: key_h beats key_g} + #{h < g: key_h == key_g}.
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        for g in 0..groups {
+            for h in 0..groups {
+                if h != g {
+                    xs.push(k.slice(g..g + 1));
+                    ys.push(k.slice(h..h + 1));
+                }
+            }
+        }
+        let x = Shares::concat(&xs.iter().collect::<Vec<_>>());
+        let y = Shares::concat(&ys.iter().collect::<Vec<_>>());
+        let both = p.less_than(&Shares::concat(&[&x, &y]), &Shares::concat(&[&y, &x]))?;
+        let m = x.len();
+        let (g_lt_h, h_lt_g) = (both.slice(0..m), both.slice(m..2 * m));
+        let mut ranks: Vec<Shares> = Vec::new();
+        for g in 0..groups {
+            let mut acc = Shares::zeros(Kind::Arithmetic, 1);
+            for (j, h) in (0..groups).filter(|h| *h != g).enumerate() {
+                let idx = g * (groups - 1) + j;
+                let beats = if desc {
+                    g_lt_h.slice(idx..idx + 1)
+                } else {
+                    h_lt_g.slice(idx..idx + 1)
+                };
+                acc = acc.add(&beats);
+                if h < g {
+                    let tie = g_lt_h
+                        .slice(idx..idx + 1)
+                        .add(&h_lt_g.slice(idx..idx + 1))
+                        .public_minus(me, 1);
+                    acc = acc.add(&tie);
+                }
+            }
+            ranks.push(acc);
+        }
+        let ranks = Shares::concat(&ranks.iter().collect::<Vec<_>>());
+        if let Some(limit) = plan.limit {
+            let lim = Shares::public(Kind::Arithmetic, me, &vec![limit as u64; groups]);
+            let within = p.less_than(&ranks, &lim)?;
+            pass = p.mul(&pass, &within)?;
+        }
+        rank = Some(ranks);
+    }
+    // Open which groups appear, then only their values.
+    let shown = p.open(&pass)?;
+    let idx: Vec<usize> = (0..groups).filter(|&g| shown[g] == 1).collect();
+    if shown.iter().any(|&b| b > 1) {
+        return Err(MpcError::CheatingDetected {
+            check: "a revealed indicator is not 0 or 1".into(),
+        });
+    }
+    let pick = |s: &Shares| -> Shares {
+        let parts: Vec<Shares> = idx.iter().map(|&g| s.slice(g..g + 1)).collect();
+        Shares::concat(&parts.iter().collect::<Vec<_>>())
+    };
+    let mut to_open = vec![pick(&aggs.count)];
+    for (i, a) in plan.aggs.iter().enumerate() {
+        let (main, sq) = match a.func {
+            AggFn::Count => (aggs.count.clone(), None),
+            AggFn::Sum | AggFn::Avg => (aggs.sum[i].clone().expect("sum"), None),
+            AggFn::Var { .. } | AggFn::Stddev { .. } => {
+                (aggs.sum[i].clone().expect("sum"), aggs.sumsq[i].clone())
+            }
+            AggFn::Min | AggFn::Max => (aggs.extreme[i].clone().expect("extreme"), None),
+            AggFn::CountDistinct => (aggs.distinct[i].clone().expect("distinct"), None),
+        };
+        to_open.push(pick(&main));
+        to_open.push(pick(
+            &sq.unwrap_or_else(|| Shares::zeros(Kind::Arithmetic, groups)),
+        ));
+    }
+    if let Some(r) = &rank {
+        to_open.push(pick(r));
+    }
+    let opened = p.open(&Shares::concat(&to_open.iter().collect::<Vec<_>>()))?;
+    let k = idx.len();
+    let col = |j: usize, g: usize| opened[j * k + g] as i64;
+    let mut rows: Vec<OpenedGroup> = (0..k)
+        .map(|g| OpenedGroup {
+            group: idx[g],
+            count: col(0, g),
+            values: (0..plan.aggs.len())
+                .map(|i| (col(1 + 2 * i, g), col(2 + 2 * i, g)))
+                .collect(),
+        })
+        .collect();
+    if rank.is_some() {
+        let rcol = 1 + 2 * plan.aggs.len();
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by_key(|&g| col(rcol, g));
+        rows = order.into_iter().map(|g| rows[g].clone()).collect();
+    }
+    Ok(Opened { groups: rows })
+}
+
+/// Runs `sql` over the union of the holders' rows with three parties in this process (threads
+/// over the in-process transport): the library path for a pipeline, and the reference for the
+/// networked deployment, which runs the same [`evaluate`] in three processes.
+pub fn run_local(
+    schema: &Schema,
+    holders: &[Vec<Record>],
+    sql: &str,
+    mode: crate::engine::Mode,
+) -> Result<QueryResult> {
+    let plan = crate::sql::plan(sql, schema)?;
+    let inp = inputs(&plan, schema);
+    let rows: usize = holders.iter().map(Vec::len).sum();
+    check_ranges(&plan, schema, rows)?;
+    // Each holder encodes and splits its own rows; party i receives part i of every holder.
+    let mut parts: [Vec<Vec<Shares>>; 3] = Default::default();
+    for h in holders {
+        let cols = encode_rows(schema, &inp, h)?;
+        let [a, b, c] = share_columns(&cols, &mut rand::rngs::OsRng);
+        parts[0].push(a);
+        parts[1].push(b);
+        parts[2].push(c);
+    }
+    let tables: Vec<SharedTable> = parts
+        .into_iter()
+        .map(|per_holder| SharedTable::from_holders(rows, &per_holder))
+        .collect();
+    let nets = crate::transport::memory::mesh(std::time::Duration::from_secs(60));
+    let results: Vec<Result<Opened>> = std::thread::scope(|s| {
+        let handles: Vec<_> = nets
+            .into_iter()
+            .zip(&tables)
+            .map(|(net, table)| {
+                let (plan, inp) = (&plan, &inp);
+                s.spawn(move || {
+                    let mut p = Party::new(net, mode)?;
+                    evaluate(&mut p, plan, schema, inp, table)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(MpcError::Config("a party thread panicked".into())))
+            })
+            .collect()
+    });
+    let mut opened = None;
+    for r in results {
+        let o = r?;
+        if opened.as_ref().is_some_and(|x| *x != o) {
+            return Err(MpcError::CheatingDetected {
+                check: "the parties opened different results".into(),
+            });
+        }
+        opened = Some(o);
+    }
+    format(&plan, schema, &opened.expect("three parties"))
+}
+
+impl SharedTable {
+    /// Concatenates the shares a party received from each holder (same columns, in holder order).
+    pub fn from_holders(rows: usize, per_holder: &[Vec<Shares>]) -> SharedTable {
+        let ncols = per_holder.first().map_or(0, Vec::len);
+        let columns = (0..ncols)
+            .map(|c| {
+                let parts: Vec<&Shares> = per_holder.iter().map(|h| &h[c]).collect();
+                Shares::concat(&parts)
+            })
+            .collect();
+        SharedTable { rows, columns }
+    }
+}
+
+/// Formats opened values as the query's result table.
+pub fn format(plan: &Plan, schema: &Schema, opened: &Opened) -> Result<QueryResult> {
+    let columns = plan.outputs.iter().map(|(_, l)| l.clone()).collect();
+    let mut rows = Vec::new();
+    for OpenedGroup {
+        group: g,
+        count,
+        values: vals,
+    } in &opened.groups
+    {
+        let mut row = Vec::new();
+        for (out, _) in &plan.outputs {
+            row.push(match out {
+                Output::GroupKey => {
+                    let c = plan.group_by.expect("group key");
+                    match schema.columns()[c].kind() {
+                        ColKind::Categorical { values } => values[*g].clone(),
+                        _ => (*g == 1).to_string(),
+                    }
+                }
+                Output::Agg(i) => format_agg(schema, plan.aggs[*i], *count, vals[*i])?,
+            });
+        }
+        rows.push(row);
+    }
+    Ok(QueryResult { columns, rows })
+}
+
+fn scale_of(schema: &Schema, c: Option<usize>) -> u32 {
+    match c.map(|c| schema.columns()[c].kind()) {
+        Some(ColKind::Decimal { scale, .. }) => *scale,
+        _ => 0,
+    }
+}
+
+/// `units / 10^scale` as exact decimal text.
+pub fn fixed(units: i128, scale: u32) -> String {
+    if scale == 0 {
+        return units.to_string();
+    }
+    let p = 10i128.pow(scale);
+    let sign = if units < 0 { "-" } else { "" };
+    let a = units.abs();
+    format!("{sign}{}.{:0width$}", a / p, a % p, width = scale as usize)
+}
+
+/// `num / den` rounded half away from zero, in units of 10^-scale (num, den in column units).
+pub fn avg_units(num: i128, den: i128) -> i128 {
+    let q = num / den;
+    let r = num % den;
+    if 2 * r.abs() >= den.abs() {
+        q + num.signum() * den.signum()
+    } else {
+        q
+    }
+}
+
+fn format_agg(schema: &Schema, a: Agg, count: i64, (v, sq): (i64, i64)) -> Result<String> {
+    let scale = scale_of(schema, a.column);
+    Ok(match a.func {
+        AggFn::Count | AggFn::CountDistinct => v.to_string(),
+        AggFn::Sum => fixed(v as i128, scale),
+        AggFn::Avg => {
+            if count == 0 {
+                "NULL".into()
+            } else {
+                fixed(avg_units(v as i128, count as i128), scale)
+            }
+        }
+        AggFn::Min | AggFn::Max => {
+            let c = a.column.expect("column");
+            let col = &schema.columns()[c];
+            let (lo, hi) = ring_bounds(col)?;
+            if v < lo || v > hi {
+                "NULL".into()
+            } else {
+                format_value(col, v)?
+            }
+        }
+        AggFn::Var { pop } | AggFn::Stddev { pop } => {
+            let n = count as i128;
+            let d = if pop { n } else { n - 1 };
+            if d <= 0 {
+                "NULL".into()
+            } else {
+                // n·Σx² − (Σx)², exact, over n·d, in units of 10^-2·scale.
+                let num = n * sq as i128 - (v as i128) * (v as i128);
+                let var = num as f64 / (n * d) as f64 / 10f64.powi(2 * scale as i32);
+                let out = if matches!(a.func, AggFn::Stddev { .. }) {
+                    var.sqrt()
+                } else {
+                    var
+                };
+                format!("{out:.6}")
+            }
+        }
+    })
+}
+
+fn format_value(col: &trustspace_data::Column, v: i64) -> Result<String> {
+    use trustspace_data::Value;
+    let value = match col.kind() {
+        ColKind::Uint { .. } => Value::Uint(v as u64),
+        ColKind::Int { .. } => Value::Int(v),
+        ColKind::Decimal { .. } => Value::Decimal(v as i128),
+        ColKind::Bool => Value::Bool(v != 0),
+        ColKind::Date => Value::Date(v as i32),
+        ColKind::Timestamp => Value::Timestamp(v),
+        ColKind::Categorical { .. } => Value::Category(v as u32),
+        other => {
+            return Err(MpcError::Query(format!(
+                "column {}: unsupported type {other:?}",
+                col.name()
+            )));
+        }
+    };
+    let enc = col
+        .encode(&value)
+        .map_err(|e| MpcError::Query(format!("column {}: {e:?}", col.name())))?;
+    col.format(enc)
+        .map_err(|e| MpcError::Query(format!("column {}: {e:?}", col.name())))
+}

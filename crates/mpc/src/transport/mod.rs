@@ -1,0 +1,34 @@
+//! How the three compute parties talk: ordered, reliable, authenticated message streams between
+//! each pair, with a timeout on every receive so a dead or stalled party is an error, never a
+//! hang.
+//!
+//! Implementations: [`memory`] (in-process channels, for unit tests and single-process runs);
+//! TCP with mutually authenticated TLS (one process per party) is the next step.
+
+use crate::error::Result;
+
+pub mod memory;
+
+/// A compute party's index: 0, 1 or 2.
+pub type PartyId = usize;
+
+/// Number of compute parties.
+pub const PARTIES: usize = 3;
+
+/// Largest single message, bytes (a frame larger than this is refused as malformed).
+pub const MAX_MESSAGE: usize = 1 << 30;
+
+/// One party's view of the mesh of three parties.
+///
+/// `send` never blocks on the peer (messages are queued), so two parties may send to each other
+/// and then receive without deadlock; `recv` blocks until the next message from `from` arrives,
+/// the timeout passes ([`crate::MpcError::Timeout`]) or the peer is gone
+/// ([`crate::MpcError::Disconnected`]). Messages from one peer arrive in the order sent.
+pub trait Transport: Send {
+    /// This party's index.
+    fn me(&self) -> PartyId;
+    /// Queues `payload` for party `to` (not `me`).
+    fn send(&mut self, to: PartyId, payload: Vec<u8>) -> Result<()>;
+    /// The next message from party `from` (not `me`).
+    fn recv(&mut self, from: PartyId) -> Result<Vec<u8>>;
+}

@@ -1,0 +1,286 @@
+//! Secret-shared query results against an independent evaluation of the same SQL on the union of
+//! the rows (embedded SQLite), over random datasets split among holders — including empty groups,
+//! negative values, fixed-point rounding, and refusals of what could overflow.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use trustspace_data::{Record, Schema, Value};
+use trustspace_mpc::MpcError;
+use trustspace_mpc::engine::Mode;
+use trustspace_mpc::query::{avg_units, fixed, run_local};
+
+const CATS: [&str; 5] = ["a", "b", "c", "d", "never"];
+
+fn schema() -> Schema {
+    Schema::from_toml(
+        r#"name = "t"
+[[columns]]
+name = "grp"
+type = "categorical"
+values = ["a", "b", "c", "d", "never"]
+[[columns]]
+name = "x"
+type = "int"
+bits = 32
+[[columns]]
+name = "amount"
+type = "decimal"
+scale = 2
+bits = 40
+signed = true
+[[columns]]
+name = "flag"
+type = "bool"
+[[columns]]
+name = "big"
+type = "int"
+bits = 64
+"#,
+        "t.toml",
+    )
+    .unwrap()
+}
+
+struct Row {
+    grp: usize,
+    x: i64,
+    amount: i64,
+    flag: bool,
+    big: i64,
+}
+
+fn encode(s: &Schema, r: &Row) -> Record {
+    let c = s.columns();
+    vec![
+        c[0].encode(&Value::Category(r.grp as u32)).unwrap(),
+        c[1].encode(&Value::Int(r.x)).unwrap(),
+        c[2].encode(&Value::Decimal(r.amount as i128)).unwrap(),
+        c[3].encode(&Value::Bool(r.flag)).unwrap(),
+        c[4].encode(&Value::Int(r.big)).unwrap(),
+    ]
+}
+
+fn dataset(seed: u64) -> (Vec<Vec<Record>>, rusqlite::Connection) {
+    let s = schema();
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let db = rusqlite::Connection::open_in_memory().unwrap();
+    db.execute_batch(
+        "CREATE TABLE t (grp TEXT, x INTEGER, amount INTEGER, flag INTEGER, big INTEGER)",
+    )
+    .unwrap();
+    // Three holders, one of them possibly empty; group "never" stays empty.
+    let holders = (0..3)
+        .map(|h| {
+            let n = if h == 2 {
+                rng.gen_range(0..3)
+            } else {
+                rng.gen_range(20..60)
+            };
+            (0..n)
+                .map(|_| {
+                    let r = Row {
+                        grp: rng.gen_range(0..4),
+                        x: rng.gen_range(-1000..1000),
+                        amount: rng.gen_range(-50_000..50_000),
+                        flag: rng.gen_bool(0.3),
+                        big: rng.gen_range(i64::MAX - 1000..=i64::MAX),
+                    };
+                    db.execute(
+                        "INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5)",
+                        rusqlite::params![CATS[r.grp], r.x, r.amount, r.flag as i64, r.big],
+                    )
+                    .unwrap();
+                    encode(&s, &r)
+                })
+                .collect()
+        })
+        .collect();
+    (holders, db)
+}
+
+fn sqlite(db: &rusqlite::Connection, sql: &str) -> Vec<Vec<String>> {
+    let mut st = db.prepare(sql).unwrap();
+    let cols = st.column_count();
+    st.query_map([], |row| {
+        (0..cols)
+            .map(|i| {
+                let v: rusqlite::types::Value = row.get(i)?;
+                Ok(match v {
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    rusqlite::types::Value::Text(t) => t,
+                    rusqlite::types::Value::Null => "NULL".into(),
+                    other => format!("{other:?}"),
+                })
+            })
+            .collect()
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+/// Reformats SQLite columns given in raw units: `dec2` → decimal at scale 2; `avg(sum,count)`.
+fn money(units: &str) -> String {
+    fixed(units.parse().unwrap(), 2)
+}
+
+#[test]
+fn aggregates_with_filters_match_sqlite() {
+    let s = schema();
+    for seed in 0..3u64 {
+        let (holders, db) = dataset(seed);
+        // COUNT, SUM (decimal), MIN/MAX, with every predicate form.
+        let q = "SELECT COUNT(*), SUM(amount), MIN(x), MAX(amount) FROM t \
+                 WHERE (x BETWEEN -200 AND 500 OR flag = true) AND NOT grp IN ('c') AND amount <> 0 AND x >= -900";
+        let got = run_local(&s, &holders, q, Mode::SemiHonest).unwrap();
+        let want = sqlite(
+            &db,
+            "SELECT COUNT(*), COALESCE(SUM(amount), 0), MIN(x), MAX(amount) FROM t \
+             WHERE (x BETWEEN -200 AND 500 OR flag = 1) AND NOT grp IN ('c') AND amount <> 0 AND x >= -900",
+        );
+        let w = &want[0];
+        let expect = vec![
+            w[0].clone(),
+            money(&w[1]),
+            w[2].clone(),
+            if w[3] == "NULL" {
+                w[3].clone()
+            } else {
+                money(&w[3])
+            },
+        ];
+        assert_eq!(got.rows, vec![expect], "seed {seed}");
+
+        // AVG exact to the column's scale (rounded half away from zero), and x < column.
+        let got = run_local(
+            &s,
+            &holders,
+            "SELECT AVG(amount), AVG(x) FROM t WHERE x < amount",
+            Mode::SemiHonest,
+        )
+        .unwrap();
+        let w = &sqlite(
+            &db,
+            "SELECT SUM(amount), SUM(x), COUNT(*) FROM t WHERE x < amount",
+        )[0];
+        let expect = if w[2] == "0" {
+            vec!["NULL".to_string(), "NULL".to_string()]
+        } else {
+            let n: i128 = w[2].parse().unwrap();
+            vec![
+                fixed(avg_units(w[0].parse().unwrap(), n), 2),
+                avg_units(w[1].parse().unwrap(), n).to_string(),
+            ]
+        };
+        assert_eq!(got.rows, vec![expect], "seed {seed}");
+    }
+}
+
+#[test]
+fn group_by_having_order_limit_match_sqlite() {
+    let s = schema();
+    for seed in 10..13u64 {
+        let (holders, db) = dataset(seed);
+        // Every non-empty group (the empty group "never" must not appear), in group order.
+        let got = run_local(
+            &s,
+            &holders,
+            "SELECT grp, COUNT(*), SUM(x), COUNT(DISTINCT grp) FROM t WHERE flag = false GROUP BY grp",
+            Mode::SemiHonest,
+        )
+        .unwrap();
+        let want: Vec<Vec<String>> = sqlite(
+            &db,
+            "SELECT grp, COUNT(*), SUM(x), COUNT(DISTINCT grp) FROM t WHERE flag = 0 GROUP BY grp ORDER BY grp",
+        );
+        assert_eq!(got.rows, want, "seed {seed}");
+        assert!(got.rows.iter().all(|r| r[0] != "never"));
+
+        // HAVING and top-k.
+        let got = run_local(
+            &s,
+            &holders,
+            "SELECT grp, COUNT(*) AS n FROM t GROUP BY grp HAVING COUNT(*) > 5 AND SUM(x) > -5000 ORDER BY n DESC LIMIT 2",
+            Mode::SemiHonest,
+        )
+        .unwrap();
+        let mut want = sqlite(
+            &db,
+            "SELECT grp, COUNT(*) AS n FROM t GROUP BY grp HAVING COUNT(*) > 5 AND SUM(x) > -5000",
+        );
+        // Ties broken by group order, as the engine does.
+        want.sort_by_key(|r| {
+            (
+                -r[1].parse::<i64>().unwrap(),
+                CATS.iter().position(|c| *c == r[0]),
+            )
+        });
+        want.truncate(2);
+        assert_eq!(got.rows, want, "seed {seed}");
+    }
+}
+
+#[test]
+fn malicious_mode_gives_the_same_answers() {
+    let s = schema();
+    let (holders, db) = dataset(21);
+    let got = run_local(
+        &s,
+        &holders,
+        "SELECT COUNT(*) FROM t WHERE x > 0",
+        Mode::Malicious,
+    )
+    .unwrap();
+    assert_eq!(got.rows, sqlite(&db, "SELECT COUNT(*) FROM t WHERE x > 0"));
+}
+
+#[test]
+fn what_could_overflow_or_is_unsupported_is_refused_by_name() {
+    let s = schema();
+    let (holders, _) = dataset(30);
+    // Values near 2^63: their sum cannot be represented; a comparison could wrap.
+    let e = run_local(&s, &holders, "SELECT SUM(big) FROM t", Mode::SemiHonest).unwrap_err();
+    assert!(
+        matches!(e, MpcError::Query(ref m) if m.contains("overflow")),
+        "{e}"
+    );
+    let e = run_local(
+        &s,
+        &holders,
+        "SELECT COUNT(*) FROM t WHERE big > -5",
+        Mode::SemiHonest,
+    )
+    .unwrap_err();
+    assert!(matches!(e, MpcError::Query(_)), "{e}");
+    // COUNT over such a column is fine, and so is MAX.
+    let got = run_local(&s, &holders, "SELECT COUNT(*) FROM t", Mode::SemiHonest).unwrap();
+    assert_eq!(
+        got.rows[0][0],
+        holders.iter().map(Vec::len).sum::<usize>().to_string()
+    );
+    for (sql, construct) in [
+        ("SELECT x FROM t", "only aggregates"),
+        ("SELECT COUNT(*) FROM t JOIN u ON t.x = u.x", "JOIN"),
+        ("SELECT COUNT(*) FROM t WHERE x LIKE 'a%'", "predicate"),
+        ("SELECT MEDIAN(x) FROM t", "aggregate"),
+        (
+            "SELECT COUNT(*) FROM t UNION SELECT COUNT(*) FROM t",
+            "set operations",
+        ),
+        ("SELECT SUM(x) FROM t GROUP BY x", "GROUP BY x"),
+        ("SELECT COUNT(DISTINCT x) FROM t", "COUNT(DISTINCT)"),
+    ] {
+        match run_local(&s, &holders, sql, Mode::SemiHonest) {
+            Err(MpcError::Unsupported(m)) => assert!(m.contains(construct), "{sql}: {m}"),
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        run_local(&s, &holders, "SELECT COUNT(*) FROM nope", Mode::SemiHonest),
+        Err(MpcError::Query(_))
+    ));
+    assert!(matches!(
+        run_local(&s, &holders, "SELECT SUM(nope) FROM t", Mode::SemiHonest),
+        Err(MpcError::Query(_))
+    ));
+}
