@@ -249,3 +249,75 @@ fn a_violation_is_reported_with_record_and_rule() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("does not satisfy the policy: record"), "{err}");
 }
+
+#[test]
+fn a_dataset_breaking_an_aggregate_bound_is_refused_before_proving() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ds = d.to_str().unwrap();
+    ok(run(
+        "dataspace",
+        &["gen", "--table", "encounters", "--rows", "40", "--out", ds],
+    ));
+    // The same policy with a budget of 1.00 per encounter: every record passes, the total fails.
+    let policy = std::fs::read_to_string(d.join("encounters.policy.toml")).unwrap();
+    let tight = policy.replace("max_mean = \"50000.00\"", "max_mean = \"1.00\"");
+    assert_ne!(policy, tight);
+    std::fs::write(d.join("tight.toml"), tight).unwrap();
+    let (schema, data) = (p(d, "encounters.schema.toml"), p(d, "encounters.csv"));
+    ok(run(
+        "zkprove",
+        &[
+            "commit",
+            "--schema",
+            &schema,
+            "--data",
+            &data,
+            "--chunk-size",
+            "32",
+            "--out",
+            ds,
+        ],
+    ));
+    ok(run(
+        "zkprove",
+        &[
+            "setup",
+            "--schema",
+            &schema,
+            "--policy",
+            &p(d, "tight.toml"),
+            "--chunk-size",
+            "32",
+            "--out",
+            ds,
+        ],
+    ));
+    let o = run(
+        "zkprove",
+        &[
+            "prove",
+            "--schema",
+            &schema,
+            "--policy",
+            &p(d, "tight.toml"),
+            "--data",
+            &data,
+            "--commitment",
+            &p(d, "commitment.json"),
+            "--opening",
+            &p(d, "opening.json"),
+            "--keys",
+            &p(d, "proving.key"),
+            "--out",
+            &p(d, "bundle.json"),
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("aggregate bound `total cost max_mean` fails"),
+        "{err}"
+    );
+    assert!(!d.join("bundle.json").exists());
+}

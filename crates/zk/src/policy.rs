@@ -842,18 +842,24 @@ impl Compiler<'_> {
             }
             let mut count_of_filter = None;
             if mean {
-                let n = counter(None, filter.clone());
-                count_of_filter = Some(n);
+                // Without a filter the count is the public record count: no counter needed.
+                let n = if filter.is_none() {
+                    Term::Records
+                } else {
+                    let n = counter(None, filter.clone());
+                    count_of_filter = Some(n);
+                    Term::Counter(n)
+                };
                 if let Some(b) = &a.max_mean {
                     push(
                         vec![(1, Term::Counter(value))],
-                        vec![(bound_value(b)?, Term::Counter(n))],
+                        vec![(bound_value(b)?, n)],
                         "max_mean",
                     );
                 }
                 if let Some(b) = &a.min_mean {
                     push(
-                        vec![(bound_value(b)?, Term::Counter(n))],
+                        vec![(bound_value(b)?, n)],
                         vec![(1, Term::Counter(value))],
                         "min_mean",
                     );

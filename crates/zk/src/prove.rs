@@ -253,22 +253,30 @@ impl<'a> Prover<'a> {
         })
     }
 
-    /// The final proof over the totals (only for policies with aggregates).
-    pub fn prove_final<R: RngCore + CryptoRng>(&self, rng: &mut R) -> Result<Option<FinalProof>> {
+    /// After the native pass over every chunk: checks the aggregate bounds on the totals, so a
+    /// dataset that cannot be proven is refused before any (expensive) chunk proof is made.
+    pub fn check_aggregates(&self) -> Result<()> {
         self.scanned()?;
-        let Some(pk) = &self.keys()?.final_ else {
-            return Ok(None);
-        };
-        let plan = self.compiled.policy.plan();
-        let totals = self.totals.last().expect("genesis").clone();
-        for b in &plan.bounds {
-            if !b.holds(&totals, self.commitment.records) {
+        let totals = self.totals.last().expect("genesis");
+        for b in &self.compiled.policy.plan().bounds {
+            if !b.holds(totals, self.commitment.records) {
                 return Err(ZkError::Unsatisfied(format!(
                     "aggregate bound `{}` fails",
                     b.name
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// The final proof over the totals (only for policies with aggregates).
+    pub fn prove_final<R: RngCore + CryptoRng>(&self, rng: &mut R) -> Result<Option<FinalProof>> {
+        self.check_aggregates()?;
+        let Some(pk) = &self.keys()?.final_ else {
+            return Ok(None);
+        };
+        let plan = self.compiled.policy.plan();
+        let totals = self.totals.last().expect("genesis").clone();
         let last = self.commitment.chunks() - 1;
         let blinding = self.opening.blinding(last);
         let public = FinalPublic {
@@ -371,6 +379,7 @@ pub fn prove_all<R: RngCore + CryptoRng>(
     for chunk in records.chunks(size) {
         prover.scan_chunk(chunk)?;
     }
+    prover.check_aggregates()?;
     // One seed per chunk from the caller's RNG, so parallel proving stays reproducible.
     let seeds: Vec<[u8; 32]> = (0..commitment.chunks())
         .map(|_| {

@@ -2,15 +2,17 @@
 //! (`trustspace_data::synth`), matching the rules the generators plant violations of.
 //!
 //! - healthcare (`encounters`): age range, consent, allowed ICD-10 chapters, the aspirin dose
-//!   conditional, and a bound on the total cost (revealed);
+//!   conditional, and a bound on the total cost (budget per encounter × encounters; revealed);
 //! - finance (`transactions`): amount range, a sanctions blocklist of 10,000 counterparties,
 //!   and at most 1% of transactions flagged for AML review.
 
 use trustspace_data::synth::{finance, healthcare, icd10};
 
-/// Bound on the total cost of all encounters in the reference healthcare policy, in the
-/// column's text form (1,000,000,000.00).
-pub const TOTAL_COST_LIMIT: &str = "1000000000.00";
+/// The agreement's cost budget per encounter (50,000.00; the generator's clean data averages
+/// about 20,000.00). The reference policy bounds the *total* cost by this budget times the number
+/// of encounters (`sum <= budget * count`), so one published policy fits every holder's dataset,
+/// whatever its size; a fixed total would fail for clean data beyond ~50,000 encounters.
+pub const COST_BUDGET_PER_ENCOUNTER: &str = "50000.00";
 
 /// The healthcare reference policy (TOML), over the `encounters` schema.
 pub fn healthcare_policy() -> String {
@@ -42,7 +44,7 @@ require = {{ column = "daily_dose", le = {dose} }}
 [[aggregate]]
 name = "total cost"
 sum = "cost"
-max = "{TOTAL_COST_LIMIT}"
+max_mean = "{COST_BUDGET_PER_ENCOUNTER}"
 reveal = true
 "#,
         min_age = healthcare::MIN_AGE,

@@ -331,3 +331,40 @@ fn pinned_reference_healthcare_count() {
         "reference healthcare chunk of 32"
     );
 }
+
+#[test]
+fn reference_cost_budget_is_a_bound_per_encounter() {
+    // The reference healthcare policy bounds the total cost by 50,000.00 per encounter, using the
+    // public record count (no extra counter): at the edge it holds, one cent over it fails, and
+    // the same total over fewer records fails.
+    let schema = Table::Encounters.schema();
+    let policy =
+        Policy::from_toml(&crate::reference::healthcare_policy(), "h", None, &schema).unwrap();
+    let compiled = Compiled::new(&schema, &policy, 32).unwrap();
+    assert_eq!(
+        compiled.counters(),
+        1,
+        "the mean bound reuses the record count"
+    );
+    let sat = |total: u128, records: u64| {
+        let blinding = Fr::from(7u64);
+        let circuit = FinalCircuit {
+            compiled: &compiled,
+            totals: vec![total],
+            blinding,
+            public: FinalPublic {
+                acc: accumulator(&[total], blinding),
+                records,
+                revealed: vec![total],
+            },
+        };
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        circuit.generate_constraints(cs.clone()).unwrap();
+        cs.is_satisfied().unwrap()
+    };
+    let budget = 5_000_000u128; // cents
+    assert!(sat(budget * 1000, 1000));
+    assert!(!sat(budget * 1000 + 1, 1000), "one cent over budget");
+    assert!(!sat(budget * 1000, 999), "same total, fewer encounters");
+    assert!(sat(budget * 65_536 - 1, 65_536));
+}

@@ -262,6 +262,8 @@ fn run(cli: Cli) -> Result<serde_json::Value> {
             for chunk in chunks_of(&data, &schema, commitment.chunk_size)? {
                 prover.scan_chunk(&chunk?)?;
             }
+            // Refuse a dataset whose aggregates break the policy before hours of proving.
+            prover.check_aggregates()?;
             let n = commitment.chunks();
             let range = match &chunks {
                 Some(s) => parse_range(s, n)?,
