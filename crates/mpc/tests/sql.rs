@@ -284,3 +284,56 @@ fn what_could_overflow_or_is_unsupported_is_refused_by_name() {
         Err(MpcError::Query(_))
     ));
 }
+
+#[test]
+fn the_readme_query_runs_on_generated_encounters() {
+    use trustspace_data::synth::{Generator, Spec, Table};
+    let mut spec = Spec::new(Table::Encounters, 600, 4);
+    spec.holders = 3;
+    let g = Generator::new(spec).unwrap();
+    let s = g.schema().clone();
+    let holders: Vec<Vec<Record>> = (0..3).map(|h| g.holder_records(h).collect()).collect();
+    let sql = "SELECT medication, COUNT(*) AS n, AVG(cost) FROM encounters WHERE age BETWEEN 40 AND 65 \
+               GROUP BY medication HAVING COUNT(*) > 5 ORDER BY n DESC LIMIT 3";
+    let got = run_local(&s, &holders, sql, Mode::Malicious).unwrap();
+    // Plain evaluation of the same query.
+    let (age, med, cost) = (
+        s.index_of("age").unwrap(),
+        s.index_of("medication").unwrap(),
+        s.index_of("cost").unwrap(),
+    );
+    let names = s.columns()[med].dictionary().unwrap().to_vec();
+    let value = |c: usize, r: &Record| s.columns()[c].decode(r[c]).unwrap();
+    let mut groups: Vec<(usize, i128, i128)> = (0..names.len()).map(|m| (m, 0, 0)).collect();
+    for r in holders.iter().flatten() {
+        let Value::Uint(a) = value(age, r) else {
+            panic!("age")
+        };
+        let Value::Category(m) = value(med, r) else {
+            panic!("medication")
+        };
+        let Value::Decimal(c) = value(cost, r) else {
+            panic!("cost")
+        };
+        if (40..=65).contains(&a) {
+            groups[m as usize].1 += 1;
+            groups[m as usize].2 += c;
+        }
+    }
+    groups.retain(|g| g.1 > 5);
+    groups.sort_by_key(|g| (-g.1, g.0));
+    groups.truncate(3);
+    let want: Vec<Vec<String>> = groups
+        .iter()
+        .map(|(m, n, c)| {
+            vec![
+                names[*m].clone(),
+                n.to_string(),
+                fixed(avg_units(*c, *n), 2),
+            ]
+        })
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got.rows, want);
+    assert_eq!(got.columns, vec!["medication", "n", "AVG(cost)"]);
+}
