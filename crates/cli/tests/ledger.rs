@@ -3,34 +3,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn exe(bin: &str) -> &'static str {
-    match bin {
-        "dataspace" => env!("CARGO_BIN_EXE_dataspace"),
-        "zkprove" => env!("CARGO_BIN_EXE_zkprove"),
-        "ledger" => env!("CARGO_BIN_EXE_ledger"),
-        _ => env!("CARGO_BIN_EXE_zkverify"),
-    }
-}
-
-fn run(bin: &str, args: &[&str]) -> Output {
-    Command::new(exe(bin)).args(args).output().expect("runs")
-}
-
-fn ok(o: Output) -> String {
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(o.status.success(), "{text}");
-    text
-}
-
-fn p(dir: &Path, name: &str) -> String {
-    dir.join(name).display().to_string()
-}
+mod common;
+use common::{exe, ok, p, run};
 
 /// Generates 40 encounters and proves them: returns (commitment, verifying keys, bundle).
 fn proven(d: &Path) -> (String, String, String) {

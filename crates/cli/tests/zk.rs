@@ -1,30 +1,7 @@
 //! `zkprove` and `zkverify` as an operator runs them.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(bin: &str, args: &[&str]) -> Output {
-    let exe = match bin {
-        "dataspace" => env!("CARGO_BIN_EXE_dataspace"),
-        "zkprove" => env!("CARGO_BIN_EXE_zkprove"),
-        _ => env!("CARGO_BIN_EXE_zkverify"),
-    };
-    Command::new(exe).args(args).output().expect("runs")
-}
-
-fn ok(o: Output) -> String {
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(o.status.success(), "{text}");
-    text
-}
-
-fn p(dir: &Path, name: &str) -> String {
-    dir.join(name).display().to_string()
-}
+mod common;
+use common::{ok, p, run};
 
 #[test]
 fn commit_setup_prove_in_parts_merge_and_verify() {

@@ -29,4 +29,4 @@ pub mod write;
 pub use error::{DataError, LoadError, Reason};
 pub use load::{Format, Record, Validation, open, validate};
 pub use schema::{Column, ColumnSpec, Kind, Schema, TypeName};
-pub use value::Value;
+pub use value::{Value, format_units};

@@ -330,14 +330,21 @@ pub(crate) fn encode(kind: &Kind, index: &HashMap<String, u32>, v: &Value) -> Re
 }
 
 fn kind_label(kind: &Kind) -> &'static str {
-    match kind {
-        Kind::Uint { .. } => "uint",
-        Kind::Int { .. } => "int",
-        Kind::Decimal { .. } => "decimal",
-        Kind::Bool => "bool",
-        Kind::Date => "date",
-        Kind::Timestamp => "timestamp",
-        Kind::Categorical { .. } => "categorical",
+    kind.label()
+}
+
+impl Kind {
+    /// The type's name as schemas spell it (`uint`, `decimal`, ...).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Kind::Uint { .. } => "uint",
+            Kind::Int { .. } => "int",
+            Kind::Decimal { .. } => "decimal",
+            Kind::Bool => "bool",
+            Kind::Date => "date",
+            Kind::Timestamp => "timestamp",
+            Kind::Categorical { .. } => "categorical",
+        }
     }
 }
 
@@ -354,6 +361,21 @@ pub(crate) fn decode(kind: &Kind, enc: u64) -> Value {
     }
 }
 
+/// Exact decimal text of `units` of 10^-scale (`-1234` at scale 2 is `-12.34`): the one
+/// formatter of fixed-point amounts (column values, sums, revealed and decrypted totals).
+pub fn format_units(units: i128, scale: u32) -> String {
+    if scale == 0 {
+        return units.to_string();
+    }
+    let p = 10i128.pow(scale);
+    let sign = if units < 0 { "-" } else { "" };
+    let (i, f) = (
+        units.unsigned_abs() / p as u128,
+        units.unsigned_abs() % p as u128,
+    );
+    format!("{sign}{i}.{f:0width$}", width = scale as usize)
+}
+
 fn format_plain(v: &Value) -> String {
     format!("{v:?}")
 }
@@ -361,16 +383,7 @@ fn format_plain(v: &Value) -> String {
 /// Formats a value of a kind as the text the parser accepts back.
 pub(crate) fn format(kind: &Kind, v: &Value) -> String {
     match (kind, v) {
-        (Kind::Decimal { scale, .. }, Value::Decimal(n)) => {
-            let p = 10i128.pow(*scale);
-            let sign = if *n < 0 { "-" } else { "" };
-            let (i, f) = (n.abs() / p, n.abs() % p);
-            if *scale == 0 {
-                format!("{sign}{i}")
-            } else {
-                format!("{sign}{i}.{f:0width$}", width = *scale as usize)
-            }
-        }
+        (Kind::Decimal { scale, .. }, Value::Decimal(n)) => format_units(*n, *scale),
         (_, Value::Uint(n)) => n.to_string(),
         (_, Value::Int(n)) => n.to_string(),
         (_, Value::Bool(b)) => b.to_string(),

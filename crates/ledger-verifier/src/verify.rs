@@ -205,15 +205,7 @@ pub fn verify_evidence(
         )));
     }
     let verified = trustspace_zk::verify(bundle, &keys, &d.commitment)?;
-    let revealed = verified
-        .revealed
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Revealed {
-            name: r.name.clone(),
-            value: keys.format_revealed(i, &r.value),
-        })
-        .collect();
+    let revealed = keys.format_all(&verified.revealed);
     Ok(Verdict {
         checkpoint: cp.clone(),
         dataset_index: d_index,

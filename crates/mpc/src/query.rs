@@ -957,15 +957,7 @@ fn scale_of(schema: &Schema, c: Option<usize>) -> u32 {
 }
 
 /// `units / 10^scale` as exact decimal text.
-pub fn fixed(units: i128, scale: u32) -> String {
-    if scale == 0 {
-        return units.to_string();
-    }
-    let p = 10i128.pow(scale);
-    let sign = if units < 0 { "-" } else { "" };
-    let a = units.abs();
-    format!("{sign}{}.{:0width$}", a / p, a % p, width = scale as usize)
-}
+pub use trustspace_data::format_units as fixed;
 
 /// `num / den` rounded half away from zero, in units of 10^-scale (num, den in column units).
 pub fn avg_units(num: i128, den: i128) -> i128 {

@@ -223,13 +223,23 @@ impl VerifyingKeys {
 
     /// A revealed value (integer units) as text in its column's units, e.g. `2050115.56`.
     pub fn format_revealed(&self, index: usize, value: &str) -> String {
-        let scale = self.reveal_scales.get(index).copied().unwrap_or(0) as usize;
-        if scale == 0 || !value.bytes().all(|b| b.is_ascii_digit()) {
-            return value.to_string();
+        let scale = self.reveal_scales.get(index).copied().unwrap_or(0);
+        match value.parse::<i128>() {
+            Ok(units) if scale > 0 => trustspace_data::format_units(units, scale),
+            _ => value.to_string(),
         }
-        let padded = format!("{value:0>width$}", width = scale + 1);
-        let (int, frac) = padded.split_at(padded.len() - scale);
-        format!("{int}.{frac}")
+    }
+
+    /// Revealed values with their values in column units.
+    pub fn format_all(&self, revealed: &[crate::bundle::Revealed]) -> Vec<crate::bundle::Revealed> {
+        revealed
+            .iter()
+            .enumerate()
+            .map(|(i, r)| crate::bundle::Revealed {
+                name: r.name.clone(),
+                value: self.format_revealed(i, &r.value),
+            })
+            .collect()
     }
 
     /// SHA-256 over everything that defines these keys (circuits, policy, schema, chunk size,

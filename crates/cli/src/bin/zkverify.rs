@@ -184,15 +184,7 @@ fn run(cli: &Cli) -> Result<Outcome, Failure> {
     };
     let commitment = Commitment::load(commitment)?;
     let v = trustspace_zk::verify(&bundle, &keys, &commitment)?;
-    let revealed = v
-        .revealed
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Revealed {
-            name: r.name.clone(),
-            value: keys.format_revealed(i, &r.value),
-        })
-        .collect();
+    let revealed = keys.format_all(&v.revealed);
     Ok(Outcome {
         records: v.records,
         revealed,

@@ -65,7 +65,7 @@ impl ValueRange {
             other => {
                 return Err(HeError::UnsupportedColumn {
                     column: column.name().to_string(),
-                    kind: kind_name(other).into(),
+                    kind: other.label().into(),
                 });
             }
         };
@@ -150,31 +150,8 @@ impl fmt::Display for ValueRange {
     }
 }
 
-fn kind_name(kind: &Kind) -> &'static str {
-    match kind {
-        Kind::Uint { .. } => "uint",
-        Kind::Int { .. } => "int",
-        Kind::Decimal { .. } => "decimal",
-        Kind::Bool => "bool",
-        Kind::Date => "date",
-        Kind::Timestamp => "timestamp",
-        Kind::Categorical { .. } => "categorical",
-        _ => "unknown",
-    }
-}
-
 /// Formats integer `units` of 10^-scale as a decimal (`-1234` at scale 2 is `-12.34`).
-pub fn format_units(units: i128, scale: u32) -> String {
-    if scale == 0 {
-        return units.to_string();
-    }
-    let digits = units.unsigned_abs().to_string();
-    let scale = scale as usize;
-    let padded = format!("{digits:0>width$}", width = scale + 1);
-    let (int, frac) = padded.split_at(padded.len() - scale);
-    let sign = if units < 0 { "-" } else { "" };
-    format!("{sign}{int}.{frac}")
-}
+pub use trustspace_data::format_units;
 
 /// What a sum is over: a label (dataset, column, round), the declared range, and for columns the
 /// schema and column it was built for. Every range proof is bound to the spec's digest and the
