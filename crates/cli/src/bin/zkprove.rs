@@ -328,7 +328,19 @@ fn run(cli: Cli) -> Result<serde_json::Value> {
                 "records": records,
                 "seconds": secs,
                 "records_per_second": records as f64 / secs,
-                "revealed": bundle.final_.as_ref().map(|f| f.revealed.clone()),
+                // In the column's units (the bundle holds integer units).
+                "revealed": bundle.final_.as_ref().map(|f| {
+                    f.revealed
+                        .iter()
+                        .zip(&compiled.policy().plan().reveals)
+                        .map(|(r, plan)| serde_json::json!({
+                            "name": r.name,
+                            "value": r.value.parse::<i128>().map_or(r.value.clone(), |u| {
+                                trustspace_data::format_units(u, plan.scale)
+                            }),
+                        }))
+                        .collect::<Vec<_>>()
+                }),
                 "statement": hex_digest(&bundle.statement_digest()),
             }))
         }
