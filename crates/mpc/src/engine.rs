@@ -506,4 +506,28 @@ mod tests {
                 .any(|x| matches!(x, Err(MpcError::CheatingDetected { .. })))
         );
     }
+
+    #[test]
+    fn a_party_that_leaves_makes_the_others_fail_not_hang() {
+        let x = shared(vec![1, 2, 3], 7);
+        // Every receive has the mesh's timeout, so this test ends whatever happens.
+        let r = run3(Mode::SemiHonest, move |p| {
+            if p.me() == 2 {
+                // Party 2 dies before the multiplication (its transport is dropped).
+                return Err(MpcError::Config("left".into()));
+            }
+            let z = p.mul(&x[p.me()], &x[p.me()])?;
+            p.open(&z)
+        });
+        for out in &r[..2] {
+            assert!(
+                matches!(
+                    out,
+                    Err(MpcError::Disconnected { .. } | MpcError::Timeout { .. })
+                ),
+                "{:?}",
+                out.as_ref().map(|_| ())
+            );
+        }
+    }
 }
