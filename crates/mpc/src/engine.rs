@@ -530,4 +530,24 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_malformed_message_is_refused() {
+        use crate::transport::Transport;
+        let x = shared(vec![1, 2, 3], 8);
+        let r = run3(Mode::SemiHonest, move |p| {
+            if p.me() == 1 {
+                // Party 1 answers the multiplication with 5 bytes instead of 3 ring elements.
+                p.net().send(0, vec![1, 2, 3, 4, 5])?;
+                return Ok(Vec::new());
+            }
+            let z = p.mul(&x[p.me()], &x[p.me()])?;
+            p.open(&z)
+        });
+        assert!(
+            matches!(&r[0], Err(MpcError::Malformed { peer, .. }) if peer == "party-1"),
+            "{:?}",
+            r[0].as_ref().map(|_| ())
+        );
+    }
 }
