@@ -2,12 +2,13 @@
 //! each pair, with a timeout on every receive so a dead or stalled party is an error, never a
 //! hang.
 //!
-//! Implementations: [`memory`] (in-process channels, for unit tests and single-process runs);
-//! TCP with mutually authenticated TLS (one process per party) is the next step.
+//! Implementations: [`memory`] (in-process channels, for unit tests and single-process runs) and
+//! [`tls`] (TCP with mutually authenticated TLS, one process per party).
 
 use crate::error::Result;
 
 pub mod memory;
+pub mod tls;
 
 /// A compute party's index: 0, 1 or 2.
 pub type PartyId = usize;
