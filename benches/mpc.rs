@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use trustspace::data::Record;
 use trustspace::data::synth::{Generator, Spec, Table};
 use trustspace::mpc::engine::{Mode, Party};
-use trustspace::mpc::query::run_local;
+use trustspace::mpc::query::{Strategy, run_local};
 use trustspace::mpc::share::{Kind, Shares, split};
 use trustspace::mpc::transport::memory;
 
@@ -110,7 +110,9 @@ fn queries(c: &mut Criterion) {
                 (Mode::Malicious, "malicious"),
             ] {
                 g.bench_function(BenchmarkId::new(format!("{name}/{label}"), n), |b| {
-                    b.iter(|| run_local(&schema, &holders, sql, mode).expect("query"))
+                    b.iter(|| {
+                        run_local(&schema, &holders, sql, mode, Strategy::Rows).expect("query")
+                    })
                 });
             }
         }

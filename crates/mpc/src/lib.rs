@@ -13,6 +13,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod partial;
 pub mod query;
 pub mod share;
 pub mod sql;

@@ -16,6 +16,7 @@
 //! is refused with an error instead of answering wrongly.
 
 use rand::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use trustspace_data::{Kind as ColKind, Record, Schema};
 
@@ -47,7 +48,8 @@ pub struct Inputs {
     pub onehot: Vec<usize>,
 }
 
-fn domain(schema: &Schema, col: usize) -> usize {
+/// The declared domain size of a categorical (or bool) column; 0 for other columns.
+pub(crate) fn domain(schema: &Schema, col: usize) -> usize {
     match schema.columns()[col].kind() {
         ColKind::Categorical { values } => values.len(),
         ColKind::Bool => 2,
@@ -285,12 +287,154 @@ pub fn check_ranges(plan: &Plan, schema: &Schema, rows: usize) -> Result<()> {
     Ok(())
 }
 
-/// One party's view of the shared table.
-pub struct SharedTable {
-    /// Rows.
-    pub rows: usize,
-    /// Shares in [`Inputs`] order (value columns, then one-hot vectors).
+/// How data holders contribute their rows to a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Each holder evaluates `WHERE` and `GROUP BY` on its own rows and shares only partial
+    /// aggregates ([`crate::partial`]); the parties combine them and evaluate `HAVING`,
+    /// `ORDER BY` and `LIMIT` in MPC. Same answer and same leakage as [`Strategy::Rows`] (the
+    /// holder already knows its rows), with work in MPC independent of the row count. Default.
+    #[default]
+    Partials,
+    /// Each holder shares every row the query reads; filtering, grouping and aggregation all
+    /// run in MPC (cost grows with the rows).
+    Rows,
+}
+
+impl Strategy {
+    /// Parses `partials` or `rows`.
+    pub fn parse(s: &str) -> Result<Strategy> {
+        match s {
+            "partials" => Ok(Strategy::Partials),
+            "rows" => Ok(Strategy::Rows),
+            other => Err(MpcError::Config(format!(
+                "unknown strategy {other:?} (partials or rows)"
+            ))),
+        }
+    }
+}
+
+/// One holder's contribution as one compute party holds it: the holder's row count and its
+/// shares of the vectors the query needs ([`expected_lengths`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contribution {
+    /// The holder's row count (public to the parties).
+    pub rows: u64,
+    /// Shares, one per vector.
     pub columns: Vec<Shares>,
+}
+
+/// The vector lengths a contribution of `rows` rows must have under `strategy`.
+pub fn expected_lengths(
+    plan: &Plan,
+    schema: &Schema,
+    strategy: Strategy,
+    rows: usize,
+) -> Vec<usize> {
+    match strategy {
+        Strategy::Partials => crate::partial::layout(plan, schema)
+            .into_iter()
+            .map(|(_, len)| len)
+            .collect(),
+        Strategy::Rows => {
+            let inp = inputs(plan, schema);
+            let n = inp.values.len() + inp.onehot.iter().map(|&c| domain(schema, c)).sum::<usize>();
+            vec![rows; n]
+        }
+    }
+}
+
+/// A data holder's step: encodes its rows for `plan` under `strategy` and splits them into the
+/// three parties' contributions (element `i` goes to party `i`).
+pub fn contribute<R: RngCore + CryptoRng>(
+    plan: &Plan,
+    schema: &Schema,
+    strategy: Strategy,
+    records: &[Record],
+    rng: &mut R,
+) -> Result<[Contribution; 3]> {
+    let cols = match strategy {
+        Strategy::Partials => crate::partial::aggregate(plan, schema, records)?,
+        Strategy::Rows => encode_rows(schema, &inputs(plan, schema), records)?,
+    };
+    let rows = records.len() as u64;
+    Ok(share_columns(&cols, rng).map(|columns| Contribution { rows, columns }))
+}
+
+/// Checks that a contribution has the shape the plan needs (a party's step, for every holder).
+pub fn check_contribution(
+    plan: &Plan,
+    schema: &Schema,
+    strategy: Strategy,
+    c: &Contribution,
+) -> Result<()> {
+    let rows = usize::try_from(c.rows)
+        .map_err(|_| MpcError::Input(format!("row count {} too large", c.rows)))?;
+    let want = expected_lengths(plan, schema, strategy, rows);
+    if c.columns.len() != want.len() {
+        return Err(MpcError::Input(format!(
+            "{} vectors where the query needs {}",
+            c.columns.len(),
+            want.len()
+        )));
+    }
+    for (k, (s, &n)) in c.columns.iter().zip(&want).enumerate() {
+        if s.kind != Kind::Arithmetic || s.a.len() != n || s.b.len() != n {
+            return Err(MpcError::Input(format!(
+                "vector {k} has {} elements where the query needs {n}",
+                s.a.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// One party's view of the shared table: every holder's contribution, vector by vector.
+pub struct SharedTable {
+    /// How the holders contributed.
+    pub strategy: Strategy,
+    /// Number of holders.
+    pub holders: usize,
+    /// Rows over all holders.
+    pub rows: usize,
+    /// Vector `k` of every holder, concatenated in holder order.
+    pub columns: Vec<Shares>,
+}
+
+impl SharedTable {
+    /// Joins the holders' contributions (each checked with [`check_contribution`]).
+    pub fn new(
+        plan: &Plan,
+        schema: &Schema,
+        strategy: Strategy,
+        contributions: &[Contribution],
+    ) -> Result<SharedTable> {
+        if contributions.is_empty() {
+            return Err(MpcError::Query("no data holder contributed".into()));
+        }
+        let mut rows = 0usize;
+        for (h, c) in contributions.iter().enumerate() {
+            check_contribution(plan, schema, strategy, c)
+                .map_err(|e| MpcError::Input(format!("holder {h}: {e}")))?;
+            rows = rows
+                .checked_add(c.rows as usize)
+                .ok_or_else(|| MpcError::Input("row count overflows".into()))?;
+        }
+        let ncols = contributions[0].columns.len();
+        let columns = (0..ncols)
+            .map(|k| {
+                let parts: Vec<&Shares> = contributions.iter().map(|c| &c.columns[k]).collect();
+                Shares::concat(&parts)
+            })
+            .collect();
+        Ok(SharedTable {
+            strategy,
+            holders: contributions.len(),
+            rows,
+            columns,
+        })
+    }
 }
 
 struct Eval<'a, T: Transport> {
@@ -497,20 +641,102 @@ fn select<T: Transport>(p: &mut Party<T>, u: &Shares, v: &Shares, max: bool) -> 
     Ok(v.add(&d))
 }
 
-/// Runs the plan at one party on its shares; returns the opened result values (group keys,
-/// aggregates) as the recipients see them, or `None` at a party that is not a recipient.
+/// Runs the plan at one party on its shares of the holders' contributions and returns this
+/// party's share of the query's output ([`open_output`] reconstructs it at a recipient). The
+/// parties open nothing: which groups appear, their values and their order stay secret until
+/// a recipient combines the three output shares.
+///
+/// In [`crate::engine::Mode::Malicious`] the parties first cross-check that every holder's
+/// replicated shares agree.
 pub fn evaluate<T: Transport>(
     p: &mut Party<T>,
     plan: &Plan,
     schema: &Schema,
-    inp: &Inputs,
     table: &SharedTable,
-) -> Result<Opened> {
+) -> Result<Shares> {
+    let all: Vec<&Shares> = table.columns.iter().collect();
+    p.check_consistent(&Shares::concat(&all), "holder inputs")?;
+    let groups = crate::partial::groups(plan, schema);
+    if groups == 0 {
+        return Err(MpcError::Query("GROUP BY over an empty domain".into()));
+    }
+    let aggs = match table.strategy {
+        Strategy::Rows => row_aggregates(p, plan, schema, table)?,
+        Strategy::Partials => combine_partials(p, plan, schema, table)?,
+    };
+    output(p, plan, &aggs, groups)
+}
+
+/// Combines the holders' partial aggregates ([`crate::partial`]).
+fn combine_partials<T: Transport>(
+    p: &mut Party<T>,
+    plan: &Plan,
+    schema: &Schema,
+    t: &SharedTable,
+) -> Result<GroupAggs> {
+    let groups = crate::partial::groups(plan, schema);
+    let k = plan.aggs.len();
+    let mut aggs = GroupAggs {
+        count: Shares::zeros(Kind::Arithmetic, groups),
+        sum: vec![None; k],
+        sumsq: vec![None; k],
+        extreme: vec![None; k],
+        distinct: vec![None; k],
+    };
+    let block = |c: usize, len: usize, h: usize| t.columns[c].slice(h * len..(h + 1) * len);
+    let total = |c: usize, len: usize| {
+        (0..t.holders).fold(Shares::zeros(Kind::Arithmetic, len), |acc, h| {
+            acc.add(&block(c, len, h))
+        })
+    };
+    for (c, (part, len)) in crate::partial::layout(plan, schema).into_iter().enumerate() {
+        use crate::partial::Part;
+        match part {
+            Part::Count => aggs.count = total(c, len),
+            Part::Sum(i) => aggs.sum[i] = Some(total(c, len)),
+            Part::SumSq(i) => aggs.sumsq[i] = Some(total(c, len)),
+            Part::Extreme(i) => {
+                // A tournament across holders: ceil(log2(holders)) comparison rounds.
+                let max = plan.aggs[i].func == AggFn::Max;
+                let mut cur: Vec<Shares> = (0..t.holders).map(|h| block(c, len, h)).collect();
+                while cur.len() > 1 {
+                    let half = cur.len() / 2;
+                    let u = Shares::concat(&cur[..half].iter().collect::<Vec<_>>());
+                    let v = Shares::concat(&cur[half..2 * half].iter().collect::<Vec<_>>());
+                    let m = select(p, &u, &v, max)?;
+                    let mut next: Vec<Shares> =
+                        (0..half).map(|j| m.slice(j * len..(j + 1) * len)).collect();
+                    if cur.len() % 2 == 1 {
+                        next.push(cur[cur.len() - 1].clone());
+                    }
+                    cur = next;
+                }
+                aggs.extreme[i] = cur.pop();
+            }
+            Part::Present(i) => {
+                // A value is present if any holder has it: 0 < Σ presence.
+                let counts = total(c, len);
+                let present = p.less_than(&Shares::zeros(Kind::Arithmetic, len), &counts)?;
+                aggs.distinct[i] = Some(sum_blocks(&present, groups, len / groups));
+            }
+        }
+    }
+    Ok(aggs)
+}
+
+/// Filters, groups and aggregates shared rows ([`Strategy::Rows`]).
+fn row_aggregates<T: Transport>(
+    p: &mut Party<T>,
+    plan: &Plan,
+    schema: &Schema,
+    table: &SharedTable,
+) -> Result<GroupAggs> {
     let n = table.rows;
+    let inp = inputs(plan, schema);
     let mut e = Eval {
         p,
         schema,
-        inp,
+        inp: &inp,
         t: table,
     };
     let f = e.filter(plan)?;
@@ -584,7 +810,7 @@ pub fn evaluate<T: Transport>(
             }
         }
     }
-    reveal(e.p, plan, &aggs, groups)
+    Ok(aggs)
 }
 
 /// Tournament min/max within each block of `n` values.
@@ -699,12 +925,16 @@ fn having_value<T: Transport>(
     })
 }
 
-fn reveal<T: Transport>(
+/// This party's share of the output vector: the indicator of the groups that appear
+/// (non-empty, passing HAVING, within LIMIT), then, each multiplied by that indicator so that
+/// hidden groups read 0: the count, per aggregate its main value and sum of squares, and the
+/// rank when ordered.
+fn output<T: Transport>(
     p: &mut Party<T>,
     plan: &Plan,
     aggs: &GroupAggs,
     groups: usize,
-) -> Result<Opened> {
+) -> Result<Shares> {
     let me = p.me();
     // Which groups appear: non-empty (with GROUP BY), passing HAVING.
     let mut pass = if plan.group_by.is_some() {
@@ -795,19 +1025,7 @@ fn reveal<T: Transport>(
         }
         rank = Some(ranks);
     }
-    // Open which groups appear, then only their values.
-    let shown = p.open(&pass)?;
-    let idx: Vec<usize> = (0..groups).filter(|&g| shown[g] == 1).collect();
-    if shown.iter().any(|&b| b > 1) {
-        return Err(MpcError::CheatingDetected {
-            check: "a revealed indicator is not 0 or 1".into(),
-        });
-    }
-    let pick = |s: &Shares| -> Shares {
-        let parts: Vec<Shares> = idx.iter().map(|&g| s.slice(g..g + 1)).collect();
-        Shares::concat(&parts.iter().collect::<Vec<_>>())
-    };
-    let mut to_open = vec![pick(&aggs.count)];
+    let mut cols = vec![aggs.count.clone()];
     for (i, a) in plan.aggs.iter().enumerate() {
         let (main, sq) = match a.func {
             AggFn::Count => (aggs.count.clone(), None),
@@ -818,71 +1036,101 @@ fn reveal<T: Transport>(
             AggFn::Min | AggFn::Max => (aggs.extreme[i].clone().expect("extreme"), None),
             AggFn::CountDistinct => (aggs.distinct[i].clone().expect("distinct"), None),
         };
-        to_open.push(pick(&main));
-        to_open.push(pick(
-            &sq.unwrap_or_else(|| Shares::zeros(Kind::Arithmetic, groups)),
-        ));
+        cols.push(main);
+        cols.push(sq.unwrap_or_else(|| Shares::zeros(Kind::Arithmetic, groups)));
     }
-    if let Some(r) = &rank {
-        to_open.push(pick(r));
+    if let Some(r) = rank {
+        cols.push(r);
     }
-    let opened = p.open(&Shares::concat(&to_open.iter().collect::<Vec<_>>()))?;
-    let k = idx.len();
-    let col = |j: usize, g: usize| opened[j * k + g] as i64;
-    let mut rows: Vec<OpenedGroup> = (0..k)
-        .map(|g| OpenedGroup {
-            group: idx[g],
-            count: col(0, g),
-            values: (0..plan.aggs.len())
-                .map(|i| (col(1 + 2 * i, g), col(2 + 2 * i, g)))
-                .collect(),
+    let masked = p.mul(
+        &repeat(&pass, cols.len()),
+        &Shares::concat(&cols.iter().collect::<Vec<_>>()),
+    )?;
+    Ok(Shares::concat(&[&pass, &masked]))
+}
+
+/// Reconstructs the query's output at a recipient from the three parties' output shares
+/// ([`evaluate`]). Each share component is sent by the two parties holding it; if the copies
+/// differ, or the output is not well formed, a party lied and this fails.
+pub fn open_output(plan: &Plan, schema: &Schema, parts: &[Shares; 3]) -> Result<Opened> {
+    let words = crate::share::reconstruct(parts).ok_or_else(|| MpcError::CheatingDetected {
+        check: "result: the parties' shares of the output disagree".into(),
+    })?;
+    let groups = crate::partial::groups(plan, schema);
+    let per = 1 + 2 * plan.aggs.len() + usize::from(plan.order.is_some());
+    if words.len() != groups * (1 + per) {
+        return Err(MpcError::CheatingDetected {
+            check: format!(
+                "result: {} output words where the query has {}",
+                words.len(),
+                groups * (1 + per)
+            ),
+        });
+    }
+    let (pass, vals) = words.split_at(groups);
+    if pass.iter().any(|&b| b > 1) {
+        return Err(MpcError::CheatingDetected {
+            check: "result: a group indicator is not 0 or 1".into(),
+        });
+    }
+    let col = |j: usize, g: usize| vals[j * groups + g] as i64;
+    let mut rows: Vec<(i64, OpenedGroup)> = (0..groups)
+        .filter(|&g| pass[g] == 1)
+        .map(|g| {
+            let rank = if plan.order.is_some() {
+                col(per - 1, g)
+            } else {
+                0
+            };
+            let group = OpenedGroup {
+                group: g,
+                count: col(0, g),
+                values: (0..plan.aggs.len())
+                    .map(|i| (col(1 + 2 * i, g), col(2 + 2 * i, g)))
+                    .collect(),
+            };
+            (rank, group)
         })
         .collect();
-    if rank.is_some() {
-        let rcol = 1 + 2 * plan.aggs.len();
-        let mut order: Vec<usize> = (0..k).collect();
-        order.sort_by_key(|&g| col(rcol, g));
-        rows = order.into_iter().map(|g| rows[g].clone()).collect();
-    }
-    Ok(Opened { groups: rows })
+    rows.sort_by_key(|(rank, g)| (*rank, g.group));
+    Ok(Opened {
+        groups: rows.into_iter().map(|(_, g)| g).collect(),
+    })
 }
 
 /// Runs `sql` over the union of the holders' rows with three parties in this process (threads
-/// over the in-process transport): the library path for a pipeline, and the reference for the
-/// networked deployment, which runs the same [`evaluate`] in three processes.
+/// over the in-process transport): the library path for a pipeline that hosts all three parties,
+/// and the reference for the networked deployment ([`crate::service`]), which runs the same
+/// [`contribute`], [`evaluate`] and [`open_output`] in separate processes.
 pub fn run_local(
     schema: &Schema,
     holders: &[Vec<Record>],
     sql: &str,
     mode: crate::engine::Mode,
+    strategy: Strategy,
 ) -> Result<QueryResult> {
     let plan = crate::sql::plan(sql, schema)?;
-    let inp = inputs(&plan, schema);
     let rows: usize = holders.iter().map(Vec::len).sum();
     check_ranges(&plan, schema, rows)?;
     // Each holder encodes and splits its own rows; party i receives part i of every holder.
-    let mut parts: [Vec<Vec<Shares>>; 3] = Default::default();
+    let mut parts: [Vec<Contribution>; 3] = Default::default();
     for h in holders {
-        let cols = encode_rows(schema, &inp, h)?;
-        let [a, b, c] = share_columns(&cols, &mut rand::rngs::OsRng);
+        let [a, b, c] = contribute(&plan, schema, strategy, h, &mut rand::rngs::OsRng)?;
         parts[0].push(a);
         parts[1].push(b);
         parts[2].push(c);
     }
-    let tables: Vec<SharedTable> = parts
-        .into_iter()
-        .map(|per_holder| SharedTable::from_holders(rows, &per_holder))
-        .collect();
     let nets = crate::transport::memory::mesh(std::time::Duration::from_secs(60));
-    let results: Vec<Result<Opened>> = std::thread::scope(|s| {
+    let results: Vec<Result<Shares>> = std::thread::scope(|s| {
         let handles: Vec<_> = nets
             .into_iter()
-            .zip(&tables)
-            .map(|(net, table)| {
-                let (plan, inp) = (&plan, &inp);
+            .zip(&parts)
+            .map(|(net, contributions)| {
+                let plan = &plan;
                 s.spawn(move || {
+                    let table = SharedTable::new(plan, schema, strategy, contributions)?;
                     let mut p = Party::new(net, mode)?;
-                    evaluate(&mut p, plan, schema, inp, table)
+                    evaluate(&mut p, plan, schema, &table)
                 })
             })
             .collect();
@@ -894,31 +1142,13 @@ pub fn run_local(
             })
             .collect()
     });
-    let mut opened = None;
-    for r in results {
-        let o = r?;
-        if opened.as_ref().is_some_and(|x| *x != o) {
-            return Err(MpcError::CheatingDetected {
-                check: "the parties opened different results".into(),
-            });
-        }
-        opened = Some(o);
-    }
-    format(&plan, schema, &opened.expect("three parties"))
-}
-
-impl SharedTable {
-    /// Concatenates the shares a party received from each holder (same columns, in holder order).
-    pub fn from_holders(rows: usize, per_holder: &[Vec<Shares>]) -> SharedTable {
-        let ncols = per_holder.first().map_or(0, Vec::len);
-        let columns = (0..ncols)
-            .map(|c| {
-                let parts: Vec<&Shares> = per_holder.iter().map(|h| &h[c]).collect();
-                Shares::concat(&parts)
-            })
-            .collect();
-        SharedTable { rows, columns }
-    }
+    let mut out = results.into_iter();
+    let shares: [Shares; 3] = [
+        out.next().expect("three")?,
+        out.next().expect("three")?,
+        out.next().expect("three")?,
+    ];
+    format(&plan, schema, &open_output(&plan, schema, &shares)?)
 }
 
 /// Formats opened values as the query's result table.

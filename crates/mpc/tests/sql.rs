@@ -7,7 +7,25 @@ use rand_chacha::ChaCha20Rng;
 use trustspace_data::{Record, Schema, Value};
 use trustspace_mpc::MpcError;
 use trustspace_mpc::engine::Mode;
-use trustspace_mpc::query::{avg_units, fixed, run_local};
+use trustspace_mpc::query::{self, QueryResult, Strategy, avg_units, fixed};
+
+/// Runs the query with both strategies (every row in MPC, and holders' partial aggregates):
+/// they must agree, on the answer or on the refusal.
+fn run_local(
+    s: &Schema,
+    holders: &[Vec<Record>],
+    sql: &str,
+    mode: Mode,
+) -> Result<QueryResult, MpcError> {
+    let rows = query::run_local(s, holders, sql, mode, Strategy::Rows);
+    let parts = query::run_local(s, holders, sql, mode, Strategy::Partials);
+    match (&rows, &parts) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{sql}: strategies disagree"),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{sql}"),
+        _ => panic!("{sql}: rows {rows:?} vs partials {parts:?}"),
+    }
+    parts
+}
 
 const CATS: [&str; 5] = ["a", "b", "c", "d", "never"];
 
@@ -68,10 +86,11 @@ fn dataset(seed: u64) -> (Vec<Vec<Record>>, rusqlite::Connection) {
         "CREATE TABLE t (grp TEXT, x INTEGER, amount INTEGER, flag INTEGER, big INTEGER)",
     )
     .unwrap();
-    // Three holders, one of them possibly empty; group "never" stays empty.
-    let holders = (0..3)
+    // Two to five holders, the last one possibly empty; group "never" stays empty.
+    let k = 2 + (seed % 4) as usize;
+    let holders = (0..k)
         .map(|h| {
-            let n = if h == 2 {
+            let n = if h == k - 1 {
                 rng.gen_range(0..3)
             } else {
                 rng.gen_range(20..60)

@@ -1,0 +1,184 @@
+//! Holder-side pre-aggregation: a data holder owns whole rows, so it may evaluate `WHERE` and
+//! `GROUP BY` on its own rows in the clear and secret-share only its *partial aggregates*; the
+//! parties combine the partials of all holders inside MPC and evaluate `HAVING`, `ORDER BY` and
+//! `LIMIT` there. This is [`crate::query::Strategy::Partials`].
+//!
+//! Every aggregate of the SQL subset decomposes over a horizontal partition of the rows:
+//! `COUNT`, `SUM` (and so `AVG`), the sum of squares (for `VAR`/`STDDEV`) add up; `MIN`/`MAX`
+//! combine by a secret comparison across holders (a holder's empty group carries a sentinel
+//! beyond the column's range); `COUNT(DISTINCT c)` combines per-holder presence bitmaps over the
+//! declared domain of `c` (a value is present if any holder has it).
+//!
+//! The parties see only shares of fixed-length vectors whose length depends on the query and the
+//! schema, never on the data; they learn each holder's row count (announced for the overflow
+//! checks, as in row-level sharing).
+
+use trustspace_data::{Record, Schema};
+
+use crate::error::{MpcError, Result};
+use crate::query::domain;
+use crate::sql::{AggFn, Cmp, Operand, Plan, Pred, ring_bounds, ring_value};
+
+/// The number of groups a plan aggregates into (the GROUP BY column's domain, or 1).
+pub fn groups(plan: &Plan, schema: &Schema) -> usize {
+    plan.group_by.map_or(1, |g| domain(schema, g))
+}
+
+/// One partial-aggregate vector of a plan, in [`layout`] order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Matching rows per group.
+    Count,
+    /// Σ of aggregate `i`'s column per group.
+    Sum(usize),
+    /// Σ of squares of aggregate `i`'s column per group.
+    SumSq(usize),
+    /// Min or max of aggregate `i`'s column per group (sentinel if the group is empty).
+    Extreme(usize),
+    /// Presence of each domain value of aggregate `i`'s column, per group (`groups × domain`).
+    Present(usize),
+}
+
+/// The partial-aggregate vectors a plan needs, with their lengths.
+pub fn layout(plan: &Plan, schema: &Schema) -> Vec<(Part, usize)> {
+    let g = groups(plan, schema);
+    let mut out = vec![(Part::Count, g)];
+    for (i, a) in plan.aggs.iter().enumerate() {
+        match a.func {
+            AggFn::Count => {}
+            AggFn::Sum | AggFn::Avg => out.push((Part::Sum(i), g)),
+            AggFn::Var { .. } | AggFn::Stddev { .. } => {
+                out.push((Part::Sum(i), g));
+                out.push((Part::SumSq(i), g));
+            }
+            AggFn::Min | AggFn::Max => out.push((Part::Extreme(i), g)),
+            AggFn::CountDistinct => {
+                let d = a.column.map_or(0, |c| domain(schema, c));
+                out.push((Part::Present(i), g * d));
+            }
+        }
+    }
+    out
+}
+
+/// The sentinel an empty group carries for `MIN` (one above the column's range) or `MAX`
+/// (one below), so that it never wins against a real value.
+pub fn sentinel(schema: &Schema, col: usize, max: bool) -> Result<i64> {
+    let (lo, hi) = ring_bounds(&schema.columns()[col])?;
+    Ok(if max {
+        lo.wrapping_sub(1)
+    } else {
+        hi.wrapping_add(1)
+    })
+}
+
+fn holds(p: &Pred, v: &dyn Fn(usize) -> i64) -> bool {
+    let val = |o: Operand| match o {
+        Operand::Col(c) => v(c),
+        Operand::Lit(l) => l,
+    };
+    match p {
+        Pred::Cmp(op, a, b) => {
+            let (x, y) = (val(*a), val(*b));
+            match op {
+                Cmp::Eq => x == y,
+                Cmp::Ne => x != y,
+                Cmp::Lt => x < y,
+                Cmp::Le => x <= y,
+                Cmp::Gt => x > y,
+                Cmp::Ge => x >= y,
+            }
+        }
+        Pred::In(c, vals, negated) => vals.contains(&v(*c)) != *negated,
+        Pred::And(x, y) => holds(x, v) && holds(y, v),
+        Pred::Or(x, y) => holds(x, v) || holds(y, v),
+        Pred::Not(x) => !holds(x, v),
+    }
+}
+
+/// A holder's partial aggregates over its own rows, as ring words in [`layout`] order.
+pub fn aggregate(plan: &Plan, schema: &Schema, records: &[Record]) -> Result<Vec<Vec<u64>>> {
+    let g = groups(plan, schema);
+    let lay = layout(plan, schema);
+    let mut out: Vec<Vec<u64>> = Vec::with_capacity(lay.len());
+    for (part, len) in &lay {
+        out.push(match part {
+            Part::Extreme(i) => {
+                let a = plan.aggs[*i];
+                let c = a.column.expect("MIN/MAX has a column");
+                vec![sentinel(schema, c, a.func == AggFn::Max)? as u64; *len]
+            }
+            _ => vec![0; *len],
+        });
+    }
+    let ncols = schema.columns().len();
+    let mut vals = vec![0i64; ncols];
+    for r in records {
+        for (c, slot) in vals.iter_mut().enumerate() {
+            let col = &schema.columns()[c];
+            let v = col
+                .decode(r[c])
+                .map_err(|e| MpcError::Input(format!("column {}: {e:?}", col.name())))?;
+            *slot = ring_value(&v)?;
+        }
+        let get = |c: usize| vals[c];
+        if let Some(f) = &plan.filter
+            && !holds(f, &get)
+        {
+            continue;
+        }
+        let grp = match plan.group_by {
+            None => 0,
+            Some(c) => usize::try_from(vals[c])
+                .ok()
+                .filter(|&x| x < g)
+                .ok_or_else(|| {
+                    MpcError::Input(format!(
+                        "column {}: value outside its domain",
+                        schema.columns()[c].name()
+                    ))
+                })?,
+        };
+        for ((part, _), slot) in lay.iter().zip(out.iter_mut()) {
+            match *part {
+                Part::Count => slot[grp] += 1,
+                Part::Sum(i) => {
+                    let x = vals[plan.aggs[i].column.expect("column")];
+                    slot[grp] = slot[grp].wrapping_add(x as u64);
+                }
+                Part::SumSq(i) => {
+                    let x = vals[plan.aggs[i].column.expect("column")];
+                    slot[grp] = slot[grp].wrapping_add(x.wrapping_mul(x) as u64);
+                }
+                Part::Extreme(i) => {
+                    let a = plan.aggs[i];
+                    let x = vals[a.column.expect("column")];
+                    let cur = slot[grp] as i64;
+                    let better = if a.func == AggFn::Max {
+                        x > cur
+                    } else {
+                        x < cur
+                    };
+                    if better {
+                        slot[grp] = x as u64;
+                    }
+                }
+                Part::Present(i) => {
+                    let c = plan.aggs[i].column.expect("column");
+                    let d = domain(schema, c);
+                    let x = usize::try_from(vals[c])
+                        .ok()
+                        .filter(|&x| x < d)
+                        .ok_or_else(|| {
+                            MpcError::Input(format!(
+                                "column {}: value outside its domain",
+                                schema.columns()[c].name()
+                            ))
+                        })?;
+                    slot[grp * d + x] = 1;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
