@@ -32,7 +32,8 @@ use crate::share::{Kind, Shares, to_planes};
 use crate::transport::{PartyId, Transport};
 
 /// Security mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Honest-but-curious parties.
     SemiHonest,

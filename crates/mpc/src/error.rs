@@ -47,6 +47,14 @@ pub enum MpcError {
         /// The check that failed.
         check: String,
     },
+    /// A party refused the session or this client, or the session failed there.
+    #[error("{peer}: {reason}")]
+    Remote {
+        /// The party.
+        peer: String,
+        /// Its reason.
+        reason: String,
+    },
     /// Bad configuration (party ids, addresses, files).
     #[error("configuration: {0}")]
     Config(String),

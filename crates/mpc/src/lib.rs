@@ -7,6 +7,8 @@
 //! - [`engine`]: one party's protocols (multiplication, opening, inputs, comparison).
 //! - [`sql`]: the SQL subset and its checked [`sql::Plan`]; [`query`]: its evaluation by the
 //!   parties, revealing only the result ([`query::run_local`] runs three parties in-process).
+//! - [`service`]: networked sessions — party processes and the clients (holders, recipients)
+//!   that join a query over TLS.
 //! - [`transport`]: the parties' message streams (in-process, and TCP with mutual TLS).
 
 #![forbid(unsafe_code)]
@@ -15,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod partial;
 pub mod query;
+pub mod service;
 pub mod share;
 pub mod sql;
 pub mod transport;

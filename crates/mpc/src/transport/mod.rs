@@ -33,3 +33,17 @@ pub trait Transport: Send {
     /// The next message from party `from` (not `me`).
     fn recv(&mut self, from: PartyId) -> Result<Vec<u8>>;
 }
+
+/// A borrowed transport is a transport (so a [`crate::engine::Party`] can run on a mesh its
+/// caller keeps).
+impl<T: Transport + ?Sized> Transport for &mut T {
+    fn me(&self) -> PartyId {
+        (**self).me()
+    }
+    fn send(&mut self, to: PartyId, payload: Vec<u8>) -> Result<()> {
+        (**self).send(to, payload)
+    }
+    fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
+        (**self).recv(from)
+    }
+}

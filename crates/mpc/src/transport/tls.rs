@@ -693,6 +693,19 @@ pub struct ClientLinkConfig {
 }
 
 impl ClientLinkConfig {
+    /// The client name this configuration's certificate carries (what the parties see).
+    pub fn name(&self) -> Result<String> {
+        match self.load_identity()?.name {
+            Ok(PeerId::Client(n)) => Ok(n),
+            Ok(PeerId::Party(k)) => Err(MpcError::Config(format!(
+                "{} is the certificate of {}, not of a client",
+                self.cert.display(),
+                party_name(k)
+            ))),
+            Err(e) => Err(MpcError::Config(format!("{}: {e}", self.cert.display()))),
+        }
+    }
+
     /// The configuration of client `name` for a [`keygen`] directory (absolute file paths).
     pub fn for_dir(dir: &Path, name: &str, parties: &[String], timeout_secs: u64) -> Self {
         ClientLinkConfig {
