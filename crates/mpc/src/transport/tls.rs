@@ -1463,12 +1463,17 @@ fn admit(id: &PeerId, state: &ListenerState) -> std::result::Result<(), String> 
     }
 }
 
-/// Stops the listener threads when dropped.
-struct StopOnDrop(Arc<ListenerState>);
+/// Stops the listener threads when dropped, and waits for the accept loop to release the
+/// listening socket (so the next mesh can bind the same address at once).
+struct StopOnDrop(Arc<ListenerState>, Option<thread::JoinHandle<()>>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
         self.0.stop.store(true, Ordering::Release);
+        if let Some(h) = self.1.take() {
+            // The loop polls `stop` every ACCEPT_POLL; a panic there has nothing left to free.
+            let _ = h.join();
+        }
     }
 }
 
@@ -1517,12 +1522,12 @@ impl TlsTransport {
             events: events.clone(),
             clients: clients_tx,
         });
-        let guard = StopOnDrop(state.clone());
         let s = state.clone();
-        thread::Builder::new()
+        let accept = thread::Builder::new()
             .name(format!("mpc-tls-listen-{}", party_name(me)))
             .spawn(move || accept_loop(&listener, &s))
             .map_err(|e| MpcError::Config(format!("cannot start the listener thread: {e}")))?;
+        let guard = StopOnDrop(state.clone(), Some(accept));
         for to in 0..me {
             let (addr, tls, ev, s) = (
                 config.parties[to].clone(),

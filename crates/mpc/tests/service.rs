@@ -1,0 +1,390 @@
+//! Networked sessions over mutually authenticated TLS on loopback (the three parties as threads
+//! here; crates/cli/tests/mpc.rs runs them as processes): answers equal the in-process engine,
+//! bad clients are refused while the session goes on, a dead party fails the others, and
+//! tampered shares are caught.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+use trustspace_data::Record;
+use trustspace_data::synth::{Generator, Spec, Table};
+use trustspace_mpc::MpcError;
+use trustspace_mpc::engine::{Mode, Party};
+use trustspace_mpc::query::{
+    self, SharedTable, Strategy, contribute, evaluate, format, open_output,
+};
+use trustspace_mpc::service::{QuerySpec, SessionReport, participate, serve_session};
+use trustspace_mpc::transport::memory::mesh;
+use trustspace_mpc::transport::tls::{
+    ClientLink, ClientLinkConfig, PartyConfig, TlsTransport, keygen,
+};
+
+const HOLDERS: [&str; 3] = ["hospital-a", "hospital-b", "hospital-c"];
+
+fn free_addrs() -> Vec<String> {
+    let held: Vec<TcpListener> = (0..3)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().unwrap().to_string())
+        .collect()
+}
+
+fn deployment(extra: &[&str]) -> (TempDir, Vec<String>) {
+    let dir = TempDir::new().unwrap();
+    let mut clients: Vec<&str> = HOLDERS.to_vec();
+    clients.extend_from_slice(extra);
+    keygen(dir.path(), 3, &clients).unwrap();
+    (dir, free_addrs())
+}
+
+fn encounters(rows: usize) -> (trustspace_data::Schema, Vec<Vec<Record>>) {
+    let mut spec = Spec::new(Table::Encounters, rows as u64, 9);
+    spec.holders = 3;
+    let g = Generator::new(spec).unwrap();
+    let holders = (0..3).map(|h| g.holder_records(h).collect()).collect();
+    (g.schema().clone(), holders)
+}
+
+fn spec(schema: &trustspace_data::Schema, sql: &str, mode: Mode, strategy: Strategy) -> QuerySpec {
+    QuerySpec {
+        sql: sql.into(),
+        schema: schema.to_toml(),
+        holders: HOLDERS.iter().map(|s| s.to_string()).collect(),
+        recipients: vec!["hospital-a".into(), "analyst".into()],
+        mode,
+        strategy,
+    }
+}
+
+fn client(dir: &Path, name: &str, addrs: &[String]) -> ClientLinkConfig {
+    let mut c = ClientLinkConfig::for_dir(dir, name, addrs, 20);
+    c.connect_timeout_secs = 5;
+    c
+}
+
+/// Starts three parties (threads), each serving one session.
+fn parties(
+    dir: &Path,
+    addrs: &[String],
+    join: Duration,
+) -> Vec<thread::JoinHandle<Result<SessionReport, MpcError>>> {
+    (0..3)
+        .map(|i| {
+            let mut cfg = PartyConfig::for_dir(dir, i, addrs, 10);
+            cfg.connect_timeout_secs = 10;
+            thread::spawn(move || {
+                let mut net = TlsTransport::connect(&cfg)?;
+                serve_session(&mut net, join)
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_networked_session_answers_like_the_engine_and_only_recipients_get_it() {
+    let (dir, addrs) = deployment(&["analyst"]);
+    let (schema, rows) = encounters(900);
+    let sql = "SELECT medication, COUNT(*) AS n, AVG(cost), MAX(age) FROM encounters \
+               WHERE age BETWEEN 30 AND 70 AND consent = true GROUP BY medication \
+               HAVING COUNT(*) > 3 ORDER BY n DESC LIMIT 4";
+    for (mode, strategy) in [
+        (Mode::SemiHonest, Strategy::Partials),
+        (Mode::Malicious, Strategy::Rows),
+    ] {
+        let want = query::run_local(&schema, &rows, sql, mode, strategy).unwrap();
+        assert!(!want.rows.is_empty());
+        let ps = parties(dir.path(), &addrs, Duration::from_secs(30));
+        let q = spec(&schema, sql, mode, strategy);
+        let clients: Vec<_> = HOLDERS
+            .iter()
+            .enumerate()
+            .map(|(h, name)| {
+                let (cfg, q, r) = (client(dir.path(), name, &addrs), q.clone(), rows[h].clone());
+                thread::spawn(move || participate(&cfg, &q, Some(&r)))
+            })
+            .collect();
+        let analyst = participate(&client(dir.path(), "analyst", &addrs), &q, None).unwrap();
+        let got: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+        assert_eq!(
+            got[0].as_ref().unwrap().as_ref(),
+            Some(&want),
+            "recipient holder"
+        );
+        assert_eq!(
+            got[1].as_ref().unwrap(),
+            &None,
+            "holders that are not recipients"
+        );
+        assert_eq!(got[2].as_ref().unwrap(), &None);
+        assert_eq!(analyst.as_ref(), Some(&want));
+        for p in ps {
+            let r = p.join().unwrap().unwrap();
+            assert_eq!(r.holders.iter().map(|h| h.1).sum::<u64>(), 900);
+        }
+    }
+}
+
+#[test]
+fn strangers_malformed_joins_and_other_queries_are_refused_and_the_session_goes_on() {
+    let (dir, addrs) = deployment(&["analyst", "mallory"]);
+    let (schema, rows) = encounters(300);
+    let q = spec(
+        &schema,
+        "SELECT COUNT(*), SUM(cost) FROM encounters",
+        Mode::SemiHonest,
+        Strategy::Partials,
+    );
+    let ps = parties(dir.path(), &addrs, Duration::from_secs(30));
+    // The first joiner fixes the query; an analyst asking another query is refused.
+    let first = {
+        let (cfg, q, r) = (
+            client(dir.path(), "hospital-a", &addrs),
+            q.clone(),
+            rows[0].clone(),
+        );
+        thread::spawn(move || participate(&cfg, &q, Some(&r)))
+    };
+    thread::sleep(Duration::from_millis(500));
+    let mut other = q.clone();
+    other.sql = "SELECT COUNT(*) FROM encounters".into();
+    match participate(&client(dir.path(), "analyst", &addrs), &other, None) {
+        Err(MpcError::Remote { peer, reason }) => {
+            assert_eq!(peer, "party-0");
+            assert!(reason.contains("different query"), "{reason}");
+        }
+        r => panic!("expected a refusal, got {r:?}"),
+    }
+    // A client the query does not name.
+    let mut q_mallory = q.clone();
+    q_mallory.recipients.push("mallory".into());
+    match participate(&client(dir.path(), "mallory", &addrs), &q, None) {
+        Err(MpcError::Config(m)) => assert!(m.contains("neither"), "{m}"),
+        r => panic!("{r:?}"),
+    }
+    // Mallory lies about the query to get in: the parties compare it with the first joiner's.
+    assert!(matches!(
+        participate(&client(dir.path(), "mallory", &addrs), &q_mallory, None),
+        Err(MpcError::Remote { .. })
+    ));
+    // Garbage instead of a join.
+    let mut raw = ClientLink::connect(&client(dir.path(), "analyst", &addrs), 0).unwrap();
+    raw.send(b"\x00\xffnot json".to_vec()).unwrap();
+    let answer = String::from_utf8(raw.recv().unwrap()).unwrap();
+    assert!(
+        answer.contains("error") && answer.contains("not a control message"),
+        "{answer}"
+    );
+    drop(raw);
+    // The named participants still complete the session.
+    let rest: Vec<_> = [1, 2]
+        .into_iter()
+        .map(|h| {
+            let (cfg, q, r) = (
+                client(dir.path(), HOLDERS[h], &addrs),
+                q.clone(),
+                rows[h].clone(),
+            );
+            thread::spawn(move || participate(&cfg, &q, Some(&r)))
+        })
+        .collect();
+    let got = participate(&client(dir.path(), "analyst", &addrs), &q, None).unwrap();
+    let want = query::run_local(&schema, &rows, &q.sql, Mode::SemiHonest, Strategy::Rows).unwrap();
+    assert_eq!(got, Some(want));
+    first.join().unwrap().unwrap();
+    for r in rest {
+        r.join().unwrap().unwrap();
+    }
+    for p in ps {
+        p.join().unwrap().unwrap();
+    }
+}
+
+#[test]
+fn a_missing_participant_or_a_dead_party_fails_everyone_within_the_timeout() {
+    let (dir, addrs) = deployment(&["analyst"]);
+    let (schema, rows) = encounters(90);
+    let q = spec(
+        &schema,
+        "SELECT COUNT(*) FROM encounters",
+        Mode::SemiHonest,
+        Strategy::Partials,
+    );
+    // hospital-c never comes: every party gives up at the join timeout and says who is missing.
+    let ps = parties(dir.path(), &addrs, Duration::from_secs(2));
+    let t = Instant::now();
+    let a = {
+        let (cfg, q, r) = (
+            client(dir.path(), "hospital-a", &addrs),
+            q.clone(),
+            rows[0].clone(),
+        );
+        thread::spawn(move || participate(&cfg, &q, Some(&r)))
+    };
+    match a.join().unwrap() {
+        Err(MpcError::Remote { reason, .. }) => {
+            assert!(reason.contains("hospital-c"), "{reason}")
+        }
+        r => panic!("{r:?}"),
+    }
+    for p in ps {
+        let e = p.join().unwrap().unwrap_err();
+        assert!(e.to_string().contains("analyst"), "{e}");
+    }
+    assert!(t.elapsed() < Duration::from_secs(15));
+
+    // Party 2 builds the mesh, then dies: the others fail at once when they reach it.
+    let mut handles = Vec::new();
+    for i in 0..3 {
+        let mut cfg = PartyConfig::for_dir(dir.path(), i, &addrs, 3);
+        cfg.connect_timeout_secs = 10;
+        handles.push(thread::spawn(move || {
+            let mut net = TlsTransport::connect(&cfg)?;
+            if i == 2 {
+                return Err(MpcError::Config("party 2 died".into()));
+            }
+            serve_session(&mut net, Duration::from_secs(20))
+        }));
+    }
+    let t = Instant::now();
+    // Clients reach parties 0 and 1; party 2 is gone, so the client fails too.
+    let clients: Vec<_> = (0..3)
+        .map(|h| {
+            let (cfg, q, r) = (
+                client(dir.path(), HOLDERS[h], &addrs),
+                q.clone(),
+                rows[h].clone(),
+            );
+            thread::spawn(move || participate(&cfg, &q, Some(&r)))
+        })
+        .chain(std::iter::once({
+            let (cfg, q) = (client(dir.path(), "analyst", &addrs), q.clone());
+            thread::spawn(move || participate(&cfg, &q, None))
+        }))
+        .collect();
+    for c in clients {
+        assert!(c.join().unwrap().is_err());
+    }
+    for (i, h) in handles.into_iter().enumerate() {
+        let e = h.join().unwrap().unwrap_err();
+        if i < 2 {
+            assert!(
+                matches!(&e, MpcError::Disconnected { peer, .. } | MpcError::Timeout { peer, .. } if peer == "party-2"),
+                "party {i}: {e}"
+            );
+        }
+    }
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+}
+
+/// Runs the parties in-process on the given contributions (party 1's copy optionally tampered).
+fn evaluate_all(
+    schema: &trustspace_data::Schema,
+    sql: &str,
+    mode: Mode,
+    strategy: Strategy,
+    rows: &[Vec<Record>],
+    tamper: impl Fn(&mut [Vec<query::Contribution>; 3]),
+) -> Result<Vec<Vec<String>>, MpcError> {
+    let plan = trustspace_mpc::sql::plan(sql, schema)?;
+    let mut parts: [Vec<query::Contribution>; 3] = Default::default();
+    for r in rows {
+        let [a, b, c] = contribute(&plan, schema, strategy, r, &mut rand::rngs::OsRng)?;
+        parts[0].push(a);
+        parts[1].push(b);
+        parts[2].push(c);
+    }
+    tamper(&mut parts);
+    let nets = mesh(Duration::from_secs(10));
+    let outs: Vec<Result<_, MpcError>> = thread::scope(|s| {
+        let hs: Vec<_> = nets
+            .into_iter()
+            .zip(&parts)
+            .map(|(net, c)| {
+                let plan = &plan;
+                s.spawn(move || {
+                    let t = SharedTable::new(plan, schema, strategy, c)?;
+                    let mut p = Party::new(net, mode)?;
+                    evaluate(&mut p, plan, schema, &t)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut shares = Vec::new();
+    for o in outs {
+        shares.push(o?);
+    }
+    let shares: [_; 3] = shares.try_into().unwrap();
+    Ok(format(&plan, schema, &open_output(&plan, schema, &shares)?)?.rows)
+}
+
+#[test]
+fn a_tampered_holder_share_is_caught_in_malicious_mode() {
+    let (schema, rows) = encounters(120);
+    let sql = "SELECT SUM(cost) FROM encounters WHERE age > 50";
+    for strategy in [Strategy::Partials, Strategy::Rows] {
+        let tamper = |p: &mut [Vec<query::Contribution>; 3]| {
+            // Party 1's copy of one replicated component of holder 0's last vector.
+            let v = p[1][0].columns.last_mut().unwrap();
+            v.a[0] = v.a[0].wrapping_add(1);
+        };
+        match evaluate_all(&schema, sql, Mode::Malicious, strategy, &rows, tamper) {
+            Err(MpcError::CheatingDetected { check }) => {
+                assert!(check.contains("holder inputs"), "{check}")
+            }
+            r => panic!("{strategy:?}: expected an abort, got {r:?}"),
+        }
+        // Untampered, malicious mode answers.
+        let honest = evaluate_all(&schema, sql, Mode::Malicious, strategy, &rows, |_| {}).unwrap();
+        assert_eq!(honest.len(), 1);
+    }
+}
+
+#[test]
+fn a_recipient_catches_a_party_that_lies_about_its_output_share() {
+    let (schema, rows) = encounters(60);
+    let plan = trustspace_mpc::sql::plan("SELECT COUNT(*) FROM encounters", &schema).unwrap();
+    let mut parts: [Vec<query::Contribution>; 3] = Default::default();
+    for r in &rows {
+        let [a, b, c] = contribute(
+            &plan,
+            &schema,
+            Strategy::Partials,
+            r,
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+        parts[0].push(a);
+        parts[1].push(b);
+        parts[2].push(c);
+    }
+    let nets = mesh(Duration::from_secs(10));
+    let outs: Vec<_> = thread::scope(|s| {
+        let hs: Vec<_> = nets
+            .into_iter()
+            .zip(&parts)
+            .map(|(net, c)| {
+                let (plan, schema) = (&plan, &schema);
+                s.spawn(move || {
+                    let t = SharedTable::new(plan, schema, Strategy::Partials, c).unwrap();
+                    let mut p = Party::new(net, Mode::SemiHonest).unwrap();
+                    evaluate(&mut p, plan, schema, &t).unwrap()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut shares: [_; 3] = outs.try_into().unwrap();
+    let opened = open_output(&plan, &schema, &shares).unwrap();
+    assert_eq!(opened.groups[0].count, 60);
+    // Party 2 shifts its share of the count: the copy party 1 holds disagrees.
+    shares[2].a[1] = shares[2].a[1].wrapping_add(5);
+    match open_output(&plan, &schema, &shares) {
+        Err(MpcError::CheatingDetected { check }) => assert!(check.contains("result"), "{check}"),
+        r => panic!("{r:?}"),
+    }
+}
