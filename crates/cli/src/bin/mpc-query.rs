@@ -65,7 +65,7 @@ struct Cli {
     json: bool,
 }
 
-fn load_rows(path: &PathBuf, schema: &Schema) -> Result<Vec<Record>> {
+fn load_rows(path: &std::path::Path, schema: &Schema) -> Result<Vec<Record>> {
     let rows = trustspace_data::load::open(path, schema)
         .with_context(|| format!("opening {}", path.display()))?;
     rows.map(|r| r.map_err(anyhow::Error::from))

@@ -10,6 +10,8 @@ pub fn exe(bin: &str) -> &'static str {
         "zkprove" => env!("CARGO_BIN_EXE_zkprove"),
         "ledger" => env!("CARGO_BIN_EXE_ledger"),
         "zkverify" => env!("CARGO_BIN_EXE_zkverify"),
+        "mpc-party" => env!("CARGO_BIN_EXE_mpc-party"),
+        "mpc-query" => env!("CARGO_BIN_EXE_mpc-query"),
         other => panic!("no binary {other}"),
     }
 }
