@@ -4,7 +4,7 @@
 //! evaluate, the recipient reconstructs.
 //!
 //! `cargo bench --bench mpc_net` (rows: `TRUSTSPACE_BENCH_ROWS=10000,100000,1000000`;
-//! comorbidity rows: `TRUSTSPACE_BENCH_COHORT=32768,131072`)
+//! comorbidity rows: `TRUSTSPACE_BENCH_COHORT=32768,131072`; HHI rows: `TRUSTSPACE_BENCH_HHI=100000`)
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
@@ -242,6 +242,24 @@ fn benches(c: &mut Criterion) {
     for n in sizes("TRUSTSPACE_BENCH_COHORT", &[32_768, 131_072]) {
         let (schema, holders) = generated(Table::Diagnoses, n);
         let q = spec(&schema, sql, Strategy::Partials);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(BenchmarkId::new("partials", n), |b| {
+            b.iter_custom(|iters| (0..iters).map(|_| d.query(&q, &holders)).sum())
+        });
+    }
+    g.finish();
+
+    // Market concentration: HHI over per-company revenue summed across the holders (10 rows per
+    // company in the generated table); only the index and the market total open.
+    let mut g = c.benchmark_group("mpc_net/hhi");
+    g.sample_size(10);
+    for n in sizes("TRUSTSPACE_BENCH_HHI", &[100_000]) {
+        let (schema, holders) = generated(Table::Revenues, n);
+        let sql = format!(
+            "SELECT HHI(revenue, company, {}, 10000.00) FROM revenues",
+            (n / 10).max(5)
+        );
+        let q = spec(&schema, &sql, Strategy::Partials);
         g.throughput(Throughput::Elements(n as u64));
         g.bench_function(BenchmarkId::new("partials", n), |b| {
             b.iter_custom(|iters| (0..iters).map(|_| d.query(&q, &holders)).sum())

@@ -37,6 +37,8 @@ pub enum Part {
     Extreme(usize),
     /// Presence of each domain value of aggregate `i`'s column, per group (`groups × domain`).
     Present(usize),
+    /// Per-key totals of aggregate `i`'s column in whole units, per group (`groups × keys`).
+    KeySums(usize),
 }
 
 /// The partial-aggregate vectors a plan needs, with their lengths.
@@ -56,6 +58,7 @@ pub fn layout(plan: &Plan, schema: &Schema) -> Vec<(Part, usize)> {
                 let d = a.column.map_or(0, |c| domain(schema, c));
                 out.push((Part::Present(i), g * d));
             }
+            AggFn::Hhi { keys, .. } => out.push((Part::KeySums(i), g * keys as usize)),
         }
     }
     out
@@ -111,6 +114,13 @@ pub fn aggregate(plan: &Plan, schema: &Schema, records: &[Record]) -> Result<Vec
             _ => vec![0; *len],
         });
     }
+    // Per-key totals in exact integers, rounded to units at the end.
+    let mut key_sums: Vec<Vec<i128>> = lay.iter().map(|_| Vec::new()).collect();
+    for ((part, len), acc) in lay.iter().zip(key_sums.iter_mut()) {
+        if matches!(part, Part::KeySums(_)) {
+            *acc = vec![0; *len];
+        }
+    }
     let ncols = schema.columns().len();
     let mut vals = vec![0i64; ncols];
     for r in records {
@@ -139,7 +149,7 @@ pub fn aggregate(plan: &Plan, schema: &Schema, records: &[Record]) -> Result<Vec
                     ))
                 })?,
         };
-        for ((part, _), slot) in lay.iter().zip(out.iter_mut()) {
+        for (((part, _), slot), acc) in lay.iter().zip(out.iter_mut()).zip(key_sums.iter_mut()) {
             match *part {
                 Part::Count => slot[grp] += 1,
                 Part::Sum(i) => {
@@ -177,6 +187,35 @@ pub fn aggregate(plan: &Plan, schema: &Schema, records: &[Record]) -> Result<Vec
                         })?;
                     slot[grp * d + x] = 1;
                 }
+                Part::KeySums(i) => {
+                    let a = plan.aggs[i];
+                    let AggFn::Hhi { key, keys, .. } = a.func else {
+                        unreachable!("key sums belong to HHI")
+                    };
+                    let k = usize::try_from(vals[key])
+                        .ok()
+                        .filter(|&k| k < keys as usize)
+                        .ok_or_else(|| {
+                            MpcError::Input(format!(
+                                "column {}: key {} outside 0..{keys}",
+                                schema.columns()[key].name(),
+                                vals[key]
+                            ))
+                        })?;
+                    acc[grp * keys as usize + k] += i128::from(vals[a.column.expect("column")]);
+                }
+            }
+        }
+    }
+    for ((part, _), (slot, acc)) in lay.iter().zip(out.iter_mut().zip(&key_sums)) {
+        if let Part::KeySums(i) = *part {
+            let AggFn::Hhi { unit, .. } = plan.aggs[i].func else {
+                unreachable!("key sums belong to HHI")
+            };
+            let unit = i128::from(unit);
+            for (w, &total) in slot.iter_mut().zip(acc) {
+                // Values are non-negative: round half up to whole units.
+                *w = ((total + unit / 2) / unit) as u64;
             }
         }
     }

@@ -271,13 +271,21 @@ pub fn check_ranges(plan: &Plan, schema: &Schema, rows: usize) -> Result<()> {
             let (lo, hi) = bounds(c)?;
             let m = (lo as i128).abs().max((hi as i128).abs());
             let worst = match a.func {
+                // Per-key totals in units (each holder rounds up by at most one unit per key),
+                // kept below 2^62 so the in-MPC check S < 2^31 compares correctly.
+                AggFn::Hhi { unit, .. } => 2 * n * (m / unit as i128 + 1),
                 AggFn::Var { .. } | AggFn::Stddev { .. } => n * m * m,
                 AggFn::Min | AggFn::Max => 2 * m + 2,
                 _ => n * m,
             };
             if worst >= LIMIT_63 {
+                let hint = if matches!(a.func, AggFn::Hhi { .. }) {
+                    "; choose a larger unit"
+                } else {
+                    ""
+                };
                 return Err(MpcError::Query(format!(
-                    "{:?} over {} could overflow 64 bits for {rows} rows (declared range {lo}..{hi})",
+                    "{:?} over {} could overflow 64 bits for {rows} rows (declared range {lo}..{hi}){hint}",
                     a.func,
                     schema.columns()[c].name()
                 )));
@@ -713,6 +721,25 @@ fn combine_partials<T: Transport>(
                 }
                 aggs.extreme[i] = cur.pop();
             }
+            Part::KeySums(i) => {
+                // s_k per group; S = Σ s_k and Q = Σ s_k²; then S < 2^31 (so Q ≤ S² < 2^62)
+                // is checked in MPC: on overflow the output carries S = -1 and Q = 0.
+                let s = total(c, len);
+                let sq = p.mul(&s, &s)?;
+                let keys = len / groups;
+                let (big_s, q) = (sum_blocks(&s, groups, keys), sum_blocks(&sq, groups, keys));
+                let limit = Shares::public(Kind::Arithmetic, p.me(), &vec![1 << 31; groups]);
+                let ok = p.less_than(&big_s, &limit)?;
+                let both = p.mul(
+                    &Shares::concat(&[&ok, &ok]),
+                    &Shares::concat(&[&big_s.add_public(p.me(), &vec![1; groups]), &q]),
+                )?;
+                aggs.sum[i] = Some(
+                    both.slice(0..groups)
+                        .add_public(p.me(), &vec![u64::MAX; groups]),
+                );
+                aggs.sumsq[i] = Some(both.slice(groups..2 * groups));
+            }
             Part::Present(i) => {
                 // A value is present if any holder has it: 0 < Σ presence.
                 let counts = total(c, len);
@@ -792,6 +819,12 @@ fn row_aggregates<T: Transport>(
                         }
                     }
                 }
+            }
+            AggFn::Hhi { .. } => {
+                return Err(MpcError::Unsupported(
+                    "HHI with the rows strategy (holders share per-key totals: use partials)"
+                        .into(),
+                ));
             }
             AggFn::CountDistinct => {
                 let d = domain(schema, c);
@@ -1040,6 +1073,7 @@ fn output<T: Transport>(
             }
             AggFn::Min | AggFn::Max => (aggs.extreme[i].clone().expect("extreme"), None),
             AggFn::CountDistinct => (aggs.distinct[i].clone().expect("distinct"), None),
+            AggFn::Hhi { .. } => (aggs.sum[i].clone().expect("total"), aggs.sumsq[i].clone()),
         };
         cols.push(main);
         cols.push(sq.unwrap_or_else(|| Shares::zeros(Kind::Arithmetic, groups)));
@@ -1208,6 +1242,20 @@ pub fn avg_units(num: i128, den: i128) -> i128 {
 fn format_agg(schema: &Schema, a: Agg, count: i64, (v, sq): (i64, i64)) -> Result<String> {
     let scale = scale_of(schema, a.column);
     Ok(match a.func {
+        AggFn::Hhi { .. } => {
+            if v == -1 {
+                return Err(MpcError::Query(
+                    "HHI: the market total reaches 2^31 units; choose a larger unit".into(),
+                ));
+            }
+            if v == 0 {
+                "NULL".into()
+            } else {
+                // 10,000 × Q / S², to two decimals, exact.
+                let (q, s) = (sq as i128, v as i128);
+                fixed(avg_units(1_000_000 * q, s * s), 2)
+            }
+        }
         AggFn::Count | AggFn::CountDistinct => v.to_string(),
         AggFn::Sum => fixed(v as i128, scale),
         AggFn::Avg => {

@@ -6,7 +6,8 @@
 //!   [ORDER BY aggregate [ASC|DESC] LIMIT k]
 //! ```
 //! Aggregates: `COUNT(*)`, `COUNT(col)`, `SUM`, `AVG`, `MIN`, `MAX`, `VAR`/`VAR_SAMP`,
-//! `VAR_POP`, `STDDEV`/`STDDEV_SAMP`, `STDDEV_POP`, `COUNT(DISTINCT col)` (categorical col).
+//! `VAR_POP`, `STDDEV`/`STDDEV_SAMP`, `STDDEV_POP`, `COUNT(DISTINCT col)` (categorical col),
+//! and the composite `HHI(value, key, keys, unit)` (market concentration, see [`AggFn::Hhi`]).
 //! Predicates: `=`, `<>`, `<`, `<=`, `>`, `>=` between a column and a literal or two columns,
 //! `BETWEEN`, `IN (...)`, combined with `AND`, `OR`, `NOT`. Anything else is refused with an
 //! error naming the construct. Literals are parsed by the column's own type (dates as
@@ -48,6 +49,20 @@ pub enum AggFn {
     },
     /// `COUNT(DISTINCT col)` over a categorical column.
     CountDistinct,
+    /// `HHI(value, key, keys, unit)`: the Herfindahl–Hirschman index of market concentration,
+    /// `10,000 × Σ_k s_k² / (Σ_k s_k)²`, where `s_k` is the total `value` of key `k` (e.g. a
+    /// company's revenue) over all holders, counted in whole `unit`s (each holder rounds its
+    /// per-key totals to the nearest unit). Keys are `0..keys`. Holders share per-key totals
+    /// ([`crate::query::Strategy::Partials`] only); the recipients learn the index and the market
+    /// total `Σ s_k` (in units), nothing per key.
+    Hhi {
+        /// The key column (uint or categorical), e.g. the company.
+        key: usize,
+        /// Number of keys (a public registry size).
+        keys: u32,
+        /// Value units per counted unit (in the value column's ring units, ≥ 1).
+        unit: i64,
+    },
 }
 
 /// An aggregate over a column (`None` for `COUNT(*)`).
@@ -329,6 +344,9 @@ impl Ctx<'_> {
             return Err(unsupported(format!("function clauses in {e}")));
         }
         let distinct = matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
+        if name == "HHI" {
+            return self.hhi(e, &list.args, distinct);
+        }
         let column = match list.args.as_slice() {
             [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)] if name == "COUNT" && !distinct => {
                 None
@@ -367,17 +385,81 @@ impl Ctx<'_> {
                 _ => {}
             }
         }
-        let agg = Agg {
+        Ok(self.push_agg(Agg {
             func,
             column: if func == AggFn::Count { None } else { column },
-        };
-        Ok(match self.aggs.iter().position(|a| *a == agg) {
+        }))
+    }
+
+    fn push_agg(&mut self, agg: Agg) -> usize {
+        match self.aggs.iter().position(|a| *a == agg) {
             Some(i) => i,
             None => {
                 self.aggs.push(agg);
                 self.aggs.len() - 1
             }
-        })
+        }
+    }
+
+    /// `HHI(value, key, keys, unit)`.
+    fn hhi(&mut self, e: &Expr, args: &[FunctionArg], distinct: bool) -> Result<usize> {
+        let exprs: Vec<&Expr> = args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Some(x),
+                _ => None,
+            })
+            .collect();
+        let [value, key, keys, unit] = exprs.as_slice() else {
+            return Err(unsupported(format!(
+                "arguments of {e} (HHI(value, key, keys, unit))"
+            )));
+        };
+        if distinct || exprs.len() != args.len() {
+            return Err(unsupported(format!("arguments of {e}")));
+        }
+        let (v, k) = (self.column(value)?, self.column(key)?);
+        let (vcol, kcol) = (&self.schema.columns()[v], &self.schema.columns()[k]);
+        if matches!(vcol.kind(), ColKind::Categorical { .. } | ColKind::Bool)
+            || ring_bounds(vcol)?.0 < 0
+        {
+            return Err(MpcError::Query(format!(
+                "HHI over {}: needs a numeric column declared non-negative (min >= 0)",
+                vcol.name()
+            )));
+        }
+        if !matches!(
+            kcol.kind(),
+            ColKind::Uint { .. } | ColKind::Categorical { .. }
+        ) {
+            return Err(MpcError::Query(format!(
+                "HHI key {}: needs a uint or categorical column",
+                kcol.name()
+            )));
+        }
+        let keys = match keys {
+            Expr::Value(x) => match &x.value {
+                SqlValue::Number(n, _) => n.parse::<u32>().ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+        .filter(|n| (1..=1 << 22).contains(n))
+        .ok_or_else(|| {
+            MpcError::Query(format!(
+                "HHI: the number of keys {keys} must be 1 to 4194304"
+            ))
+        })?;
+        let unit = self.literal(v, unit)?;
+        if unit < 1 {
+            return Err(MpcError::Query(format!(
+                "HHI: unit {unit} must be positive"
+            )));
+        }
+        Ok(self.push_agg(Agg {
+            func: AggFn::Hhi { key: k, keys, unit },
+            column: Some(v),
+        }))
     }
 
     fn having(&mut self, e: &Expr) -> Result<Having> {
