@@ -50,10 +50,15 @@ fn party_main(config: &Path) {
             Err(_) => return, // the driver is gone
         };
         match cmd["op"].as_str().expect("op") {
-            "mul" | "lt" => {
+            "mul" | "lt" | "lt_checked" => {
                 let n = cmd["n"].as_u64().expect("n") as usize;
                 let iters = cmd["iters"].as_u64().expect("iters");
-                let mut p = Party::new(&mut net, Mode::SemiHonest).expect("party");
+                let mode = if cmd["op"] == "lt_checked" {
+                    Mode::Malicious
+                } else {
+                    Mode::SemiHonest
+                };
+                let mut p = Party::new(&mut net, mode).expect("party");
                 let mut rng = ChaCha20Rng::seed_from_u64(7);
                 let lim = 1i64 << 40;
                 let vals: Vec<u64> = (0..n).map(|_| rng.gen_range(-lim..lim) as u64).collect();
@@ -67,6 +72,8 @@ fn party_main(config: &Path) {
                         p.mul(&x, &y).expect("mul");
                     } else {
                         p.less_than(&x, &y).expect("less_than");
+                        // Malicious mode: the comparison's ANDs and products are checked.
+                        p.verify().expect("verify");
                     }
                 }
                 reply(&mut ctl, json!({"done": true}));
@@ -215,6 +222,9 @@ fn benches(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("less_than", n), |b| {
             b.iter_custom(|iters| d.op("lt", n, iters))
         });
+        g.bench_function(BenchmarkId::new("less_than_malicious", n), |b| {
+            b.iter_custom(|iters| d.op("lt_checked", n, iters))
+        });
     }
     g.finish();
 
@@ -225,8 +235,16 @@ fn benches(c: &mut Criterion) {
     for n in sizes("TRUSTSPACE_BENCH_ROWS", &[10_000, 100_000, 1_000_000]) {
         let (schema, holders) = generated(Table::Encounters, n);
         g.throughput(Throughput::Elements(n as u64));
-        for (name, strategy) in [("rows", Strategy::Rows), ("partials", Strategy::Partials)] {
-            let q = spec(&schema, sql, strategy);
+        for (name, strategy, mode) in [
+            ("rows", Strategy::Rows, Mode::SemiHonest),
+            ("rows_malicious", Strategy::Rows, Mode::Malicious),
+            ("partials", Strategy::Partials, Mode::SemiHonest),
+        ] {
+            if mode == Mode::Malicious && n > 100_000 {
+                continue;
+            }
+            let mut q = spec(&schema, sql, strategy);
+            q.mode = mode;
             g.bench_function(BenchmarkId::new(name, n), |b| {
                 b.iter_custom(|iters| (0..iters).map(|_| d.query(&q, &holders)).sum())
             });

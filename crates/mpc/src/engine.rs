@@ -12,16 +12,20 @@
 //!   malicious-with-abort mode also from party `i+2` (who holds it too), and aborts with
 //!   [`MpcError::CheatingDetected`] if the two copies differ.
 //! - Comparison `x < y`: the sign bit of `x - y`, for `|x - y| < 2^63` (the caller's range
-//!   check). The arithmetic sharing is converted to a boolean one (party 0 inputs `x0 + x1`,
-//!   `x2` is trivially shared), the sign bit is computed with a bit-sliced ripple-carry adder
-//!   (63 rounds of one AND per bit, each over whole bit planes, so a million comparisons move
-//!   about 8 MB per party), and injected back into the arithmetic ring (one input and one
-//!   multiplication).
+//!   check). The arithmetic sharing is converted to a boolean one and the sign bit computed with
+//!   a bit-sliced ripple-carry adder (63 rounds of one AND per bit, each over whole bit planes,
+//!   so a million comparisons move about 8 MB per party), then injected back into the ring.
+//!   Semi-honest: party 0 inputs `x0 + x1` (one adder) and `x2` is shared trivially; the bit
+//!   comes back with one input and one product. Malicious: no party inputs anything it could
+//!   lie about — all three components are shared trivially (each is known to two parties), a
+//!   carry-save layer (one AND per bit) reduces them to two operands, and the bit comes back
+//!   through two checked products.
 //!
 //! Security: semi-honest by default. Malicious-with-abort mode ([`Mode::Malicious`]) cross-checks
-//! every opening and every input sharing through the replication, so a party sending shares that
-//! disagree with the other replicas is caught; it does not verify multiplications (an additive
-//! attack inside a product is not detected), which the module states rather than hides.
+//! every opening and every input sharing through the replication (a party sending shares that
+//! disagree with the other replicas is caught at once), and [`Party::verify`] checks every
+//! multiplication and AND by triple sacrifice with cut-and-choose, so an additive attack inside
+//! a product is caught too; the query layer verifies before any output leaves a party.
 
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -52,6 +56,36 @@ pub struct Party<T: Transport> {
     pub products: u64,
     /// Communication rounds.
     pub rounds: u64,
+    /// Malicious mode: every product `(x, y, z)` since the last [`Party::verify`].
+    pending: Vec<(Shares, Shares, Shares)>,
+    /// Tests: products started so far (to find the `n`-th).
+    #[cfg(test)]
+    calls: u64,
+    /// Tests: add this error to the first element of this party's share of the `n`-th product
+    /// (an additive attack, consistent on both replicas).
+    #[cfg(test)]
+    cheat: Option<(u64, u64)>,
+}
+
+/// Triples per bucket in the multiplication check, and triples opened outright.
+const BUCKET: usize = 4;
+/// Fewest buckets per check: smaller batches are padded, so the cheating bound
+/// `1 / C(buckets·BUCKET + BUCKET, BUCKET)` stays below 2^-59 (2^-53 per bit position of a
+/// boolean word, union-bounded over 64).
+const MIN_BUCKETS: usize = 1 << 14;
+
+fn op_sub(kind: Kind) -> fn(u64, u64) -> u64 {
+    match kind {
+        Kind::Arithmetic => u64::wrapping_sub,
+        Kind::Boolean => |x, y| x ^ y,
+    }
+}
+
+fn op_mul(kind: Kind) -> fn(u64, u64) -> u64 {
+    match kind {
+        Kind::Arithmetic => u64::wrapping_mul,
+        Kind::Boolean => |x, y| x & y,
+    }
 }
 
 fn encode(words: &[u64]) -> Vec<u8> {
@@ -96,6 +130,11 @@ impl<T: Transport> Party<T> {
             next: ChaCha20Rng::from_seed(theirs),
             products: 0,
             rounds: 0,
+            pending: Vec::new(),
+            #[cfg(test)]
+            calls: 0,
+            #[cfg(test)]
+            cheat: None,
         })
     }
 
@@ -131,8 +170,23 @@ impl<T: Transport> Party<T> {
         decode(&bytes, n, from)
     }
 
-    /// Multiplies (arithmetic) or ANDs (boolean) two sharings elementwise: one round.
+    /// Multiplies (arithmetic) or ANDs (boolean) two sharings elementwise: one round. In
+    /// malicious mode the product is remembered for [`Party::verify`].
     pub fn mul(&mut self, x: &Shares, y: &Shares) -> Result<Shares> {
+        let z = self.mul_unchecked(x, y)?;
+        if self.mode == Mode::Malicious {
+            self.pending.push((x.clone(), y.clone(), z.clone()));
+        }
+        Ok(z)
+    }
+
+    #[cfg(test)]
+    fn products_calls(&mut self) -> u64 {
+        self.calls += 1;
+        self.calls
+    }
+
+    fn mul_unchecked(&mut self, x: &Shares, y: &Shares) -> Result<Shares> {
         assert_eq!(x.kind, y.kind, "mixing arithmetic and boolean shares");
         assert_eq!(x.len(), y.len(), "shares of different lengths");
         let n = x.len();
@@ -151,6 +205,13 @@ impl<T: Transport> Party<T> {
             };
             z.push(v);
         }
+        #[cfg(test)]
+        if let Some((nth, delta)) = self.cheat
+            && nth == self.products_calls()
+            && !z.is_empty()
+        {
+            z[0] = z[0].wrapping_add(delta);
+        }
         let prev = self.prev();
         self.send_words(prev, &z)?;
         let next = self.next_id();
@@ -162,6 +223,181 @@ impl<T: Transport> Party<T> {
             a: z,
             b,
         })
+    }
+
+    /// A sharing of `n` random values nobody knows, from the PRF streams (no communication).
+    pub fn random(&mut self, kind: Kind, n: usize) -> Shares {
+        let a = (0..n).map(|_| self.own.next_u64()).collect();
+        let b = (0..n).map(|_| self.next.next_u64()).collect();
+        Shares { kind, a, b }
+    }
+
+    /// 32 public random bytes no party can bias (a random sharing, opened).
+    fn coin(&mut self) -> Result<[u8; 32]> {
+        let r = self.random(Kind::Arithmetic, 4);
+        let words = self.open(&r)?;
+        let mut seed = [0u8; 32];
+        for (chunk, w) in seed.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&w.to_le_bytes());
+        }
+        Ok(seed)
+    }
+
+    /// Malicious mode: checks every product since the last call, and aborts with
+    /// [`MpcError::CheatingDetected`] if any was altered. Call before revealing anything that
+    /// depends on products. Semi-honest mode: nothing to do.
+    ///
+    /// The check sacrifices triples (Furukawa–Lindell–Nof–Weinstein, Eurocrypt'17, over
+    /// Z_2^64 and over bit words): random triples `(a, b, c = a·b)` are made with the same
+    /// multiplication; after they are fixed, a coin no party can bias permutes them; `BUCKET` are
+    /// opened and must satisfy `c = a·b`; the rest fall into buckets of `BUCKET`, where the first
+    /// triple is checked against each other one (open `ρ = a − a'`, `σ = b − b'`; then
+    /// `c − c' − σ·a' − ρ·b' − ρσ` must open to 0, i.e. both carry the same additive error); each
+    /// product `z = x·y` is finally checked against its bucket's first triple the same way. A
+    /// cheating party's deviation in a product is an additive error fixed before the coin, so it
+    /// passes only if a whole bucket carries equal errors: at most 1 / C(N·B + B, B) for N ≥ 2^14
+    /// buckets (batches are padded to that).
+    pub fn verify(&mut self) -> Result<()> {
+        if self.mode != Mode::Malicious || self.pending.is_empty() {
+            self.pending.clear();
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for kind in [Kind::Arithmetic, Kind::Boolean] {
+            let of: Vec<&(Shares, Shares, Shares)> =
+                pending.iter().filter(|t| t.0.kind == kind).collect();
+            if of.is_empty() {
+                continue;
+            }
+            let cat = |i: usize| -> Shares {
+                let parts: Vec<&Shares> = of
+                    .iter()
+                    .map(|t| match i {
+                        0 => &t.0,
+                        1 => &t.1,
+                        _ => &t.2,
+                    })
+                    .collect();
+                Shares::concat(&parts)
+            };
+            let (x, y, z) = (cat(0), cat(1), cat(2));
+            self.check_products(kind, &x, &y, &z)?;
+        }
+        Ok(())
+    }
+
+    fn check_products(&mut self, kind: Kind, x: &Shares, y: &Shares, z: &Shares) -> Result<()> {
+        let mul = op_mul(kind);
+        let m = x.len();
+        let buckets = m.max(MIN_BUCKETS);
+        let total = buckets * BUCKET + BUCKET;
+        let a = self.random(kind, total);
+        let b = self.random(kind, total);
+        let c = self.mul_unchecked(&a, &b)?;
+        // The permutation is drawn only now that every triple is fixed.
+        let mut order: Vec<usize> = (0..total).collect();
+        rand::seq::SliceRandom::shuffle(
+            order.as_mut_slice(),
+            &mut ChaCha20Rng::from_seed(self.coin()?),
+        );
+        let pick = |s: &Shares, idx: &mut dyn Iterator<Item = usize>| -> Shares {
+            let (mut pa, mut pb) = (Vec::new(), Vec::new());
+            for i in idx {
+                pa.push(s.a[i]);
+                pb.push(s.b[i]);
+            }
+            Shares { kind, a: pa, b: pb }
+        };
+        // Cut: BUCKET triples opened outright.
+        let cut = &order[..BUCKET];
+        let opened = self.open(&Shares::concat(&[
+            &pick(&a, &mut cut.iter().copied()),
+            &pick(&b, &mut cut.iter().copied()),
+            &pick(&c, &mut cut.iter().copied()),
+        ]))?;
+        for k in 0..BUCKET {
+            let (va, vb, vc) = (opened[k], opened[BUCKET + k], opened[2 * BUCKET + k]);
+            if mul(va, vb) != vc {
+                return Err(MpcError::CheatingDetected {
+                    check: "multiplication: an opened triple is not a product".into(),
+                });
+            }
+        }
+        // Buckets: first triple of each (the verified one) against the others.
+        let rest = &order[BUCKET..];
+        let first = |s: &Shares| pick(s, &mut (0..buckets).map(|t| rest[t * BUCKET]));
+        let (a0, b0, c0) = (first(&a), first(&b), first(&c));
+        let others = |s: &Shares| {
+            pick(
+                s,
+                &mut (0..buckets).flat_map(|t| (1..BUCKET).map(move |j| rest[t * BUCKET + j])),
+            )
+        };
+        let (a1, b1, c1) = (others(&a), others(&b), others(&c));
+        let rep = |s: &Shares| -> Shares {
+            let (mut pa, mut pb) = (Vec::new(), Vec::new());
+            for t in 0..buckets {
+                for _ in 1..BUCKET {
+                    pa.push(s.a[t]);
+                    pb.push(s.b[t]);
+                }
+            }
+            Shares { kind, a: pa, b: pb }
+        };
+        let (a0r, b0r, c0r) = (rep(&a0), rep(&b0), rep(&c0));
+        self.sacrifice(kind, (&a0r, &b0r, &c0r), (&a1, &b1, &c1), "a triple bucket")?;
+        // Products against the verified triples.
+        let used = |s: &Shares| s.slice(0..m);
+        self.sacrifice(
+            kind,
+            (x, y, z),
+            (&used(&a0), &used(&b0), &used(&c0)),
+            "a product",
+        )?;
+        Ok(())
+    }
+
+    /// Checks `(x, y, z)` against `(a, b, c)` elementwise: opens `ρ = x − a`, `σ = y − b`, then
+    /// `z − c − σ·a − ρ·b − ρσ`, which is 0 exactly when both carry the same additive error.
+    fn sacrifice(
+        &mut self,
+        kind: Kind,
+        (x, y, z): (&Shares, &Shares, &Shares),
+        (a, b, c): (&Shares, &Shares, &Shares),
+        what: &str,
+    ) -> Result<()> {
+        let (sub, mul) = (op_sub(kind), op_mul(kind));
+        let n = x.len();
+        let diff = |p: &Shares, q: &Shares| Shares {
+            kind,
+            a: p.a.iter().zip(&q.a).map(|(u, v)| sub(*u, *v)).collect(),
+            b: p.b.iter().zip(&q.b).map(|(u, v)| sub(*u, *v)).collect(),
+        };
+        let rs = self.open(&Shares::concat(&[&diff(x, a), &diff(y, b)]))?;
+        let (rho, sigma) = rs.split_at(n);
+        let me = self.me;
+        let mut chk = Shares::zeros(kind, n);
+        for k in 0..n {
+            let f = |zc: u64, cc: u64, ac: u64, bc: u64| {
+                sub(sub(sub(zc, cc), mul(sigma[k], ac)), mul(rho[k], bc))
+            };
+            chk.a[k] = f(z.a[k], c.a[k], a.a[k], b.a[k]);
+            chk.b[k] = f(z.b[k], c.b[k], a.b[k], b.b[k]);
+        }
+        // The public term ρσ sits in component x0 (held as a by party 0, as b by party 2).
+        let rs_term: Vec<u64> = (0..n).map(|k| mul(rho[k], sigma[k])).collect();
+        let neg = Shares::public(kind, me, &rs_term);
+        for k in 0..n {
+            chk.a[k] = sub(chk.a[k], neg.a[k]);
+            chk.b[k] = sub(chk.b[k], neg.b[k]);
+        }
+        let opened = self.open(&chk)?;
+        if opened.iter().any(|&v| v != 0) {
+            return Err(MpcError::CheatingDetected {
+                check: format!("multiplication: {what} failed the triple check"),
+            });
+        }
+        Ok(())
     }
 
     /// Opens a sharing to all three parties.
@@ -273,47 +509,78 @@ impl<T: Transport> Party<T> {
     pub fn sign_bits(&mut self, x: &Shares) -> Result<Shares> {
         assert_eq!(x.kind, Kind::Arithmetic);
         let n = x.len();
-        // Boolean sharing of s = x0 + x1, which party 0 knows.
-        let s_values: Option<Vec<u64>> = (self.me == 0).then(|| {
-            x.a.iter()
-                .zip(&x.b)
-                .map(|(a, b)| a.wrapping_add(*b))
-                .collect()
-        });
-        let s = self.input(Kind::Boolean, 0, s_values.as_deref(), n)?;
-        // Boolean sharing of x2: components (0, 0, x2), known to parties 1 and 2.
-        let t = match self.me {
-            0 => Shares::zeros(Kind::Boolean, n),
-            1 => Shares {
-                kind: Kind::Boolean,
-                a: vec![0; n],
-                b: x.b.clone(),
-            },
-            _ => Shares {
-                kind: Kind::Boolean,
-                a: x.a.clone(),
-                b: vec![0; n],
-            },
-        };
-        let plane = |sh: &Shares| -> (Vec<Vec<u64>>, Vec<Vec<u64>>) {
-            (to_planes(&sh.a), to_planes(&sh.b))
-        };
-        let (sa, sb) = plane(&s);
-        let (ta, tb) = plane(&t);
         let words = n.div_ceil(64);
-        let bit = |pa: &Vec<Vec<u64>>, pb: &Vec<Vec<u64>>, j: usize| Shares {
-            kind: Kind::Boolean,
-            a: pa[j].clone(),
-            b: pb[j].clone(),
+        let planes = |sh: &Shares| -> Vec<Shares> {
+            let (pa, pb) = (to_planes(&sh.a), to_planes(&sh.b));
+            pa.into_iter()
+                .zip(pb)
+                .map(|(a, b)| Shares {
+                    kind: Kind::Boolean,
+                    a,
+                    b,
+                })
+                .collect()
+        };
+        let (s, t) = if self.mode == Mode::Malicious {
+            // Each component x_j is known to two parties, so its trivial boolean sharing needs
+            // no one's word: x = x0 + x1 + x2 by a carry-save layer (one AND per bit), then one
+            // addition. Only ANDs, all checked by `verify`.
+            let [p0, p1, p2] = [0, 1, 2].map(|j| planes(&self.trivial(Kind::Boolean, j, x)));
+            let mut xs = Vec::with_capacity(64);
+            let mut ys = Vec::with_capacity(64);
+            for j in 0..64 {
+                xs.push(p0[j].add(&p2[j]));
+                ys.push(p1[j].add(&p2[j]));
+            }
+            let maj = self.mul(
+                &Shares::concat(&xs.iter().collect::<Vec<_>>()),
+                &Shares::concat(&ys.iter().collect::<Vec<_>>()),
+            )?;
+            let mut sum = Vec::with_capacity(64);
+            let mut carry = vec![Shares::zeros(Kind::Boolean, words)];
+            for j in 0..64 {
+                sum.push(p0[j].add(&p1[j]).add(&p2[j]));
+                if j < 63 {
+                    carry.push(maj.slice(j * words..(j + 1) * words).add(&p2[j]));
+                }
+            }
+            (sum, carry)
+        } else {
+            // Boolean sharing of s = x0 + x1, which party 0 knows, and of x2 (trivially).
+            let s_values: Option<Vec<u64>> = (self.me == 0).then(|| {
+                x.a.iter()
+                    .zip(&x.b)
+                    .map(|(a, b)| a.wrapping_add(*b))
+                    .collect()
+            });
+            let s = self.input(Kind::Boolean, 0, s_values.as_deref(), n)?;
+            let t = self.trivial(Kind::Boolean, 2, x);
+            (planes(&s), planes(&t))
         };
         // Ripple carry: c_{j+1} = ((a_j ^ c_j) & (b_j ^ c_j)) ^ c_j, one AND per bit.
         let mut carry = Shares::zeros(Kind::Boolean, words);
         for j in 0..63 {
-            let aj = bit(&sa, &sb, j).add(&carry);
-            let bj = bit(&ta, &tb, j).add(&carry);
+            let aj = s[j].add(&carry);
+            let bj = t[j].add(&carry);
             carry = self.mul(&aj, &bj)?.add(&carry);
         }
-        Ok(bit(&sa, &sb, 63).add(&bit(&ta, &tb, 63)).add(&carry))
+        Ok(s[63].add(&t[63]).add(&carry))
+    }
+
+    /// The trivial sharing of component `j` of `x` (as a value of `kind`): component `j` holds
+    /// `x_j`, the others 0. The two parties holding `x_j` fill it in; no communication.
+    fn trivial(&self, kind: Kind, j: usize, x: &Shares) -> Shares {
+        let n = x.len();
+        let me = self.me;
+        Shares {
+            kind,
+            a: if j == me { x.a.clone() } else { vec![0; n] },
+            b: if j == (me + 1) % 3 {
+                x.b.clone()
+            } else {
+                vec![0; n]
+            },
+        }
     }
 
     /// Injects shared bits (packed, as from [`Party::sign_bits`]) into the arithmetic ring as
@@ -322,27 +589,29 @@ impl<T: Transport> Party<T> {
         assert_eq!(bits.kind, Kind::Boolean);
         let unpack =
             |w: &[u64]| -> Vec<u64> { (0..n).map(|k| (w[k / 64] >> (k % 64)) & 1).collect() };
+        let comps = Shares {
+            kind: Kind::Arithmetic,
+            a: unpack(&bits.a),
+            b: unpack(&bits.b),
+        };
+        let xor = |p: &mut Self, u: &Shares, v: &Shares| -> Result<Shares> {
+            let uv = p.mul(u, v)?;
+            Ok(u.add(v).sub(&uv.scale(2)))
+        };
+        if self.mode == Mode::Malicious {
+            // b = b0 ^ b1 ^ b2 from the three trivial sharings: two checked products.
+            let [t0, t1, t2] = [0, 1, 2].map(|j| self.trivial(Kind::Arithmetic, j, &comps));
+            let u = xor(self, &t0, &t1)?;
+            return xor(self, &u, &t2);
+        }
         let c_values: Option<Vec<u64>> = (self.me == 0).then(|| {
             let c: Vec<u64> = bits.a.iter().zip(&bits.b).map(|(a, b)| a ^ b).collect();
             unpack(&c)
         });
         let c = self.input(Kind::Arithmetic, 0, c_values.as_deref(), n)?;
-        // b2 as an arithmetic sharing (0, 0, b2): party 1 holds it as b, party 2 as a.
-        let b2 = match self.me {
-            0 => Shares::zeros(Kind::Arithmetic, n),
-            1 => Shares {
-                kind: Kind::Arithmetic,
-                a: vec![0; n],
-                b: unpack(&bits.b),
-            },
-            _ => Shares {
-                kind: Kind::Arithmetic,
-                a: unpack(&bits.a),
-                b: vec![0; n],
-            },
-        };
-        let cb = self.mul(&c, &b2)?;
-        Ok(c.add(&b2).sub(&cb.scale(2)))
+        // b2 as an arithmetic sharing (0, 0, b2): parties 1 and 2 hold it.
+        let b2 = self.trivial(Kind::Arithmetic, 2, &comps);
+        xor(self, &c, &b2)
     }
 
     /// `[x < y]` as 0/1 arithmetic shares, elementwise, for `|x - y| < 2^63`.
@@ -451,16 +720,187 @@ mod tests {
             shared(x.iter().map(|v| *v as u64).collect(), 3),
             shared(y.iter().map(|v| *v as u64).collect(), 4),
         );
-        let r = run3(Mode::SemiHonest, move |p| {
-            let lt = p.less_than(&sx[p.me()], &sy[p.me()])?;
-            Ok((p.open(&lt)?, p.rounds))
-        });
         let expect: Vec<u64> = (0..n).map(|k| u64::from(x[k] < y[k])).collect();
-        for out in r {
-            let (got, rounds) = out.unwrap();
-            assert_eq!(got, expect);
-            assert!(rounds <= 70, "{rounds} rounds");
+        for mode in [Mode::SemiHonest, Mode::Malicious] {
+            let (sx, sy) = (sx.clone(), sy.clone());
+            let r = run3(mode, move |p| {
+                let lt = p.less_than(&sx[p.me()], &sy[p.me()])?;
+                let rounds = p.rounds;
+                p.verify()?;
+                Ok((p.open(&lt)?, rounds))
+            });
+            for out in r {
+                let (got, rounds) = out.unwrap();
+                assert_eq!(got, expect, "{mode:?}");
+                assert!(rounds <= 72, "{rounds} rounds");
+            }
         }
+    }
+
+    /// A transport whose party alters the `nth` message it sends to `to` (adds 1 to its first
+    /// ring element): a malicious party deviating inside a protocol.
+    struct Tamper {
+        inner: memory::MemoryTransport,
+        to: PartyId,
+        nth: usize,
+        sent: usize,
+    }
+
+    impl Transport for Tamper {
+        fn me(&self) -> PartyId {
+            self.inner.me()
+        }
+        fn send(&mut self, to: PartyId, mut payload: Vec<u8>) -> Result<()> {
+            if to == self.to {
+                if self.sent == self.nth && payload.len() >= 8 {
+                    payload[0] = payload[0].wrapping_add(1);
+                }
+                self.sent += 1;
+            }
+            self.inner.send(to, payload)
+        }
+        fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
+            self.inner.recv(from)
+        }
+    }
+
+    /// Runs `f` with party 1 tampering with its `nth` message to party 0 (its previous party,
+    /// to which it sends its product shares).
+    fn run3_tampered<R: Send + 'static>(
+        mode: Mode,
+        nth: usize,
+        f: impl Fn(&mut Party<Tamper>) -> Result<R> + Send + Sync + 'static,
+    ) -> Vec<Result<R>> {
+        let f = std::sync::Arc::new(f);
+        let handles: Vec<_> = memory::mesh(Duration::from_secs(10))
+            .into_iter()
+            .map(|t| {
+                let f = f.clone();
+                let nth = if t.me() == 1 { nth } else { usize::MAX };
+                std::thread::spawn(move || {
+                    let t = Tamper {
+                        inner: t,
+                        to: 0,
+                        nth,
+                        sent: 0,
+                    };
+                    let mut p = Party::new(t, mode)?;
+                    f(&mut p)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    }
+
+    #[test]
+    fn an_altered_product_is_caught_by_the_triple_check() {
+        let (sx, sy) = (shared(vec![6, 7, 8], 11), shared(vec![2, 3, 4], 12));
+        // Message 0 to party 0 is the PRF seed; message 1 is party 1's share of x·y.
+        let product = |mode| {
+            let (sx, sy) = (sx.clone(), sy.clone());
+            run3_tampered(mode, 1, move |p| {
+                let z = p.mul(&sx[p.me()], &sy[p.me()])?;
+                p.verify()?;
+                p.open(&z)
+            })
+        };
+        // Semi-honest: the product is silently wrong.
+        let r = product(Mode::SemiHonest);
+        assert_ne!(r[2].as_ref().unwrap(), &vec![12, 21, 32]);
+        // Malicious: the altered message makes the replicas disagree, so the check aborts.
+        assert_aborted(product(Mode::Malicious));
+        // A consistent additive attack (party 1 adds 5 to its product share on both replicas,
+        // so every opening agrees): only the triple check can see it.
+        let attack = |mode| {
+            let (sx, sy) = (sx.clone(), sy.clone());
+            run3(mode, move |p| {
+                if p.me() == 1 {
+                    p.cheat = Some((1, 5));
+                }
+                let z = p.mul(&sx[p.me()], &sy[p.me()])?;
+                p.verify()?;
+                p.open(&z)
+            })
+        };
+        let r = attack(Mode::SemiHonest);
+        for out in &r {
+            assert_eq!(
+                out.as_ref().unwrap(),
+                &vec![17, 21, 32],
+                "undetected without checks"
+            );
+        }
+        for (i, out) in attack(Mode::Malicious).into_iter().enumerate() {
+            match out {
+                Err(MpcError::CheatingDetected { check }) => {
+                    assert!(check.contains("multiplication: a product"), "{check}")
+                }
+                other => panic!("party {i}: {:?}", other.map(|_| ())),
+            }
+        }
+        // Untampered, the check passes and the product opens.
+        let (sx, sy) = (sx.clone(), sy.clone());
+        let r = run3(Mode::Malicious, move |p| {
+            let z = p.mul(&sx[p.me()], &sy[p.me()])?;
+            p.verify()?;
+            p.open(&z)
+        });
+        for out in r {
+            assert_eq!(out.unwrap(), vec![12, 21, 32]);
+        }
+    }
+
+    #[test]
+    fn a_party_deviating_inside_a_comparison_is_caught() {
+        let (sx, sy) = (shared(vec![5, 9, 1 << 40], 13), shared(vec![9, 5, 7], 14));
+        // Messages 1..: party 1's AND shares in the carry-save layer and the ripple; tamper
+        // with a few different rounds.
+        for nth in [1, 2, 30, 64, 66] {
+            let (sx, sy) = (sx.clone(), sy.clone());
+            let r = run3_tampered(Mode::Malicious, nth, move |p| {
+                let lt = p.less_than(&sx[p.me()], &sy[p.me()])?;
+                p.verify()?;
+                p.open(&lt)
+            });
+            assert_aborted(r);
+        }
+        // The consistent additive attack on one AND of the comparison circuit.
+        for nth in [1, 2, 40, 65] {
+            let (sx, sy) = (sx.clone(), sy.clone());
+            let r = run3(Mode::Malicious, move |p| {
+                if p.me() == 2 {
+                    p.cheat = Some((nth, 1));
+                }
+                let lt = p.less_than(&sx[p.me()], &sy[p.me()])?;
+                p.verify()?;
+                p.open(&lt)
+            });
+            for out in r {
+                assert!(
+                    matches!(out, Err(MpcError::CheatingDetected { ref check }) if check.contains("multiplication")),
+                    "product {nth}: {:?}",
+                    out.map(|_| ())
+                );
+            }
+        }
+    }
+
+    /// No party finishes; the honest ones abort, at least one naming a failed check (the others
+    /// may first see the aborting party leave).
+    fn assert_aborted<R>(r: Vec<Result<R>>) {
+        assert!(r.iter().all(|o| o.is_err()), "a party finished");
+        assert!(
+            r.iter()
+                .enumerate()
+                .any(|(i, o)| i != 1 && matches!(o, Err(MpcError::CheatingDetected { .. }))),
+            "{:?}",
+            r.iter()
+                .map(|o| o.as_ref().err().map(ToString::to_string))
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -655,7 +655,8 @@ fn select<T: Transport>(p: &mut Party<T>, u: &Shares, v: &Shares, max: bool) -> 
 /// a recipient combines the three output shares.
 ///
 /// In [`crate::engine::Mode::Malicious`] the parties first cross-check that every holder's
-/// replicated shares agree.
+/// replicated shares agree, and at the end check every multiplication
+/// ([`crate::engine::Party::verify`]) before the output share is returned.
 pub fn evaluate<T: Transport>(
     p: &mut Party<T>,
     plan: &Plan,
@@ -672,7 +673,10 @@ pub fn evaluate<T: Transport>(
         Strategy::Rows => row_aggregates(p, plan, schema, table)?,
         Strategy::Partials => combine_partials(p, plan, schema, table)?,
     };
-    output(p, plan, &aggs, groups)
+    let out = output(p, plan, &aggs, groups)?;
+    // Malicious mode: every product behind the output is checked before it leaves.
+    p.verify()?;
+    Ok(out)
 }
 
 /// Combines the holders' partial aggregates ([`crate::partial`]).
