@@ -69,10 +69,11 @@ pub struct Party<T: Transport> {
 
 /// Triples per bucket in the multiplication check, and triples opened outright.
 const BUCKET: usize = 4;
-/// Fewest buckets per check: smaller batches are padded, so the cheating bound
-/// `1 / C(buckets·BUCKET + BUCKET, BUCKET)` stays below 2^-59 (2^-53 per bit position of a
-/// boolean word, union-bounded over 64).
-const MIN_BUCKETS: usize = 1 << 14;
+/// Fewest buckets per check: smaller batches are padded. A cheater succeeds only if the
+/// triples it spoiled fill whole buckets: at best `B` spoiled triples, landing in one bucket
+/// with probability about `B! / (B^B · N^(B-1))` for `N` buckets of `B` — with `B = 4` and
+/// `N ≥ 2^16`, below 2^-51 (2^-45 for a boolean word, union-bounded over its 64 positions).
+const MIN_BUCKETS: usize = 1 << 16;
 
 fn op_sub(kind: Kind) -> fn(u64, u64) -> u64 {
     match kind {
@@ -94,6 +95,14 @@ fn encode(words: &[u64]) -> Vec<u8> {
         out.extend_from_slice(&w.to_le_bytes());
     }
     out
+}
+
+/// SHA-256 of a vector of ring elements, as four words.
+fn digest_words(w: &[u64]) -> Vec<u64> {
+    let d: [u8; 32] = Sha256::digest(encode(w)).into();
+    d.chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect()
 }
 
 fn decode(bytes: &[u8], n: usize, peer: PartyId) -> Result<Vec<u64>> {
@@ -255,8 +264,8 @@ impl<T: Transport> Party<T> {
     /// `c − c' − σ·a' − ρ·b' − ρσ` must open to 0, i.e. both carry the same additive error); each
     /// product `z = x·y` is finally checked against its bucket's first triple the same way. A
     /// cheating party's deviation in a product is an additive error fixed before the coin, so it
-    /// passes only if a whole bucket carries equal errors: at most 1 / C(N·B + B, B) for N ≥ 2^14
-    /// buckets (batches are padded to that).
+    /// passes only if a whole bucket carries equal errors (see `MIN_BUCKETS` for the bound:
+    /// below 2^-45).
     pub fn verify(&mut self) -> Result<()> {
         if self.mode != Mode::Malicious || self.pending.is_empty() {
             self.pending.clear();
@@ -294,26 +303,25 @@ impl<T: Transport> Party<T> {
         let a = self.random(kind, total);
         let b = self.random(kind, total);
         let c = self.mul_unchecked(&a, &b)?;
-        // The permutation is drawn only now that every triple is fixed.
+        // The permutation is drawn only now that every triple is fixed; the triples are put in
+        // its order once, so the cut is `0..BUCKET` and bucket `t` is the next `BUCKET` after.
         let mut order: Vec<usize> = (0..total).collect();
         rand::seq::SliceRandom::shuffle(
             order.as_mut_slice(),
             &mut ChaCha20Rng::from_seed(self.coin()?),
         );
-        let pick = |s: &Shares, idx: &mut dyn Iterator<Item = usize>| -> Shares {
-            let (mut pa, mut pb) = (Vec::new(), Vec::new());
-            for i in idx {
-                pa.push(s.a[i]);
-                pb.push(s.b[i]);
-            }
-            Shares { kind, a: pa, b: pb }
+        let permute = |s: Shares| Shares {
+            kind,
+            a: order.iter().map(|&i| s.a[i]).collect(),
+            b: order.iter().map(|&i| s.b[i]).collect(),
         };
+        let (a, b, c) = (permute(a), permute(b), permute(c));
+        drop(order);
         // Cut: BUCKET triples opened outright.
-        let cut = &order[..BUCKET];
         let opened = self.open(&Shares::concat(&[
-            &pick(&a, &mut cut.iter().copied()),
-            &pick(&b, &mut cut.iter().copied()),
-            &pick(&c, &mut cut.iter().copied()),
+            &a.slice(0..BUCKET),
+            &b.slice(0..BUCKET),
+            &c.slice(0..BUCKET),
         ]))?;
         for k in 0..BUCKET {
             let (va, vb, vc) = (opened[k], opened[BUCKET + k], opened[2 * BUCKET + k]);
@@ -323,76 +331,69 @@ impl<T: Transport> Party<T> {
                 });
             }
         }
-        // Buckets: first triple of each (the verified one) against the others.
-        let rest = &order[BUCKET..];
-        let first = |s: &Shares| pick(s, &mut (0..buckets).map(|t| rest[t * BUCKET]));
-        let (a0, b0, c0) = (first(&a), first(&b), first(&c));
-        let others = |s: &Shares| {
-            pick(
-                s,
-                &mut (0..buckets).flat_map(|t| (1..BUCKET).map(move |j| rest[t * BUCKET + j])),
-            )
-        };
-        let (a1, b1, c1) = (others(&a), others(&b), others(&c));
-        let rep = |s: &Shares| -> Shares {
-            let (mut pa, mut pb) = (Vec::new(), Vec::new());
-            for t in 0..buckets {
-                for _ in 1..BUCKET {
-                    pa.push(s.a[t]);
-                    pb.push(s.b[t]);
-                }
-            }
-            Shares { kind, a: pa, b: pb }
-        };
-        let (a0r, b0r, c0r) = (rep(&a0), rep(&b0), rep(&c0));
-        self.sacrifice(kind, (&a0r, &b0r, &c0r), (&a1, &b1, &c1), "a triple bucket")?;
-        // Products against the verified triples.
-        let used = |s: &Shares| s.slice(0..m);
+        // Buckets: the first triple of each (the verified one) against each other one.
+        let first = |t: usize| BUCKET + t * BUCKET;
+        let pairs: Vec<(usize, usize)> = (0..buckets)
+            .flat_map(|t| (1..BUCKET).map(move |j| (first(t), first(t) + j)))
+            .collect();
         self.sacrifice(
             kind,
-            (x, y, z),
-            (&used(&a0), &used(&b0), &used(&c0)),
-            "a product",
+            pairs.len(),
+            |k| pairs[k].0,
+            (&a, &b, &c),
+            |k| pairs[k].1,
+            (&a, &b, &c),
+            "a triple bucket",
         )?;
-        Ok(())
+        drop(pairs);
+        // Each product against its bucket's verified triple.
+        self.sacrifice(kind, m, |k| k, (x, y, z), first, (&a, &b, &c), "a product")
     }
 
-    /// Checks `(x, y, z)` against `(a, b, c)` elementwise: opens `ρ = x − a`, `σ = y − b`, then
-    /// `z − c − σ·a − ρ·b − ρσ`, which is 0 exactly when both carry the same additive error.
+    /// Checks triples `(x, y, z)[xi(k)]` against `(a, b, c)[ai(k)]` for `k < n`: opens
+    /// `ρ = x − a`, `σ = y − b`, then `z − c − σ·a − ρ·b − ρσ`, which is 0 exactly when both
+    /// carry the same additive error.
+    #[allow(clippy::too_many_arguments)]
     fn sacrifice(
         &mut self,
         kind: Kind,
+        n: usize,
+        xi: impl Fn(usize) -> usize,
         (x, y, z): (&Shares, &Shares, &Shares),
+        ai: impl Fn(usize) -> usize,
         (a, b, c): (&Shares, &Shares, &Shares),
         what: &str,
     ) -> Result<()> {
         let (sub, mul) = (op_sub(kind), op_mul(kind));
-        let n = x.len();
-        let diff = |p: &Shares, q: &Shares| Shares {
-            kind,
-            a: p.a.iter().zip(&q.a).map(|(u, v)| sub(*u, *v)).collect(),
-            b: p.b.iter().zip(&q.b).map(|(u, v)| sub(*u, *v)).collect(),
-        };
-        let rs = self.open(&Shares::concat(&[&diff(x, a), &diff(y, b)]))?;
-        let (rho, sigma) = rs.split_at(n);
+        let mut rs = Shares::zeros(kind, 2 * n);
+        for k in 0..n {
+            let (i, j) = (xi(k), ai(k));
+            rs.a[k] = sub(x.a[i], a.a[j]);
+            rs.b[k] = sub(x.b[i], a.b[j]);
+            rs.a[n + k] = sub(y.a[i], b.a[j]);
+            rs.b[n + k] = sub(y.b[i], b.b[j]);
+        }
+        let opened = self.open(&rs)?;
+        drop(rs);
+        let (rho, sigma) = opened.split_at(n);
+        // The public term ρσ sits in component x0 (party 0's a, party 2's b).
         let me = self.me;
         let mut chk = Shares::zeros(kind, n);
         for k in 0..n {
+            let (i, j) = (xi(k), ai(k));
             let f = |zc: u64, cc: u64, ac: u64, bc: u64| {
                 sub(sub(sub(zc, cc), mul(sigma[k], ac)), mul(rho[k], bc))
             };
-            chk.a[k] = f(z.a[k], c.a[k], a.a[k], b.a[k]);
-            chk.b[k] = f(z.b[k], c.b[k], a.b[k], b.b[k]);
+            chk.a[k] = f(z.a[i], c.a[j], a.a[j], b.a[j]);
+            chk.b[k] = f(z.b[i], c.b[j], a.b[j], b.b[j]);
+            let public = mul(rho[k], sigma[k]);
+            match me {
+                0 => chk.a[k] = sub(chk.a[k], public),
+                2 => chk.b[k] = sub(chk.b[k], public),
+                _ => {}
+            }
         }
-        // The public term ρσ sits in component x0 (held as a by party 0, as b by party 2).
-        let rs_term: Vec<u64> = (0..n).map(|k| mul(rho[k], sigma[k])).collect();
-        let neg = Shares::public(kind, me, &rs_term);
-        for k in 0..n {
-            chk.a[k] = sub(chk.a[k], neg.a[k]);
-            chk.b[k] = sub(chk.b[k], neg.b[k]);
-        }
-        let opened = self.open(&chk)?;
-        if opened.iter().any(|&v| v != 0) {
+        if self.open(&chk)?.iter().any(|&v| v != 0) {
             return Err(MpcError::CheatingDetected {
                 check: format!("multiplication: {what} failed the triple check"),
             });
@@ -403,15 +404,17 @@ impl<T: Transport> Party<T> {
     /// Opens a sharing to all three parties.
     pub fn open(&mut self, x: &Shares) -> Result<Vec<u64>> {
         let (prev, next) = (self.prev(), self.next_id());
-        // Party i-1 lacks x_{i+1}, which is our b; party i+1 lacks x_i, our a.
+        // Party i-1 lacks x_{i+1}, which is our b; party i+1 lacks x_i, our a. In malicious
+        // mode the second holder of each missing component sends its SHA-256 digest, which the
+        // receiver compares with the value it got (half the traffic of a second copy).
         self.send_words(prev, &x.b)?;
         if self.mode == Mode::Malicious {
-            self.send_words(next, &x.a)?;
+            self.send_words(next, &digest_words(&x.a))?;
         }
         let missing = self.recv_words(next, x.len())?;
         if self.mode == Mode::Malicious {
-            let copy = self.recv_words(prev, x.len())?;
-            if copy != missing {
+            let copy = self.recv_words(prev, 4)?;
+            if copy != digest_words(&missing) {
                 return Err(MpcError::CheatingDetected {
                     check: "opening: the two replicas of a share differ".into(),
                 });
@@ -434,12 +437,7 @@ impl<T: Transport> Party<T> {
         }
         // Each component is held by two parties; they compare SHA-256 digests of their copies
         // (a cheating party cannot make a different vector collide).
-        let digest = |w: &[u64]| -> Vec<u64> {
-            let d: [u8; 32] = Sha256::digest(encode(w)).into();
-            d.chunks_exact(8)
-                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-                .collect()
-        };
+        let digest = digest_words;
         let (prev, next) = (self.prev(), self.next_id());
         // Our b (= x_{i+1}) is our next neighbour's a; our a (= x_i) is our previous one's b.
         let to_next = digest(&x.b);
