@@ -36,7 +36,14 @@ fn setup(dir: &Path, clients: &str) -> String {
     ok(run(
         "dataspace",
         &[
-            "gen", "--table", "encounters", "--rows", "1200", "--holders", "3", "--out",
+            "gen",
+            "--table",
+            "encounters",
+            "--rows",
+            "1200",
+            "--holders",
+            "3",
+            "--out",
             &p(dir, "data"),
         ],
     ));
@@ -44,8 +51,15 @@ fn setup(dir: &Path, clients: &str) -> String {
     ok(run(
         "mpc-party",
         &[
-            "keygen", "--dir", &p(dir, "mpc"), "--clients", clients, "--base-port", &port,
-            "--timeout", "5",
+            "keygen",
+            "--dir",
+            &p(dir, "mpc"),
+            "--clients",
+            clients,
+            "--base-port",
+            &port,
+            "--timeout",
+            "5",
         ],
     ));
     // Clients give up on an unreachable party after 3 s.
@@ -63,7 +77,13 @@ fn setup(dir: &Path, clients: &str) -> String {
 
 fn party(dir: &Path, i: usize) -> Child {
     Command::new(exe("mpc-party"))
-        .args(["run", "--config", &p(dir, &format!("mpc/party-{i}.json")), "--sessions", "1"])
+        .args([
+            "run",
+            "--config",
+            &p(dir, &format!("mpc/party-{i}.json")),
+            "--sessions",
+            "1",
+        ])
         .args(["--join-timeout", "60"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -75,12 +95,22 @@ fn query(dir: &Path, config: &str, holder: Option<usize>, sql: &str, extra: &[&s
     let mut c = Command::new(exe("mpc-query"));
     c.args(["--config", config])
         .args(["--schema", &p(dir, "data/encounters.schema.toml")])
-        .args(["--sql", sql, "--holders", HOLDERS, "--recipients", "hospital-a"])
+        .args([
+            "--sql",
+            sql,
+            "--holders",
+            HOLDERS,
+            "--recipients",
+            "hospital-a",
+        ])
         .args(extra);
     if let Some(h) = holder {
         c.args(["--data", &p(dir, &format!("data/encounters-holder{h}.csv"))]);
     }
-    c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+    c.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 fn text(o: &Output) -> String {
@@ -97,7 +127,10 @@ fn finish(mut c: Child, limit: Duration) -> Output {
     while c.try_wait().unwrap().is_none() {
         if t.elapsed() > limit {
             c.kill().unwrap();
-            panic!("process still running after {limit:?}: {}", text(&c.wait_with_output().unwrap()));
+            panic!(
+                "process still running after {limit:?}: {}",
+                text(&c.wait_with_output().unwrap())
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -112,7 +145,15 @@ fn three_party_processes_answer_like_the_engine_and_refuse_a_foreign_certificate
     // A second consortium whose "hospital-a" the parties must not accept.
     ok(run(
         "mpc-party",
-        &["keygen", "--dir", &p(dir, "other"), "--clients", "hospital-a", "--base-port", &port],
+        &[
+            "keygen",
+            "--dir",
+            &p(dir, "other"),
+            "--clients",
+            "hospital-a",
+            "--base-port",
+            &port,
+        ],
     ));
     let sql = "SELECT medication, COUNT(*) AS n, AVG(cost), MIN(age) FROM encounters \
                WHERE age >= 40 AND consent = true GROUP BY medication HAVING COUNT(*) > 4 \
@@ -121,10 +162,13 @@ fn three_party_processes_answer_like_the_engine_and_refuse_a_foreign_certificate
     let schema = Schema::from_toml(&schema_text, "schema").unwrap();
     let holders: Vec<Vec<_>> = (0..3)
         .map(|h| {
-            trustspace_data::load::open(&dir.join(format!("data/encounters-holder{h}.csv")), &schema)
-                .unwrap()
-                .collect::<Result<Vec<_>, _>>()
-                .unwrap()
+            trustspace_data::load::open(
+                &dir.join(format!("data/encounters-holder{h}.csv")),
+                &schema,
+            )
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
         })
         .collect();
     let want = run_local(&schema, &holders, sql, Mode::Malicious, Strategy::Rows).unwrap();
@@ -143,7 +187,10 @@ fn three_party_processes_answer_like_the_engine_and_refuse_a_foreign_certificate
                 query(dir, &cfg, Some(h), sql, &extra)
             })
             .collect();
-        let outs: Vec<Output> = qs.into_iter().map(|q| finish(q, Duration::from_secs(120))).collect();
+        let outs: Vec<Output> = qs
+            .into_iter()
+            .map(|q| finish(q, Duration::from_secs(120)))
+            .collect();
         for o in &outs {
             assert!(o.status.success(), "{}", text(o));
         }

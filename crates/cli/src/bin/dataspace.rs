@@ -6,11 +6,12 @@
 //! - `dataspace run`: the data-space workflow end to end on embedded defaults.
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand, ValueEnum};
-use std::path::{Path, PathBuf};
-use std::time::Instant;
-use trustspace_data::synth::{Generator, Spec, Table};
-use trustspace_data::{Schema, validate};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+use trustspace_cli::workflow::{self, FileFormat, Options, Scenario, generate, validate_file};
+use trustspace_data::Schema;
+use trustspace_data::synth::{Spec, Table};
 
 #[derive(Parser)]
 #[command(
@@ -21,18 +22,6 @@ use trustspace_data::{Schema, validate};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FileFormat {
-    Csv,
-    Jsonl,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Scenario {
-    Healthcare,
-    Finance,
 }
 
 #[derive(Subcommand)]
@@ -78,8 +67,8 @@ enum Command {
         /// Which reference workload.
         #[arg(long, value_enum, default_value = "healthcare")]
         scenario: Scenario,
-        /// Records per data holder.
-        #[arg(long, default_value_t = 10_000)]
+        /// Records per data holder and table.
+        #[arg(long, default_value_t = 500)]
         records: u64,
         /// Directory for every artefact.
         #[arg(long, default_value = "out")]
@@ -87,6 +76,14 @@ enum Command {
         /// Seed for the synthetic datasets.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// A compute party of the main job's secret-shared queries (started by `run`).
+    #[command(hide = true)]
+    Party {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        sessions: Option<u64>,
     },
 }
 
@@ -97,160 +94,21 @@ fn parse_table(s: &str) -> Result<Table, String> {
     })
 }
 
-/// Files written for one generated table.
-struct Written {
-    schema: PathBuf,
-    /// Each holder's file, its row count and the seconds it took to generate and write.
-    files: Vec<(PathBuf, u64, f64)>,
-    violations: Option<PathBuf>,
+fn workflow_party(config: &std::path::Path, sessions: Option<u64>) -> Result<bool> {
+    trustspace_cli::party::run_party(config, sessions, Duration::from_secs(600))
 }
 
-fn generate(spec: Spec, format: FileFormat, out: &Path, stem: &str) -> Result<Written> {
-    let g = Generator::new(spec)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let schema_path = out.join(format!("{stem}.schema.toml"));
-    std::fs::write(&schema_path, g.schema().to_toml())
-        .with_context(|| format!("writing {}", schema_path.display()))?;
-    let ext = match format {
-        FileFormat::Csv => "csv",
-        FileFormat::Jsonl => "jsonl",
-    };
-    let mut files = Vec::new();
-    for h in 0..spec.holders {
-        let name = if spec.holders == 1 {
-            format!("{stem}.{ext}")
-        } else {
-            format!("{stem}-holder{h}.{ext}")
-        };
-        let path = out.join(name);
-        let started = Instant::now();
-        let file =
-            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        let w = std::io::BufWriter::with_capacity(1 << 20, file);
-        let n = match format {
-            FileFormat::Csv => {
-                trustspace_data::write::write_csv(w, g.schema(), g.holder_records(h))
-            }
-            FileFormat::Jsonl => {
-                trustspace_data::write::write_jsonl(w, g.schema(), g.holder_records(h))
-            }
-        }
-        .with_context(|| format!("writing {}", path.display()))?;
-        files.push((path, n, started.elapsed().as_secs_f64()));
-    }
-    // The table's reference policy, where it has one, for `zkprove`.
-    let policy = match spec.table {
-        Table::Encounters => Some(trustspace_zk::reference::healthcare_policy()),
-        Table::Transactions => Some(trustspace_zk::reference::finance_policy(spec.seed)),
-        _ => None,
-    };
-    if let Some(text) = policy {
-        let path = out.join(format!("{stem}.policy.toml"));
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    }
-    let violations = if spec.violations > 0 {
-        let path = out.join(format!("{stem}.violations.csv"));
-        let mut text = String::from("row,holder,violation\n");
-        for (row, v) in g.violations() {
-            let holder = (0..spec.holders)
-                .find(|&h| g.holder_range(h).contains(&row))
-                .expect("every row has a holder");
-            text.push_str(&format!("{row},{holder},{v:?}\n"));
-        }
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        Some(path)
-    } else {
-        None
-    };
-    Ok(Written {
-        schema: schema_path,
-        files,
-        violations,
-    })
-}
-
-/// Validates one file, printing its rejections; returns (accepted, rejected, seconds).
-fn validate_file(schema: &Schema, path: &Path, max_errors: usize) -> Result<(u64, u64, f64)> {
-    let t = Instant::now();
-    let v = validate(path, schema, max_errors)?;
-    for e in &v.errors {
-        println!("  rejected: {e}");
-    }
-    if v.rejected as usize > v.errors.len() {
-        println!("  … and {} more", v.rejected as usize - v.errors.len());
-    }
-    Ok((v.accepted, v.rejected, t.elapsed().as_secs_f64()))
-}
-
-fn run(scenario: Scenario, records: u64, out: &Path, seed: u64) -> Result<()> {
-    const HOLDERS: u32 = 3;
-    let (tables, who): (&[Table], &str) = match scenario {
-        Scenario::Healthcare => (
-            &[Table::Encounters, Table::Diagnoses, Table::Medications],
-            "hospital",
-        ),
-        Scenario::Finance => (
-            &[Table::Transactions, Table::Exposures, Table::Revenues],
-            "bank",
-        ),
-    };
-    if records == 0 {
-        bail!("--records must be at least 1");
-    }
-    println!(
-        "trustspace data space: {} {who}s, {records} records each per table, artefacts in {}",
-        HOLDERS,
-        out.display()
-    );
-    println!();
-    println!("step 1: each {who} generates its datasets and checks them against the schema");
-    let mut rows = Vec::new();
-    for &table in tables {
-        let spec = Spec {
-            table,
-            rows: records * u64::from(HOLDERS),
-            seed,
-            holders: HOLDERS,
-            violations: 0,
-        };
-        let w = generate(spec, FileFormat::Csv, out, table.name())?;
-        let schema = Schema::load(&w.schema)?;
-        for (h, (path, n, gen_secs)) in w.files.iter().enumerate() {
-            let (ok, bad, secs) = validate_file(&schema, path, 5)?;
-            rows.push((
-                format!("{who} {h}"),
-                table.name(),
-                *n,
-                ok,
-                bad,
-                *gen_secs,
-                secs,
-            ));
+fn main() -> std::process::ExitCode {
+    match run_cli() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dataspace: {e:#}");
+            std::process::ExitCode::FAILURE
         }
     }
-    println!();
-    println!(
-        "{:<12} {:<13} {:>10} {:>10} {:>9} {:>10} {:>12}",
-        "holder", "table", "written", "valid", "rejected", "gen (s)", "validate (s)"
-    );
-    let mut failed = false;
-    for (holder, table, n, ok, bad, g, v) in &rows {
-        println!("{holder:<12} {table:<13} {n:>10} {ok:>10} {bad:>9} {g:>10.3} {v:>12.3}");
-        failed |= *bad > 0 || ok != n;
-    }
-    println!();
-    println!(
-        "revealed: nothing has left any {who} yet (datasets stay local in {}).",
-        out.display()
-    );
-    if failed {
-        bail!("some generated records failed validation");
-    }
-    println!("result: every dataset is valid against its schema.");
-    Ok(())
 }
 
-fn main() -> Result<()> {
+fn run_cli() -> Result<()> {
     match Cli::parse().command {
         Command::Gen {
             table,
@@ -307,6 +165,29 @@ fn main() -> Result<()> {
             records,
             out,
             seed,
-        } => run(scenario, records, &out, seed),
+        } => {
+            let started = std::time::Instant::now();
+            let me = std::env::current_exe().context("locating this program")?;
+            let report = workflow::run(&Options {
+                scenario,
+                records,
+                out,
+                seed,
+                party_command: (me, vec!["party".into()]),
+            })?;
+            workflow::print_report(&report);
+            println!(
+                "\nall steps succeeded in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Party { config, sessions } => {
+            if workflow_party(&config, sessions)? {
+                Ok(())
+            } else {
+                bail!("a session failed")
+            }
+        }
     }
 }

@@ -9,10 +9,8 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
-use trustspace_mpc::service::serve_session;
-use trustspace_mpc::transport::tls::{
-    ClientLinkConfig, PartyConfig, TlsTransport, add_client, keygen,
-};
+use trustspace_cli::party::run_party;
+use trustspace_mpc::transport::tls::{ClientLinkConfig, PartyConfig, add_client, keygen};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -136,42 +134,12 @@ fn run() -> Result<ExitCode> {
             sessions,
             join_timeout,
         } => {
-            let cfg = PartyConfig::load(&config)?;
-            let me = format!("party-{}", cfg.id);
-            let mut done = 0u64;
-            while sessions.is_none_or(|n| done < n) {
-                let mut net = TlsTransport::connect(&cfg)
-                    .with_context(|| format!("{me}: building the mesh"))?;
-                eprintln!("{me}: mesh up on {}; waiting for a query", net.local_addr());
-                let outcome = serve_session(&mut net, Duration::from_secs(join_timeout));
-                drop(net);
-                done += 1;
-                match outcome {
-                    Ok(r) => {
-                        let holders: Vec<String> = r
-                            .holders
-                            .iter()
-                            .map(|(h, n)| format!("{h} ({n} rows)"))
-                            .collect();
-                        eprintln!(
-                            "{me}: answered {:?} from {} for {} in {:.2} s ({} products, {} rounds)",
-                            r.sql,
-                            holders.join(", "),
-                            r.recipients.join(", "),
-                            r.elapsed.as_secs_f64(),
-                            r.products,
-                            r.rounds
-                        );
-                    }
-                    Err(e) => {
-                        eprintln!("{me}: session failed: {e}");
-                        if sessions.is_some() {
-                            return Ok(ExitCode::from(1));
-                        }
-                    }
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+            let ok = run_party(&config, sessions, Duration::from_secs(join_timeout))?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

@@ -1196,13 +1196,26 @@ fn prepare_socket(sock: &TcpStream, peer: &str) -> Result<()> {
 
 /// Runs the TLS handshake to completion (socket timeouts bound it).
 fn handshake<S>(conn: &mut ConnectionCommon<S>, sock: &mut TcpStream, peer: &str) -> Result<()> {
+    handshake_or_retry(conn, sock, peer).map_err(|(_, e)| e)
+}
+
+/// The handshake; an error says whether it may be retried on a fresh connection: the peer
+/// closed or reset the connection (e.g. a party restarting its listener between sessions), as
+/// opposed to a TLS failure such as a certificate the peer refused.
+fn handshake_or_retry<S>(
+    conn: &mut ConnectionCommon<S>,
+    sock: &mut TcpStream,
+    peer: &str,
+) -> std::result::Result<(), (bool, MpcError)> {
     let tls = |reason: String| MpcError::Tls {
         peer: peer.to_owned(),
         reason,
     };
     while conn.is_handshaking() {
         match conn.complete_io(sock) {
-            Ok((0, 0)) => return Err(tls("connection closed during the handshake".into())),
+            Ok((0, 0)) => {
+                return Err((true, tls("connection closed during the handshake".into())));
+            }
             Ok(_) => {}
             Err(e)
                 if matches!(
@@ -1210,12 +1223,24 @@ fn handshake<S>(conn: &mut ConnectionCommon<S>, sock: &mut TcpStream, peer: &str
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                return Err(tls(format!(
-                    "handshake not finished within {} s",
-                    HANDSHAKE_TIMEOUT.as_secs()
-                )));
+                return Err((
+                    false,
+                    tls(format!(
+                        "handshake not finished within {} s",
+                        HANDSHAKE_TIMEOUT.as_secs()
+                    )),
+                ));
             }
-            Err(e) => return Err(tls(e.to_string())),
+            Err(e) => {
+                let transient = matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::BrokenPipe
+                        | io::ErrorKind::UnexpectedEof
+                );
+                return Err((transient, tls(e.to_string())));
+            }
         }
     }
     Ok(())
@@ -1238,6 +1263,9 @@ fn sanitize(bytes: &[u8]) -> String {
 
 /// Connects to party `to` at `addr` (retrying the TCP connection until `deadline` or `stop`),
 /// authenticates it as `party-{to}`, and waits for its acknowledgement.
+/// Dials party `to` until the deadline: a connection refused, reset or closed during set-up, or
+/// a listener that still holds our previous connection (a party between two meshes), is tried
+/// again; a certificate or identity failure ends the attempt at once.
 fn dial(
     addr: &str,
     to: PartyId,
@@ -1246,13 +1274,35 @@ fn dial(
     timeout: Duration,
     stop: &AtomicBool,
 ) -> Result<Link> {
+    loop {
+        match dial_once(addr, to, tls, deadline, timeout, stop) {
+            Ok(link) => return Ok(link),
+            Err((true, _))
+                if Instant::now() + RETRY_PAUSE < deadline && !stop.load(Ordering::Acquire) =>
+            {
+                thread::sleep(RETRY_PAUSE);
+            }
+            Err((_, e)) => return Err(e),
+        }
+    }
+}
+
+fn dial_once(
+    addr: &str,
+    to: PartyId,
+    tls: &Arc<rustls::ClientConfig>,
+    deadline: Instant,
+    timeout: Duration,
+    stop: &AtomicBool,
+) -> std::result::Result<Link, (bool, MpcError)> {
+    let fatal = |e: MpcError| (false, e);
     let peer = party_name(to);
     let mut sock = loop {
         if stop.load(Ordering::Acquire) {
-            return Err(MpcError::Disconnected {
+            return Err(fatal(MpcError::Disconnected {
                 peer,
                 reason: "set-up abandoned".into(),
-            });
+            }));
         }
         let left = deadline.saturating_duration_since(Instant::now());
         let err = match connect_once(addr, left.max(Duration::from_millis(10))) {
@@ -1261,23 +1311,27 @@ fn dial(
         };
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(MpcError::Disconnected {
+            return Err(fatal(MpcError::Disconnected {
                 peer,
                 reason: format!("cannot connect to {addr} before the deadline: {err}"),
-            });
+            }));
         }
         thread::sleep(RETRY_PAUSE.min(left));
     };
-    prepare_socket(&sock, &peer)?;
-    let name = ServerName::try_from(peer.clone()).map_err(|e| MpcError::Tls {
-        peer: peer.clone(),
-        reason: e.to_string(),
+    prepare_socket(&sock, &peer).map_err(fatal)?;
+    let name = ServerName::try_from(peer.clone()).map_err(|e| {
+        fatal(MpcError::Tls {
+            peer: peer.clone(),
+            reason: e.to_string(),
+        })
     })?;
-    let mut conn = ClientConnection::new(tls.clone(), name).map_err(|e| MpcError::Tls {
-        peer: peer.clone(),
-        reason: e.to_string(),
+    let mut conn = ClientConnection::new(tls.clone(), name).map_err(|e| {
+        fatal(MpcError::Tls {
+            peer: peer.clone(),
+            reason: e.to_string(),
+        })
     })?;
-    handshake(&mut conn, &mut sock, &peer)?;
+    handshake_or_retry(&mut conn, &mut sock, &peer)?;
     // webpki checked the DNS name; also insist on our one-name policy.
     let presented = conn
         .peer_certificates()
@@ -1291,30 +1345,45 @@ fn dial(
                 peer: peer.clone(),
                 reason,
             })
-        })?;
+        })
+        .map_err(fatal)?;
     if presented != PeerId::Party(to) {
-        return Err(MpcError::Tls {
+        return Err(fatal(MpcError::Tls {
             peer: peer.clone(),
             reason: format!("server certificate names {}", shown(&presented.name())),
-        });
+        }));
     }
-    let link = Link::start(Connection::Client(conn), sock, peer.clone(), timeout)?;
+    let link = Link::start(Connection::Client(conn), sock, peer.clone(), timeout).map_err(fatal)?;
     match link.recv_within(HANDSHAKE_TIMEOUT) {
         Ok(frame) if frame == ACK_OK => Ok(link),
         Ok(frame) => {
             let text = frame
                 .strip_prefix(REFUSED.as_bytes())
                 .unwrap_or(frame.as_slice());
-            Err(MpcError::Tls {
-                peer,
-                reason: format!("refused our connection: {}", sanitize(text)),
-            })
+            let reason = sanitize(text);
+            // Our previous connection is still registered there: the party is between meshes.
+            let transient = reason.ends_with("is already connected");
+            Err((
+                transient,
+                MpcError::Tls {
+                    peer,
+                    reason: format!("refused our connection: {reason}"),
+                },
+            ))
         }
-        Err(MpcError::Tls { reason, .. }) => Err(MpcError::Tls { peer, reason }),
-        Err(e) => Err(MpcError::Tls {
+        Err(MpcError::Tls { reason, .. }) => Err(fatal(MpcError::Tls { peer, reason })),
+        // Closed before acknowledging: a listener going away.
+        Err(MpcError::Disconnected { .. }) => Err((
+            true,
+            MpcError::Tls {
+                peer,
+                reason: "connection closed before the acknowledgement".into(),
+            },
+        )),
+        Err(e) => Err(fatal(MpcError::Tls {
             peer,
             reason: format!("no acknowledgement after the handshake (certificate refused?): {e}"),
-        }),
+        })),
     }
 }
 
@@ -2352,14 +2421,21 @@ mod tests {
             dial(&addrs[0], 0, &tls, deadline, Duration::from_secs(5), &stop),
             Err(MpcError::Tls { ref reason, .. }) if reason.contains("already connected")
         ));
-        assert!(matches!(
-            nets[0].accept_client(Duration::from_millis(200)),
-            Err(MpcError::Tls { .. })
-        ));
-        assert!(matches!(
-            nets[0].accept_client(Duration::from_millis(200)),
-            Err(MpcError::Timeout { .. })
-        ));
+        // The dialler retried until its deadline (a party between meshes looks the same); each
+        // attempt was refused and reported, none handed over as a client.
+        let mut refusals = 0;
+        loop {
+            match nets[0].accept_client(Duration::from_millis(200)) {
+                Err(MpcError::Tls { reason, .. }) => {
+                    assert!(reason.contains("already connected"), "{reason}");
+                    refusals += 1;
+                }
+                Err(MpcError::Timeout { .. }) => break,
+                Err(e) => panic!("expected Tls or Timeout, got {e}"),
+                Ok(_) => panic!("a duplicate party handed over as a client"),
+            }
+        }
+        assert!(refusals >= 1);
     }
 
     #[test]
