@@ -343,7 +343,7 @@ pub fn run(o: &Options) -> Result<Vec<StepReport>> {
     issuer.save(&keys_dir.join("regulator.key"))?;
     let policy =
         trustspace_zk::Policy::from_toml(&w.policy, "reference policy", None, proof_schema)?;
-    let chunk = o.records.next_power_of_two().min(w.chunk_max);
+    let chunk = o.records.next_power_of_two().clamp(16, w.chunk_max);
     let compiled = trustspace_zk::Compiled::new(proof_schema, &policy, chunk)?;
     let pb = spinner(format!(
         "setting up proving keys (chunks of {chunk} records)"

@@ -135,19 +135,56 @@ fn bad_arguments_get_clear_errors() {
 }
 
 #[test]
-fn run_works_for_both_scenarios() {
-    for scenario in ["healthcare", "finance"] {
+fn run_works_for_both_scenarios_and_writes_every_artefact() {
+    for (scenario, records) in [("healthcare", "16"), ("finance", "8")] {
         let dir = tempfile::tempdir().unwrap();
-        let o = dataspace(&[
+        let out = dir.path().join("out");
+        let args = [
             "run",
             "--scenario",
             scenario,
             "--records",
-            "200",
+            records,
             "--out",
-            dir.path().to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", text(&o));
-        assert!(text(&o).contains("every dataset is valid"), "{}", text(&o));
+            out.to_str().unwrap(),
+        ];
+        let o = dataspace(&args);
+        let t = text(&o);
+        assert!(o.status.success(), "{t}");
+        assert!(t.contains("3 of 3 datasets comply"), "{t}");
+        assert!(t.contains("2 queries answered"), "{t}");
+        assert!(t.contains("what was revealed, to whom"), "{t}");
+        assert!(t.contains("all steps succeeded"), "{t}");
+        let who = if scenario == "healthcare" {
+            "hospital"
+        } else {
+            "bank"
+        };
+        for h in 0..3 {
+            assert!(
+                out.join(format!("evidence/{who}-{h}.evidence.json"))
+                    .is_file()
+            );
+            assert!(out.join(format!("zk/{who}-{h}.bundle.json")).is_file());
+        }
+        assert!(out.join("ledger").is_dir());
+        assert!(out.join("mpc/party-0.log").is_file());
+        assert!(
+            out.join(".dataspace-run").is_file(),
+            "a rerun may replace it"
+        );
     }
+    // A directory the job did not write is never replaced.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("precious.txt"), "keep me").unwrap();
+    let o = dataspace(&[
+        "run",
+        "--records",
+        "4",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("not from a previous"), "{}", text(&o));
+    assert!(dir.path().join("precious.txt").is_file());
 }
