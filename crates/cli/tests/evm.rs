@@ -4,6 +4,7 @@
 
 mod common;
 #[path = "../../evm/tests/common/node.rs"]
+#[allow(dead_code)]
 mod node;
 
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
@@ -13,8 +14,8 @@ use common::{ok, p, run};
 use serde_json::Value;
 use std::path::Path;
 use std::str::FromStr;
-use trustspace_evm::rpc::{Registry, Rpc, deploy};
-use trustspace_zk::{Commitment, ProofBundle, VerifyingKeys};
+use trustspace_evm::rpc::{Address, Rpc};
+use trustspace_zk::{ProofBundle, VerifyingKeys};
 
 fn make_bundle(d: &Path) {
     let ds = d.to_str().unwrap();
@@ -161,14 +162,14 @@ fn export_and_verify_against_a_registry_on_chain() {
     ));
     let summary: Value = serde_json::from_str(&out).unwrap();
     assert!(evm.join("IGroth16Verifier.sol").is_file());
-    let chunk_code = node::compile(
-        &std::fs::read_to_string(evm.join("ChunkVerifier.sol")).unwrap(),
-        "ChunkVerifier",
-    );
-    let final_code = node::compile(
-        &std::fs::read_to_string(evm.join("FinalVerifier.sol")).unwrap(),
-        "FinalVerifier",
-    );
+    for name in ["ChunkVerifier", "FinalVerifier"] {
+        let src = std::fs::read_to_string(evm.join(format!("{name}.sol"))).unwrap();
+        std::fs::write(
+            evm.join(format!("{name}.json")),
+            node::compile_artifact(&src, name),
+        )
+        .unwrap();
+    }
 
     // snarkjs files: one directory per proof, each verifying.
     let sj = d.join("snarkjs");
@@ -194,17 +195,42 @@ fn export_and_verify_against_a_registry_on_chain() {
     std::fs::write(&pub0, v.to_string()).unwrap();
     assert!(!snarkjs_verifies(&sj.join("chunk-0")));
 
-    // The chain: registry, verifiers, registrations.
+    // The chain: registry, verifiers, registrations, all with `zkprove chain`.
     let node = node::Node::start();
     let rpc = Rpc::new(&node.url);
-    let from = rpc.accounts().unwrap()[0];
-    let (registry, _) = Registry::deploy(rpc.clone(), from).unwrap();
-    let (empty_registry, _) = Registry::deploy(rpc.clone(), from).unwrap();
-    let (cv, _) = deploy(&rpc, from, &chunk_code).unwrap();
-    let (fv, _) = deploy(&rpc, from, &final_code).unwrap();
+    let chain = |args: &[&str]| -> Value {
+        let out = ok(run(
+            "zkprove",
+            &[&["--json", "chain", "--rpc", &node.url][..], args].concat(),
+        ));
+        serde_json::from_str(&out).unwrap()
+    };
+    let addr_of = |v: &Value, k: &str| -> Address { v[k].as_str().unwrap().parse().unwrap() };
+    let registry = addr_of(&chain(&["deploy-registry"]), "registry");
+    let empty_registry = addr_of(&chain(&["deploy-registry"]), "registry");
+    let artifact = |n: &str| evm.join(format!("{n}.json")).display().to_string();
+    let cv = addr_of(
+        &chain(&["deploy-verifier", "--artifact", &artifact("ChunkVerifier")]),
+        "verifier",
+    );
+    let fv = addr_of(
+        &chain(&["deploy-verifier", "--artifact", &artifact("FinalVerifier")]),
+        "verifier",
+    );
     let vk = VerifyingKeys::load(Path::new(&keys)).unwrap();
     let bundle = ProofBundle::load(Path::new(&bundle_path)).unwrap();
-    let commitment = Commitment::load(&d.join("commitment.json")).unwrap();
+    let reg = chain(&[
+        "register-policy",
+        "--registry",
+        &registry.to_string(),
+        "--keys",
+        &keys,
+        "--chunk-verifier",
+        &cv.to_string(),
+        "--final-verifier",
+        &fv.to_string(),
+    ]);
+    assert_eq!(reg["keys_digest"], summary["keys_digest"]);
     assert_eq!(
         summary["keys_digest"].as_str().unwrap(),
         format!(
@@ -212,11 +238,29 @@ fn export_and_verify_against_a_registry_on_chain() {
             hex::encode(trustspace_evm::encode::keys_digest(&vk))
         )
     );
-    registry.register_policy(from, &vk, cv, Some(fv)).unwrap();
-    let roots: Vec<Fr> = bundle.chunks.iter().map(|c| c.public_inputs[1]).collect();
-    registry
-        .register_dataset(from, &commitment, &roots, alloy_primitives::B256::ZERO)
-        .unwrap();
+    let commitment = p(d, "commitment.json");
+    let dataset = [
+        "register-dataset",
+        "--registry",
+        &registry.to_string(),
+        "--commitment",
+        &commitment,
+        "--bundle",
+        &bundle_path,
+        "--metadata",
+        "{\"hospital\":1}",
+    ];
+    chain(&dataset);
+    // Registering again is refused by the contract, with its reason.
+    let again = run(
+        "zkprove",
+        &[&["chain", "--rpc", &node.url][..], &dataset].concat(),
+    );
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("AlreadyRegistered"),
+        "{again:?}"
+    );
 
     // Calldata: each verifyProof call and the registry's verifyBundle call return true.
     let cd = d.join("calldata.json");
@@ -252,17 +296,28 @@ fn export_and_verify_against_a_registry_on_chain() {
     let out = rpc
         .eth_call(
             "verifyBundle",
-            registry.address,
+            registry,
             &hexbytes(&cd["verify_bundle"]),
             "latest",
         )
         .unwrap();
     assert_eq!(out.to_vec(), yes);
+    // Recording the verdict on chain.
+    let v = chain(&[
+        "verify",
+        "--registry",
+        &registry.to_string(),
+        "--keys",
+        &keys,
+        "--bundle",
+        &bundle_path,
+    ]);
+    assert_eq!(v["verified"], true);
 
     // zkverify --chain, at a trusted block hash, with the contract's answer compared.
     let head =
         trustspace_evm::state::header(&rpc, trustspace_evm::state::BlockRef::Latest).unwrap();
-    let addr = registry.address.to_string();
+    let addr = registry.to_string();
     let hash = head.hash.to_string();
     let args = |registry: &str, bundle: &str| -> Vec<String> {
         [
@@ -288,10 +343,11 @@ fn export_and_verify_against_a_registry_on_chain() {
     assert_eq!(v["valid"], true, "{out}");
     assert_eq!(v["chain"]["onchain"], "valid");
     assert_eq!(v["chain"]["block_trusted_by_hash"], true);
+    assert!(!v["chain"]["recorded_verdict"].is_null(), "{out}");
     assert_eq!(v["records"], 40);
 
     // Another registry, where nothing is registered: not valid (exit 1).
-    let argv = args(&empty_registry.address.to_string(), &bundle_path);
+    let argv = args(&empty_registry.to_string(), &bundle_path);
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let o = run("zkverify", &argv);
     assert_eq!(o.status.code(), Some(1));

@@ -5,7 +5,7 @@
 //! transaction is simulated with `eth_call` first, so a revert is reported with its decoded
 //! reason rather than as a failed receipt.
 
-use alloy_primitives::{Address, B256, Bytes, U256};
+pub use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolInterface};
 use serde::Deserialize;
 use serde_json::{Value, json};

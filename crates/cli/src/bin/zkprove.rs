@@ -141,6 +141,18 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Deploy and use the trustspace registry on an EVM chain (transactions are sent with
+    /// eth_sendTransaction from an account the node holds).
+    Chain {
+        /// The node's JSON-RPC URL.
+        #[arg(long)]
+        rpc: String,
+        /// The sending account (default: the node's first account).
+        #[arg(long)]
+        from: Option<String>,
+        #[command(subcommand)]
+        what: ChainCommand,
+    },
     /// Write snarkjs-compatible files: for each proof a directory with proof.json, public.json
     /// and verification_key.json (`snarkjs groth16 verify verification_key.json public.json
     /// proof.json`).
@@ -152,6 +164,53 @@ enum Command {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChainCommand {
+    /// Deploy the registry (contracts/out/TrustspaceRegistry.json, built into this binary).
+    DeployRegistry,
+    /// Deploy a compiled verifier (`node contracts/build.js --compile FILE.sol NAME > art.json`).
+    DeployVerifier {
+        /// The artifact JSON (abi and bytecode).
+        #[arg(long)]
+        artifact: PathBuf,
+    },
+    /// Register a dataset commitment (as its owner) with the chunk roots from a bundle.
+    RegisterDataset {
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        commitment: PathBuf,
+        /// A bundle for the commitment: its chunk roots are registered (checked to combine
+        /// into the root first).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Metadata; its keccak256 is registered.
+        #[arg(long, default_value = "")]
+        metadata: String,
+    },
+    /// Register a policy (as its issuer) with its deployed verifiers.
+    RegisterPolicy {
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        keys: PathBuf,
+        #[arg(long)]
+        chunk_verifier: String,
+        /// For policies with aggregates.
+        #[arg(long)]
+        final_verifier: Option<String>,
+    },
+    /// Verify a bundle on chain and record the verdict.
+    Verify {
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        keys: PathBuf,
+        #[arg(long)]
+        bundle: PathBuf,
     },
 }
 
@@ -399,6 +458,7 @@ fn run(cli: Cli) -> Result<serde_json::Value> {
             Ok(serde_json::json!({ "bundle": out, "chunks": bundle.chunks.len() }))
         }
         Command::ExportVerifier { keys, out } => export_verifier(&keys, &out),
+        Command::Chain { rpc, from, what } => chain(&rpc, from.as_deref(), what),
         Command::ExportCalldata { keys, bundle, out } => export_calldata(&keys, &bundle, &out),
         Command::ExportSnarkjs { keys, bundle, out } => export_snarkjs(&keys, &bundle, &out),
     }
@@ -406,6 +466,94 @@ fn run(cli: Cli) -> Result<serde_json::Value> {
 
 fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+fn address(s: &str, what: &str) -> Result<trustspace_evm::rpc::Address> {
+    s.parse()
+        .with_context(|| format!("{what}: `{s}` is not an address"))
+}
+
+fn chain(url: &str, from: Option<&str>, what: ChainCommand) -> Result<serde_json::Value> {
+    use trustspace_evm::rpc::{Artifact, Registry, Rpc, deploy};
+    let rpc = Rpc::new(url);
+    let from = match from {
+        Some(f) => address(f, "--from")?,
+        None => *rpc
+            .accounts()?
+            .first()
+            .context("the node holds no account: give --from")?,
+    };
+    let receipt = |r: &trustspace_evm::rpc::TxReceipt| {
+        serde_json::json!({
+            "transaction": r.transaction_hash.to_string(),
+            "block": r.block_number.to::<u64>(),
+            "gas_used": r.gas_used.to::<u64>(),
+        })
+    };
+    Ok(match what {
+        ChainCommand::DeployRegistry => {
+            let (reg, r) = Registry::deploy(rpc, from)?;
+            serde_json::json!({ "registry": reg.address.to_string(), "receipt": receipt(&r) })
+        }
+        ChainCommand::DeployVerifier { artifact } => {
+            let text = std::fs::read_to_string(&artifact)
+                .with_context(|| format!("reading {}", artifact.display()))?;
+            let art = Artifact::parse(&text)?;
+            let (a, r) = deploy(&rpc, from, &art.bytecode)?;
+            serde_json::json!({ "verifier": a.to_string(), "receipt": receipt(&r) })
+        }
+        ChainCommand::RegisterDataset {
+            registry,
+            commitment,
+            bundle,
+            metadata,
+        } => {
+            let reg = Registry::at(rpc, address(&registry, "--registry")?);
+            let commitment = Commitment::load(&commitment)?;
+            let bundle = ProofBundle::load(&bundle)?;
+            let roots: Vec<_> = bundle
+                .chunks
+                .iter()
+                .map(|c| c.public_inputs.get(1).copied().unwrap_or_default())
+                .collect();
+            let meta = trustspace_evm::rpc::keccak256(metadata.as_bytes());
+            let r = reg.register_dataset(from, &commitment, &roots, meta)?;
+            serde_json::json!({ "root": trustspace_evm::rpc::root_key(&commitment).to_string(), "receipt": receipt(&r) })
+        }
+        ChainCommand::RegisterPolicy {
+            registry,
+            keys,
+            chunk_verifier,
+            final_verifier,
+        } => {
+            let reg = Registry::at(rpc, address(&registry, "--registry")?);
+            let keys = VerifyingKeys::load(&keys)?;
+            let fv = final_verifier
+                .map(|f| address(&f, "--final-verifier"))
+                .transpose()?;
+            let r = reg.register_policy(
+                from,
+                &keys,
+                address(&chunk_verifier, "--chunk-verifier")?,
+                fv,
+            )?;
+            serde_json::json!({
+                "keys_digest": format!("0x{}", hex_digest(&trustspace_evm::encode::keys_digest(&keys))),
+                "receipt": receipt(&r),
+            })
+        }
+        ChainCommand::Verify {
+            registry,
+            keys,
+            bundle,
+        } => {
+            let reg = Registry::at(rpc, address(&registry, "--registry")?);
+            let keys = VerifyingKeys::load(&keys)?;
+            let bundle = ProofBundle::load(&bundle)?;
+            let r = reg.verify_bundle(from, &bundle, &keys)?;
+            serde_json::json!({ "verified": true, "receipt": receipt(&r) })
+        }
+    })
 }
 
 fn export_verifier(keys: &Path, out: &Path) -> Result<serde_json::Value> {

@@ -110,6 +110,12 @@ impl Drop for Node {
 /// Compiles a rendered verifier with the pinned solc-js (contracts/build.js --compile) and
 /// returns its creation bytecode.
 pub fn compile(source: &str, name: &str) -> Vec<u8> {
+    let art: serde_json::Value = serde_json::from_str(&compile_artifact(source, name)).unwrap();
+    hex::decode(art["bytecode"].as_str().unwrap().trim_start_matches("0x")).unwrap()
+}
+
+/// The artifact JSON (abi, bytecode) of a rendered verifier, from contracts/build.js --compile.
+pub fn compile_artifact(source: &str, name: &str) -> String {
     let node = node_binary();
     let _ = ganache_cli();
     let dir = tempfile::tempdir().unwrap();
@@ -127,6 +133,5 @@ pub fn compile(source: &str, name: &str) -> Vec<u8> {
         "solc failed on {name}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let art: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    hex::decode(art["bytecode"].as_str().unwrap().trim_start_matches("0x")).unwrap()
+    String::from_utf8(out.stdout).unwrap()
 }
