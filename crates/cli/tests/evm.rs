@@ -353,6 +353,37 @@ fn export_and_verify_against_a_registry_on_chain() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("no dataset with root"));
 
+    // A registry whose policy names the wrong verifiers (swapped): the proofs still verify
+    // locally, but --onchain refuses the verifiers for embedding other keys.
+    let swapped = addr_of(&chain(&["deploy-registry"]), "registry").to_string();
+    chain(&[
+        "register-policy",
+        "--registry",
+        &swapped,
+        "--keys",
+        &keys,
+        "--chunk-verifier",
+        &fv.to_string(),
+        "--final-verifier",
+        &cv.to_string(),
+    ]);
+    let mut dataset = dataset;
+    dataset[2] = &swapped;
+    chain(&dataset);
+    let head =
+        trustspace_evm::state::header(&rpc, trustspace_evm::state::BlockRef::Latest).unwrap();
+    let mut argv = args(&swapped, &bundle_path);
+    argv[6] = head.hash.to_string();
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let o = run("zkverify", &argv);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("embeds another verifying key"),
+        "{o:?}"
+    );
+    let without: Vec<&str> = argv.iter().copied().filter(|a| *a != "--onchain").collect();
+    ok(run("zkverify", &without));
+
     // A tampered bundle: not valid.
     let mut t = bundle.clone();
     t.chunks[2].proof = t.chunks[1].proof.clone();

@@ -429,6 +429,20 @@ pub fn call_verifier(
     })
 }
 
+/// The `vkDigest()` a deployed verifier reports, at `block`.
+pub fn verifier_digest(rpc: &Rpc, verifier: Address, block: &str) -> Result<B256> {
+    let out = rpc.eth_call(
+        "vkDigest",
+        verifier,
+        &TrustspaceRegistry::vkDigestCall {}.abi_encode(),
+        block,
+    )?;
+    TrustspaceRegistry::vkDigestCall::abi_decode_returns(&out).map_err(|e| EvmError::Format {
+        what: format!("vkDigest() of {verifier}"),
+        reason: e.to_string(),
+    })
+}
+
 /// Gas an `eth_call` of `data` to `to` would use (`eth_estimateGas`).
 pub fn estimate_gas(rpc: &Rpc, to: Address, data: &[u8]) -> Result<u64> {
     let tx = json!({"to": to, "data": Bytes::copy_from_slice(data)});

@@ -131,18 +131,24 @@ pub fn proven_storage(
         code_hash: resp.code_hash,
     };
     let key = Nibbles::unpack(keccak256(address));
-    verify_proof(
+    if let Err(e) = verify_proof(
         at.header.state_root,
         key,
         Some(alloy_rlp::encode(account)),
         &resp.account_proof,
-    )
-    .map_err(|e| {
-        EvmError::Untrusted(format!(
+    ) {
+        // A proof that the account does not exist at all is an answer, not a forgery.
+        if verify_proof(at.header.state_root, key, None, &resp.account_proof).is_ok() {
+            return Err(EvmError::NotRegistered(format!(
+                "no account at {address} in block {} (proven absent)",
+                at.header.number
+            )));
+        }
+        return Err(EvmError::Untrusted(format!(
             "account proof of {address} against state root {} of block {}: {e}",
             at.header.state_root, at.hash
-        ))
-    })?;
+        )));
+    }
     if resp.code_hash == alloy_primitives::KECCAK256_EMPTY {
         return Err(EvmError::NotRegistered(format!(
             "no contract at {address} in block {}",

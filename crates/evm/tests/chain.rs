@@ -339,6 +339,12 @@ fn registry_verifies_bundles_and_records_verdicts() {
     let e = verify_against_chain(&reg.rpc, reg.address, BlockRef::Latest, &t, &w.vk).unwrap_err();
     assert!(matches!(e, EvmError::NotRegistered(_)), "{e}");
     assert!(e.to_string().contains("no dataset with root"), "{e}");
+    // No contract at all at the address: proven absent.
+    let nowhere = Address::repeat_byte(0x42);
+    let e =
+        verify_against_chain(&reg.rpc, nowhere, BlockRef::Latest, &w.bundle, &w.vk).unwrap_err();
+    assert!(matches!(e, EvmError::NotRegistered(_)), "{e}");
+    assert!(e.to_string().contains("proven absent"), "{e}");
     // Chunk roots that do not combine into the root are refused before anything is sent.
     let mut roots = chunk_roots(&w.bundle);
     roots.swap(0, 1);

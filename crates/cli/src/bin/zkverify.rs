@@ -142,8 +142,22 @@ fn verify_chain(
         })),
     });
     if cli.onchain {
+        let at = format!("{:#x}", v.block_number);
+        // The registered verifiers must embed these keys (as they report them).
+        let mut verifiers = vec![(v.policy.chunk_verifier, &keys.chunk)];
+        if let (Some(a), Some(vk)) = (v.policy.final_verifier, &keys.final_) {
+            verifiers.push((a, vk));
+        }
+        for (a, vk) in verifiers {
+            let reported = trustspace_evm::rpc::verifier_digest(&rpc, a, &at)?;
+            if reported.0 != trustspace_evm::encode::vk_digest(vk) {
+                return Err(Failure::Invalid(format!(
+                    "the registered verifier {a} embeds another verifying key than yours"
+                )));
+            }
+        }
         let registry = Registry::at(rpc, address);
-        match registry.check_bundle(bundle, keys, &format!("{:#x}", v.block_number)) {
+        match registry.check_bundle(bundle, keys, &at) {
             Ok(()) => summary["onchain"] = "valid".into(),
             Err(e) => {
                 return Err(Failure::Invalid(format!(
