@@ -292,3 +292,87 @@ pub fn snarkjs_vk(vk: &VerifyingKey<Bn254>) -> Value {
         "IC": vk.gamma_abc_g1.iter().map(g1_json).collect::<Vec<_>>(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ec::CurveGroup;
+    use ark_ff::UniformRand;
+    use rand::SeedableRng;
+
+    fn vk() -> VerifyingKey<Bn254> {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+        VerifyingKey {
+            alpha_g1: G1Affine::rand(&mut rng),
+            beta_g2: G2Affine::rand(&mut rng),
+            gamma_g2: G2Affine::rand(&mut rng),
+            delta_g2: G2Affine::rand(&mut rng),
+            gamma_abc_g1: (0..4).map(|_| G1Affine::rand(&mut rng)).collect(),
+        }
+    }
+
+    #[test]
+    fn g2_points_are_in_eip197_order() {
+        let p = (G2Affine::generator() * Fr::from(3u8)).into_affine();
+        let w = g2(&p);
+        assert_eq!(w[0], [fq_word(&p.x.c1), fq_word(&p.x.c0)]);
+        assert_eq!(w[1], [fq_word(&p.y.c1), fq_word(&p.y.c0)]);
+        // snarkjs is the other way round.
+        let j = g2_json(&p);
+        assert_eq!(j[0][0], p.x.c0.to_string());
+        assert_eq!(j[0][1], p.x.c1.to_string());
+    }
+
+    #[test]
+    fn verifiers_render_every_constant() {
+        let vk = vk();
+        let src = render_verifier(&vk, "V", "test").unwrap();
+        assert!(!src.contains("{{"), "unrendered placeholder");
+        assert!(src.contains("contract V is IGroth16Verifier"));
+        assert!(src.contains("uint256 internal constant INPUTS = 3;"));
+        assert!(src.contains("uint256[8] memory p"));
+        assert!(src.contains(&format!("0x{}", hex::encode(vk_digest(&vk)))));
+        let [bx, _] = g2(&vk.beta_g2);
+        assert!(src.contains(&format!("BETA_X1 = {}", word_literal(bx[0]))));
+        for bad in ["", "1V", "V;", "a b", "V\n"] {
+            assert!(render_verifier(&vk, bad, "").is_err(), "{bad:?}");
+        }
+        // A comment cannot break out of its line.
+        let src = render_verifier(&vk, "V", "x\ncontract Evil {}").unwrap();
+        assert!(src.contains("// Circuit: xcontract Evil {}"));
+    }
+
+    #[test]
+    fn digests_name_the_keys() {
+        let a = vk();
+        let mut b = a.clone();
+        b.gamma_abc_g1.swap(1, 2);
+        assert_ne!(vk_digest(&a), vk_digest(&b));
+        assert_eq!(vk_digest(&a), vk_digest(&a.clone()));
+    }
+
+    #[test]
+    fn chunk_roots_hash_is_keccak_of_packed_words() {
+        let roots = [U256::from(1u8), U256::from(2u8)];
+        let mut b = [0u8; 64];
+        b[31] = 1;
+        b[63] = 2;
+        assert_eq!(chunk_roots_hash(&roots), keccak256(b));
+    }
+
+    #[test]
+    fn calldata_carries_inputs_as_words() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(2);
+        let p = Proof::<Bn254> {
+            a: G1Affine::rand(&mut rng),
+            b: G2Affine::rand(&mut rng),
+            c: G1Affine::rand(&mut rng),
+        };
+        let x = [Fr::from(7u8), -Fr::from(1u8)];
+        let data = verify_proof_calldata(&p, &x);
+        let call = TrustspaceRegistry::verifyProofCall::abi_decode(&data).unwrap();
+        assert_eq!(call.input, vec![U256::from(7u8), fr_word(&-Fr::from(1u8))]);
+        assert_eq!(call.a, g1(&p.a));
+        assert_eq!(call.b, g2(&p.b));
+    }
+}

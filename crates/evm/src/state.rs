@@ -420,3 +420,53 @@ pub fn verify_against_chain(
         verdict: e.verdict,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_refs_parse() {
+        assert_eq!("latest".parse::<BlockRef>().unwrap(), BlockRef::Latest);
+        assert_eq!("17".parse::<BlockRef>().unwrap(), BlockRef::Number(17));
+        assert_eq!("0x11".parse::<BlockRef>().unwrap(), BlockRef::Number(17));
+        let h = format!("0x{}", "ab".repeat(32));
+        assert_eq!(
+            h.parse::<BlockRef>().unwrap(),
+            BlockRef::Hash(B256::repeat_byte(0xab))
+        );
+        for bad in ["", "x", "0x", "-1", "0xzz", "1.5"] {
+            assert!(bad.parse::<BlockRef>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mapping_slots_follow_solidity() {
+        // keccak256(bytes32(0) . uint256(0)), Solidity's slot of `m[0]` for a mapping at slot 0.
+        let s = mapping_slot(B256::ZERO, U256::ZERO, 0);
+        assert_eq!(
+            s.to_string(),
+            "0xad3228b676f7d3cd4284a5443f17f1962b36e491b30a40b2405849e597ba5fb5"
+        );
+        let s1 = mapping_slot(B256::ZERO, U256::ZERO, 1);
+        assert_eq!(
+            U256::from_be_bytes(s1.0),
+            U256::from_be_bytes(s.0) + U256::from(1u8)
+        );
+    }
+
+    #[test]
+    fn words_above_r_are_not_roots() {
+        let r = U256::from_str_radix(
+            "21888242871839275222246405745257275088548364400416034343698204186575808495617",
+            10,
+        )
+        .unwrap();
+        assert!(fr_of(r).is_err());
+        assert_eq!(
+            fr_of(r - U256::from(1u8)).unwrap(),
+            -ark_bn254::Fr::from(1u8)
+        );
+        assert_eq!(fr_of(U256::from(5u8)).unwrap(), ark_bn254::Fr::from(5u8));
+    }
+}
