@@ -355,6 +355,31 @@ fn export_and_verify_against_a_registry_on_chain() {
 
     // A registry whose policy names the wrong verifiers (swapped): the proofs still verify
     // locally, but --onchain refuses the verifiers for embedding other keys.
+    // This registry's transactions are signed locally (--key), from a funded fresh key.
+    let key_file = d.join("key.hex");
+    std::fs::write(&key_file, format!("0x{}", "5a".repeat(32))).unwrap();
+    let me = trustspace_evm::rpc::Sender::from_key_file(&key_file)
+        .unwrap()
+        .address();
+    let funder = rpc.accounts().unwrap()[0];
+    let _: alloy_primitives::B256 = rpc
+        .call(
+            "eth_sendTransaction",
+            serde_json::json!([{"from": funder, "to": me, "value": "0xde0b6b3a7640000"}]),
+        )
+        .unwrap();
+    let key_arg = key_file.display().to_string();
+    let chain = |args: &[&str]| -> Value {
+        let out = ok(run(
+            "zkprove",
+            &[
+                &["--json", "chain", "--rpc", &node.url, "--key", &key_arg][..],
+                args,
+            ]
+            .concat(),
+        ));
+        serde_json::from_str(&out).unwrap()
+    };
     let swapped = addr_of(&chain(&["deploy-registry"]), "registry").to_string();
     chain(&[
         "register-policy",

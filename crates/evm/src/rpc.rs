@@ -1,7 +1,8 @@
 //! A blocking JSON-RPC client and the registry client: deploy, register, read, verify.
 //!
-//! Transactions are sent with `eth_sendTransaction` from an account the node holds (a local
-//! development node, or a consortium node with the operator's account unlocked). Every
+//! Transactions are sent by a [`Sender`]: an account the node holds (`eth_sendTransaction`: a
+//! development node, or a consortium node with the operator's account unlocked), or a local
+//! secp256k1 key (signed here with alloy's local signer, `eth_sendRawTransaction`). Every
 //! transaction is simulated with `eth_call` first, so a revert is reported with its decoded
 //! reason rather than as a failed receipt.
 
@@ -17,6 +18,52 @@ use crate::encode::{
     bundle_abi, digest_word, fr_word, keys_digest, policy_genesis, verify_proof_calldata,
 };
 use crate::error::{EvmError, Result};
+
+/// Who sends transactions.
+#[derive(Debug, Clone)]
+pub enum Sender {
+    /// An account the node holds and signs for (`eth_sendTransaction`).
+    Node(Address),
+    /// A local key: transactions are signed here (EIP-155 legacy transactions, which every
+    /// EVM chain accepts) and sent with `eth_sendRawTransaction`.
+    Key(alloy_signer_local::PrivateKeySigner),
+}
+
+impl Sender {
+    /// The sending address.
+    pub fn address(&self) -> Address {
+        match self {
+            Sender::Node(a) => *a,
+            Sender::Key(k) => k.address(),
+        }
+    }
+
+    /// A local key from a file holding its 32 bytes in hex (`0x` optional).
+    pub fn from_key_file(path: &std::path::Path) -> Result<Sender> {
+        let bad = |reason: String| EvmError::Format {
+            what: format!("key file {}", path.display()),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let k: alloy_signer_local::PrivateKeySigner = text
+            .trim()
+            .parse()
+            .map_err(|_| bad("not a 32-byte secp256k1 private key in hex".into()))?;
+        Ok(Sender::Key(k))
+    }
+}
+
+impl From<Address> for Sender {
+    fn from(a: Address) -> Sender {
+        Sender::Node(a)
+    }
+}
+
+impl From<&Sender> for Sender {
+    fn from(s: &Sender) -> Sender {
+        s.clone()
+    }
+}
 
 /// A JSON-RPC endpoint (`http://` URL).
 #[derive(Debug, Clone)]
@@ -104,11 +151,12 @@ impl Rpc {
     pub fn transact(
         &self,
         what: &str,
-        from: Address,
+        from: impl Into<Sender>,
         to: Option<Address>,
         data: &[u8],
     ) -> Result<TxReceipt> {
-        let mut tx = json!({"from": from, "data": Bytes::copy_from_slice(data)});
+        let from: Sender = from.into();
+        let mut tx = json!({"from": from.address(), "data": Bytes::copy_from_slice(data)});
         if let Some(to) = to {
             tx["to"] = json!(to);
         }
@@ -123,8 +171,18 @@ impl Rpc {
             Err(e) => return Err(revert(what, &e)),
         };
         // Headroom over the estimate (the 63/64 rule for calls into verifiers).
-        tx["gas"] = json!(gas + gas / U256::from(4u8) + U256::from(10_000u32));
-        let hash: B256 = match self.request("eth_sendTransaction", json!([tx]))? {
+        let gas = gas + gas / U256::from(4u8) + U256::from(10_000u32);
+        let sent = match &from {
+            Sender::Node(_) => {
+                tx["gas"] = json!(gas);
+                self.request("eth_sendTransaction", json!([tx]))?
+            }
+            Sender::Key(key) => {
+                let raw = self.sign(key, to, data, gas)?;
+                self.request("eth_sendRawTransaction", json!([Bytes::from(raw)]))?
+            }
+        };
+        let hash: B256 = match sent {
             Ok(v) => serde_json::from_value(v).map_err(|e| EvmError::Rpc {
                 method: "eth_sendTransaction".into(),
                 reason: e.to_string(),
@@ -148,6 +206,50 @@ impl Rpc {
             method: "eth_getTransactionReceipt".into(),
             reason: format!("transaction {hash} not mined within a minute"),
         })
+    }
+}
+
+impl Rpc {
+    /// A signed EIP-155 legacy transaction (nonce, gas price and chain id from the node).
+    fn sign(
+        &self,
+        key: &alloy_signer_local::PrivateKeySigner,
+        to: Option<Address>,
+        data: &[u8],
+        gas: U256,
+    ) -> Result<Vec<u8>> {
+        use alloy_consensus::{SignableTransaction, TxEnvelope, TxLegacy};
+        use alloy_eips::eip2718::Encodable2718;
+        use alloy_signer::SignerSync;
+        let word = |method: &str, params: Value| -> Result<u128> {
+            let v: U256 = self.call(method, params)?;
+            u128::try_from(v).map_err(|_| EvmError::Rpc {
+                method: method.to_string(),
+                reason: format!("{v} is out of range"),
+            })
+        };
+        let chain_id = word("eth_chainId", json!([]))? as u64;
+        let nonce = word("eth_getTransactionCount", json!([key.address(), "pending"]))? as u64;
+        let gas_price = word("eth_gasPrice", json!([]))?;
+        let tx = TxLegacy {
+            chain_id: Some(chain_id),
+            nonce,
+            gas_price,
+            gas_limit: u64::try_from(gas).unwrap_or(u64::MAX),
+            to: match to {
+                Some(a) => alloy_primitives::TxKind::Call(a),
+                None => alloy_primitives::TxKind::Create,
+            },
+            value: U256::ZERO,
+            input: Bytes::copy_from_slice(data),
+        };
+        let sig = key
+            .sign_hash_sync(&tx.signature_hash())
+            .map_err(|e| EvmError::Format {
+                what: "transaction signature".into(),
+                reason: e.to_string(),
+            })?;
+        Ok(TxEnvelope::Legacy(tx.into_signed(sig)).encoded_2718())
     }
 }
 
@@ -254,7 +356,7 @@ impl Artifact {
 }
 
 /// Deploys a contract from creation bytecode; returns its address and the receipt.
-pub fn deploy(rpc: &Rpc, from: Address, bytecode: &[u8]) -> Result<(Address, TxReceipt)> {
+pub fn deploy(rpc: &Rpc, from: impl Into<Sender>, bytecode: &[u8]) -> Result<(Address, TxReceipt)> {
     let r = rpc.transact("deployment", from, None, bytecode)?;
     let a = r.contract_address.ok_or_else(|| EvmError::Rpc {
         method: "eth_getTransactionReceipt".into(),
@@ -279,7 +381,7 @@ pub fn root_key(c: &Commitment) -> B256 {
 
 impl Registry {
     /// Deploys the registry ([`crate::REGISTRY_ARTIFACT`]) from `from`.
-    pub fn deploy(rpc: Rpc, from: Address) -> Result<(Registry, TxReceipt)> {
+    pub fn deploy(rpc: Rpc, from: impl Into<Sender>) -> Result<(Registry, TxReceipt)> {
         let art = Artifact::parse(crate::REGISTRY_ARTIFACT)?;
         let (address, r) = deploy(&rpc, from, &art.bytecode)?;
         Ok((Registry { rpc, address }, r))
@@ -294,7 +396,7 @@ impl Registry {
     /// holder); they are checked to combine into the root before anything is sent.
     pub fn register_dataset(
         &self,
-        from: Address,
+        from: impl Into<Sender>,
         commitment: &Commitment,
         chunk_roots: &[ark_bn254::Fr],
         metadata_hash: B256,
@@ -319,7 +421,7 @@ impl Registry {
     /// Registers a policy with the addresses of its deployed verifiers.
     pub fn register_policy(
         &self,
-        from: Address,
+        from: impl Into<Sender>,
         keys: &VerifyingKeys,
         chunk_verifier: Address,
         final_verifier: Option<Address>,
@@ -353,7 +455,7 @@ impl Registry {
     /// Verifies a bundle on chain and records the verdict (a transaction).
     pub fn verify_bundle(
         &self,
-        from: Address,
+        from: impl Into<Sender>,
         bundle: &ProofBundle,
         keys: &VerifyingKeys,
     ) -> Result<TxReceipt> {

@@ -432,3 +432,65 @@ fn a_lying_rpc_is_caught() {
         );
     }
 }
+
+#[test]
+fn a_local_key_signs_deploys_registrations_and_verdicts() {
+    use trustspace_evm::rpc::Sender;
+    let w = world();
+    let node = Node::start();
+    let rpc = Rpc::new(&node.url);
+    let funder = rpc.accounts().unwrap()[0];
+    let key = alloy_signer_local::PrivateKeySigner::random();
+    let me = key.address();
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("key.hex");
+    std::fs::write(&key_file, format!("0x{}\n", hex::encode(key.to_bytes()))).unwrap();
+    let sender = Sender::from_key_file(&key_file).unwrap();
+    assert_eq!(sender.address(), me);
+    std::fs::write(dir.path().join("bad.hex"), "0x1234").unwrap();
+    assert!(Sender::from_key_file(&dir.path().join("bad.hex")).is_err());
+
+    // Unfunded, the node refuses the transaction.
+    assert!(Registry::deploy(rpc.clone(), &sender).is_err());
+    let _: B256 = rpc
+        .call(
+            "eth_sendTransaction",
+            serde_json::json!([{"from": funder, "to": me, "value": "0xde0b6b3a7640000"}]),
+        )
+        .unwrap();
+
+    let (registry, _) = Registry::deploy(rpc.clone(), &sender).unwrap();
+    let src = render_verifier(&w.vk.chunk, "ChunkVerifier", "test chunk").unwrap();
+    let (cv, _) = deploy(&rpc, &sender, &compile(&src, "ChunkVerifier")).unwrap();
+    let src =
+        render_verifier(w.vk.final_.as_ref().unwrap(), "FinalVerifier", "test final").unwrap();
+    let (fv, _) = deploy(&rpc, &sender, &compile(&src, "FinalVerifier")).unwrap();
+    registry
+        .register_policy(&sender, &w.vk, cv, Some(fv))
+        .unwrap();
+    registry
+        .register_dataset(
+            &sender,
+            &w.bundle.commitment,
+            &chunk_roots(&w.bundle),
+            B256::ZERO,
+        )
+        .unwrap();
+    reverted(
+        registry
+            .register_dataset(
+                &sender,
+                &w.bundle.commitment,
+                &chunk_roots(&w.bundle),
+                B256::ZERO,
+            )
+            .unwrap_err(),
+        "AlreadyRegistered",
+    );
+    registry.verify_bundle(&sender, &w.bundle, &w.vk).unwrap();
+    let v =
+        verify_against_chain(&rpc, registry.address, BlockRef::Latest, &w.bundle, &w.vk).unwrap();
+    assert_eq!(v.dataset.owner, me);
+    assert_eq!(v.policy.issuer, me);
+    assert_eq!(v.verdict.unwrap().submitter, me);
+}

@@ -147,9 +147,13 @@ enum Command {
         /// The node's JSON-RPC URL.
         #[arg(long)]
         rpc: String,
-        /// The sending account (default: the node's first account).
-        #[arg(long)]
+        /// The sending account, held by the node (default: the node's first account).
+        #[arg(long, conflicts_with = "key")]
         from: Option<String>,
+        /// Sign transactions here with this secp256k1 key (a file holding 32 bytes in hex),
+        /// for nodes that hold no account.
+        #[arg(long)]
+        key: Option<PathBuf>,
         #[command(subcommand)]
         what: ChainCommand,
     },
@@ -458,7 +462,12 @@ fn run(cli: Cli) -> Result<serde_json::Value> {
             Ok(serde_json::json!({ "bundle": out, "chunks": bundle.chunks.len() }))
         }
         Command::ExportVerifier { keys, out } => export_verifier(&keys, &out),
-        Command::Chain { rpc, from, what } => chain(&rpc, from.as_deref(), what),
+        Command::Chain {
+            rpc,
+            from,
+            key,
+            what,
+        } => chain(&rpc, from.as_deref(), key.as_deref(), what),
         Command::ExportCalldata { keys, bundle, out } => export_calldata(&keys, &bundle, &out),
         Command::ExportSnarkjs { keys, bundle, out } => export_snarkjs(&keys, &bundle, &out),
     }
@@ -473,16 +482,24 @@ fn address(s: &str, what: &str) -> Result<trustspace_evm::rpc::Address> {
         .with_context(|| format!("{what}: `{s}` is not an address"))
 }
 
-fn chain(url: &str, from: Option<&str>, what: ChainCommand) -> Result<serde_json::Value> {
-    use trustspace_evm::rpc::{Artifact, Registry, Rpc, deploy};
+fn chain(
+    url: &str,
+    from: Option<&str>,
+    key: Option<&Path>,
+    what: ChainCommand,
+) -> Result<serde_json::Value> {
+    use trustspace_evm::rpc::{Artifact, Registry, Rpc, Sender, deploy};
     let rpc = Rpc::new(url);
-    let from = match from {
-        Some(f) => address(f, "--from")?,
-        None => *rpc
-            .accounts()?
-            .first()
-            .context("the node holds no account: give --from")?,
+    let from = match (from, key) {
+        (_, Some(k)) => Sender::from_key_file(k)?,
+        (Some(f), None) => Sender::Node(address(f, "--from")?),
+        (None, None) => Sender::Node(
+            *rpc.accounts()?
+                .first()
+                .context("the node holds no account: give --key or --from")?,
+        ),
     };
+    let from = &from;
     let receipt = |r: &trustspace_evm::rpc::TxReceipt| {
         serde_json::json!({
             "transaction": r.transaction_hash.to_string(),
