@@ -494,3 +494,38 @@ fn a_local_key_signs_deploys_registrations_and_verdicts() {
     assert_eq!(v.policy.issuer, me);
     assert_eq!(v.verdict.unwrap().submitter, me);
 }
+
+#[test]
+fn committed_artifacts_match_a_fresh_compile() {
+    // The registry bytecode built into this crate (contracts/out) is what the pinned solc-js
+    // makes of contracts/src today.
+    let _ = compile(
+        &render_verifier(&world_free_vk(), "Probe", "probe").unwrap(),
+        "Probe",
+    );
+    let out = std::process::Command::new("node")
+        .arg(common::node::repo().join("contracts/build.js"))
+        .arg("--check")
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A verifying key of the right shape without proving anything (for compile checks).
+fn world_free_vk() -> ark_groth16::VerifyingKey<ark_bn254::Bn254> {
+    use ark_ec::{AffineRepr, CurveGroup};
+    let g1 = ark_bn254::G1Affine::generator();
+    let g2 = ark_bn254::G2Affine::generator();
+    let two = (g2 * Fr::from(2u8)).into_affine();
+    ark_groth16::VerifyingKey {
+        alpha_g1: g1,
+        beta_g2: g2,
+        gamma_g2: two,
+        delta_g2: g2,
+        gamma_abc_g1: vec![g1; 3],
+    }
+}
