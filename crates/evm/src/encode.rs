@@ -111,6 +111,12 @@ pub fn render_verifier(vk: &VerifyingKey<Bn254>, name: &str, circuit: &str) -> R
             reason: format!("`{name}` is not a Solidity identifier"),
         });
     }
+    if vk.gamma_abc_g1.is_empty() {
+        return Err(EvmError::Format {
+            what: "verifying key".into(),
+            reason: "no gamma_abc points".into(),
+        });
+    }
     let alpha = g1(&vk.alpha_g1);
     let [beta_x, beta_y] = g2(&vk.beta_g2);
     let [gamma_x, gamma_y] = g2(&vk.gamma_g2);
@@ -284,7 +290,7 @@ pub fn snarkjs_vk(vk: &VerifyingKey<Bn254>) -> Value {
     json!({
         "protocol": "groth16",
         "curve": "bn128",
-        "nPublic": vk.gamma_abc_g1.len() - 1,
+        "nPublic": vk.gamma_abc_g1.len().saturating_sub(1),
         "vk_alpha_1": g1_json(&vk.alpha_g1),
         "vk_beta_2": g2_json(&vk.beta_g2),
         "vk_gamma_2": g2_json(&vk.gamma_g2),

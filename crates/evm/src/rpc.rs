@@ -89,8 +89,8 @@ impl Rpc {
         }
     }
 
-    /// Calls `method`; a JSON-RPC error is returned as [`RpcFailure`] inside `Err(Ok(..))` so
-    /// that callers can decode revert data.
+    /// Calls `method`: `Ok(Ok(result))`, or `Ok(Err(error object))` for a JSON-RPC error, so
+    /// that callers can decode revert data; `Err` when there is no JSON-RPC answer at all.
     fn request(&self, method: &str, params: Value) -> Result<std::result::Result<Value, Value>> {
         let err = |reason: String| EvmError::Rpc {
             method: method.to_string(),
@@ -554,7 +554,7 @@ pub fn estimate_gas(rpc: &Rpc, to: Address, data: &[u8]) -> Result<u64> {
                 method: "eth_estimateGas".into(),
                 reason: e.to_string(),
             })?;
-            Ok(g.to::<u64>())
+            Ok(g.saturating_to::<u64>())
         }
         Err(e) => Err(revert("estimateGas", &e)),
     }

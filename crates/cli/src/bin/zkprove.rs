@@ -503,8 +503,8 @@ fn chain(
     let receipt = |r: &trustspace_evm::rpc::TxReceipt| {
         serde_json::json!({
             "transaction": r.transaction_hash.to_string(),
-            "block": r.block_number.to::<u64>(),
-            "gas_used": r.gas_used.to::<u64>(),
+            "block": r.block_number.saturating_to::<u64>(),
+            "gas_used": r.gas_used.saturating_to::<u64>(),
         })
     };
     Ok(match what {
