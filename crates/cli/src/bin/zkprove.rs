@@ -13,7 +13,7 @@ use std::time::Instant;
 use trustspace_data::{Record, Schema};
 use trustspace_zk::bundle::ProofBundle;
 use trustspace_zk::{
-    Commitment, Compiled, Opening, Policy, Prover, ProvingKeys, commit_with, setup,
+    Commitment, Compiled, Opening, Policy, Prover, ProvingKeys, VerifyingKeys, commit_with, setup,
 };
 
 const EXAMPLES: &str = "\
@@ -31,7 +31,12 @@ Examples:
   # on a ledger (see `ledger init`, `ledger keygen`):
   zkprove register --ledger led/ --identity owner.key --name hospital-1 dataset --commitment run/commitment.json
   zkprove register --ledger led/ --identity issuer.key --name reference policy --keys run/verifying.json
-  zkverify --ledger led/ --trust led/config.json --keys run/verifying.json --evidence-out ev.json run/bundle.json";
+  zkverify --ledger led/ --trust led/config.json --keys run/verifying.json --evidence-out ev.json run/bundle.json
+  # on an EVM chain (see contracts/ and the README):
+  zkprove export-verifier --keys run/verifying.json --out run/evm/
+  zkprove export-calldata --keys run/verifying.json --bundle run/bundle.json --out run/calldata.json
+  zkprove export-snarkjs  --keys run/verifying.json --bundle run/bundle.json --out run/snarkjs/
+  zkverify --chain http://127.0.0.1:8545 --registry 0x... --block 0x<trusted block hash> --keys run/verifying.json run/bundle.json";
 
 #[derive(Parser)]
 #[command(name = "zkprove", version, about = "Prove in zero knowledge that a committed dataset complies with a policy", after_help = EXAMPLES)]
@@ -113,6 +118,103 @@ enum Command {
         out: PathBuf,
         #[arg(required = true)]
         parts: Vec<PathBuf>,
+    },
+    /// Render Solidity Groth16 verifiers for verifying keys (EVM chains with the BN254
+    /// precompiles): ChunkVerifier.sol, FinalVerifier.sol (with aggregates) and the
+    /// IGroth16Verifier.sol they import; compile with `node contracts/build.js --compile`.
+    ExportVerifier {
+        /// Verifying keys from `zkprove setup`.
+        #[arg(long)]
+        keys: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write the EVM calldata of a bundle: the registry's `verifyBundle` call and each proof's
+    /// `verifyProof` call on its verifier (JSON, hex).
+    ExportCalldata {
+        #[arg(long)]
+        keys: PathBuf,
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Output file (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Deploy and use the trustspace registry on an EVM chain (transactions are sent with
+    /// eth_sendTransaction from an account the node holds).
+    Chain {
+        /// The node's JSON-RPC URL.
+        #[arg(long)]
+        rpc: String,
+        /// The sending account, held by the node (default: the node's first account).
+        #[arg(long, conflicts_with = "key")]
+        from: Option<String>,
+        /// Sign transactions here with this secp256k1 key (a file holding 32 bytes in hex),
+        /// for nodes that hold no account.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        #[command(subcommand)]
+        what: ChainCommand,
+    },
+    /// Write snarkjs-compatible files: for each proof a directory with proof.json, public.json
+    /// and verification_key.json (`snarkjs groth16 verify verification_key.json public.json
+    /// proof.json`).
+    ExportSnarkjs {
+        #[arg(long)]
+        keys: PathBuf,
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChainCommand {
+    /// Deploy the registry (contracts/out/TrustspaceRegistry.json, built into this binary).
+    DeployRegistry,
+    /// Deploy a compiled verifier (`node contracts/build.js --compile FILE.sol NAME > art.json`).
+    DeployVerifier {
+        /// The artifact JSON (abi and bytecode).
+        #[arg(long)]
+        artifact: PathBuf,
+    },
+    /// Register a dataset commitment (as its owner) with the chunk roots from a bundle.
+    RegisterDataset {
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        commitment: PathBuf,
+        /// A bundle for the commitment: its chunk roots are registered (checked to combine
+        /// into the root first).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Metadata; its keccak256 is registered.
+        #[arg(long, default_value = "")]
+        metadata: String,
+    },
+    /// Register a policy (as its issuer) with its deployed verifiers.
+    RegisterPolicy {
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        keys: PathBuf,
+        #[arg(long)]
+        chunk_verifier: String,
+        /// For policies with aggregates.
+        #[arg(long)]
+        final_verifier: Option<String>,
+    },
+    /// Verify a bundle on chain and record the verdict.
+    Verify {
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        keys: PathBuf,
+        #[arg(long)]
+        bundle: PathBuf,
     },
 }
 
@@ -359,7 +461,226 @@ fn run(cli: Cli) -> Result<serde_json::Value> {
             bundle.save(&out)?;
             Ok(serde_json::json!({ "bundle": out, "chunks": bundle.chunks.len() }))
         }
+        Command::ExportVerifier { keys, out } => export_verifier(&keys, &out),
+        Command::Chain {
+            rpc,
+            from,
+            key,
+            what,
+        } => chain(&rpc, from.as_deref(), key.as_deref(), what),
+        Command::ExportCalldata { keys, bundle, out } => export_calldata(&keys, &bundle, &out),
+        Command::ExportSnarkjs { keys, bundle, out } => export_snarkjs(&keys, &bundle, &out),
     }
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+fn address(s: &str, what: &str) -> Result<trustspace_evm::rpc::Address> {
+    s.parse()
+        .with_context(|| format!("{what}: `{s}` is not an address"))
+}
+
+fn chain(
+    url: &str,
+    from: Option<&str>,
+    key: Option<&Path>,
+    what: ChainCommand,
+) -> Result<serde_json::Value> {
+    use trustspace_evm::rpc::{Artifact, Registry, Rpc, Sender, deploy};
+    let rpc = Rpc::new(url);
+    let from = match (from, key) {
+        (_, Some(k)) => Sender::from_key_file(k)?,
+        (Some(f), None) => Sender::Node(address(f, "--from")?),
+        (None, None) => Sender::Node(
+            *rpc.accounts()?
+                .first()
+                .context("the node holds no account: give --key or --from")?,
+        ),
+    };
+    let from = &from;
+    let receipt = |r: &trustspace_evm::rpc::TxReceipt| {
+        serde_json::json!({
+            "transaction": r.transaction_hash.to_string(),
+            "block": r.block_number.saturating_to::<u64>(),
+            "gas_used": r.gas_used.saturating_to::<u64>(),
+        })
+    };
+    Ok(match what {
+        ChainCommand::DeployRegistry => {
+            let (reg, r) = Registry::deploy(rpc, from)?;
+            serde_json::json!({ "registry": reg.address.to_string(), "receipt": receipt(&r) })
+        }
+        ChainCommand::DeployVerifier { artifact } => {
+            let text = std::fs::read_to_string(&artifact)
+                .with_context(|| format!("reading {}", artifact.display()))?;
+            let art = Artifact::parse(&text)?;
+            let (a, r) = deploy(&rpc, from, &art.bytecode)?;
+            serde_json::json!({ "verifier": a.to_string(), "receipt": receipt(&r) })
+        }
+        ChainCommand::RegisterDataset {
+            registry,
+            commitment,
+            bundle,
+            metadata,
+        } => {
+            let reg = Registry::at(rpc, address(&registry, "--registry")?);
+            let commitment = Commitment::load(&commitment)?;
+            let bundle = ProofBundle::load(&bundle)?;
+            let roots: Vec<_> = bundle
+                .chunks
+                .iter()
+                .map(|c| c.public_inputs.get(1).copied().unwrap_or_default())
+                .collect();
+            let meta = trustspace_evm::rpc::keccak256(metadata.as_bytes());
+            let r = reg.register_dataset(from, &commitment, &roots, meta)?;
+            serde_json::json!({ "root": trustspace_evm::rpc::root_key(&commitment).to_string(), "receipt": receipt(&r) })
+        }
+        ChainCommand::RegisterPolicy {
+            registry,
+            keys,
+            chunk_verifier,
+            final_verifier,
+        } => {
+            let reg = Registry::at(rpc, address(&registry, "--registry")?);
+            let keys = VerifyingKeys::load(&keys)?;
+            let fv = final_verifier
+                .map(|f| address(&f, "--final-verifier"))
+                .transpose()?;
+            let r = reg.register_policy(
+                from,
+                &keys,
+                address(&chunk_verifier, "--chunk-verifier")?,
+                fv,
+            )?;
+            serde_json::json!({
+                "keys_digest": format!("0x{}", hex_digest(&trustspace_evm::encode::keys_digest(&keys))),
+                "receipt": receipt(&r),
+            })
+        }
+        ChainCommand::Verify {
+            registry,
+            keys,
+            bundle,
+        } => {
+            let reg = Registry::at(rpc, address(&registry, "--registry")?);
+            let keys = VerifyingKeys::load(&keys)?;
+            let bundle = ProofBundle::load(&bundle)?;
+            let r = reg.verify_bundle(from, &bundle, &keys)?;
+            serde_json::json!({ "verified": true, "receipt": receipt(&r) })
+        }
+    })
+}
+
+fn export_verifier(keys: &Path, out: &Path) -> Result<serde_json::Value> {
+    use trustspace_evm::encode::{keys_digest, policy_genesis, render_verifier, vk_digest};
+    let keys = VerifyingKeys::load(keys)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut files = vec![];
+    let chunk = render_verifier(
+        &keys.chunk,
+        "ChunkVerifier",
+        &format!("chunk {}", keys.digests.chunk),
+    )?;
+    write(&out.join("ChunkVerifier.sol"), &chunk)?;
+    files.push("ChunkVerifier.sol");
+    let mut summary = serde_json::json!({
+        "chunk_vk_digest": format!("0x{}", hex_digest(&vk_digest(&keys.chunk))),
+    });
+    if let (Some(vk), Some(d)) = (&keys.final_, &keys.digests.final_) {
+        write(
+            &out.join("FinalVerifier.sol"),
+            &render_verifier(vk, "FinalVerifier", &format!("final {d}"))?,
+        )?;
+        files.push("FinalVerifier.sol");
+        summary["final_vk_digest"] = format!("0x{}", hex_digest(&vk_digest(vk))).into();
+    }
+    write(
+        &out.join("IGroth16Verifier.sol"),
+        trustspace_evm::VERIFIER_INTERFACE,
+    )?;
+    files.push("IGroth16Verifier.sol");
+    summary["keys_digest"] = format!("0x{}", hex_digest(&keys_digest(&keys))).into();
+    summary["policy_digest"] = format!("0x{}", hex_digest(&keys.policy_digest)).into();
+    summary["genesis"] = format!("{:#066x}", policy_genesis(&keys)).into();
+    summary["files"] = files.into();
+    summary["out"] = out.display().to_string().into();
+    Ok(summary)
+}
+
+fn export_calldata(keys: &Path, bundle: &Path, out: &Path) -> Result<serde_json::Value> {
+    use trustspace_evm::encode::{keys_digest, verify_bundle_calldata, verify_proof_calldata};
+    use trustspace_zk::bundle::proof_from_hex;
+    let keys = VerifyingKeys::load(keys)?;
+    let bundle = ProofBundle::load(bundle)?;
+    // Refuse a bundle that does not verify locally: calldata for it would only revert.
+    trustspace_zk::verify(&bundle, &keys, &bundle.commitment)?;
+    let kd = keys_digest(&keys);
+    let mut proofs = Vec::new();
+    for c in &bundle.chunks {
+        let what = format!("chunk {}", c.index);
+        let p = proof_from_hex(&c.proof, &what)?;
+        proofs.push(serde_json::json!({
+            "proof": what, "verifier": "ChunkVerifier",
+            "calldata": format!("0x{}", hex::encode(verify_proof_calldata(&p, &c.public_inputs))),
+        }));
+    }
+    if let Some(f) = &bundle.final_ {
+        let p = proof_from_hex(&f.proof, "final proof")?;
+        proofs.push(serde_json::json!({
+            "proof": "final", "verifier": "FinalVerifier",
+            "calldata": format!("0x{}", hex::encode(verify_proof_calldata(&p, &f.public_inputs))),
+        }));
+    }
+    let doc = serde_json::json!({
+        "root": trustspace_evm::rpc::root_key(&bundle.commitment).to_string(),
+        "keys_digest": format!("0x{}", hex_digest(&kd)),
+        "verify_bundle": format!("0x{}", hex::encode(verify_bundle_calldata(&bundle, &kd)?)),
+        "verify_proof": proofs,
+    });
+    write(out, &serde_json::to_string_pretty(&doc)?)?;
+    Ok(
+        serde_json::json!({ "out": out.display().to_string(), "proofs": bundle.chunks.len() + usize::from(bundle.final_.is_some()) }),
+    )
+}
+
+fn export_snarkjs(keys: &Path, bundle: &Path, out: &Path) -> Result<serde_json::Value> {
+    use trustspace_evm::encode::{snarkjs_proof, snarkjs_public, snarkjs_vk};
+    use trustspace_zk::bundle::proof_from_hex;
+    let keys = VerifyingKeys::load(keys)?;
+    let bundle = ProofBundle::load(bundle)?;
+    trustspace_zk::verify(&bundle, &keys, &bundle.commitment)?;
+    let mut jobs = Vec::new();
+    for c in &bundle.chunks {
+        jobs.push((
+            format!("chunk-{}", c.index),
+            &keys.chunk,
+            &c.public_inputs,
+            &c.proof,
+        ));
+    }
+    if let (Some(f), Some(vk)) = (&bundle.final_, &keys.final_) {
+        jobs.push(("final".to_string(), vk, &f.public_inputs, &f.proof));
+    }
+    for (name, vk, inputs, proof) in &jobs {
+        let dir = out.join(name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let p = proof_from_hex(proof, name)?;
+        write(
+            &dir.join("proof.json"),
+            &serde_json::to_string_pretty(&snarkjs_proof(&p))?,
+        )?;
+        write(
+            &dir.join("public.json"),
+            &serde_json::to_string_pretty(&snarkjs_public(inputs))?,
+        )?;
+        write(
+            &dir.join("verification_key.json"),
+            &serde_json::to_string_pretty(&snarkjs_vk(vk))?,
+        )?;
+    }
+    Ok(serde_json::json!({ "out": out.display().to_string(), "proofs": jobs.len() }))
 }
 
 fn register(

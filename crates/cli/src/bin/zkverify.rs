@@ -18,7 +18,7 @@ use trustspace_zk::{Commitment, VerifyingKeys, ZkError};
     name = "zkverify",
     version,
     about = "Verify a trustspace proof bundle",
-    after_help = "Examples:\n  zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json\n  zkverify --ledger led/ --trust led/config.json --keys run/verifying.json --evidence-out ev.json run/bundle.json\n  zkverify --ledger http://127.0.0.1:7800 --trust config.json --seen seen.json --keys vk.json bundle.json\n  zkverify --evidence ev.json --trust config.json\n\nExit codes: 0 valid; 1 invalid proof, mismatch, or ledger check failed; 2 bad input."
+    after_help = "Examples:\n  zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json\n  zkverify --ledger led/ --trust led/config.json --keys run/verifying.json --evidence-out ev.json run/bundle.json\n  zkverify --ledger http://127.0.0.1:7800 --trust config.json --seen seen.json --keys vk.json bundle.json\n  zkverify --evidence ev.json --trust config.json\n  zkverify --chain http://127.0.0.1:8545 --registry 0x... --block 0x<block hash> --onchain --keys vk.json bundle.json\n\nExit codes: 0 valid; 1 invalid proof, mismatch, or ledger check failed; 2 bad input."
 )]
 struct Cli {
     /// Verifying keys from `zkprove setup` (not with --evidence, which carries them).
@@ -47,6 +47,22 @@ struct Cli {
     /// With --ledger: write an evidence file that re-verifies offline.
     #[arg(long, requires = "ledger")]
     evidence_out: Option<PathBuf>,
+    /// Verify against a trustspace registry on an EVM chain: its JSON-RPC URL. The registry's
+    /// storage is proven with eth_getProof against the block header, which is hashed locally.
+    #[arg(long, requires = "registry", conflicts_with_all = ["ledger", "evidence", "commitment"])]
+    chain: Option<String>,
+    /// With --chain: the registry contract's address.
+    #[arg(long, requires = "chain")]
+    registry: Option<String>,
+    /// With --chain: the block to verify at. A block hash is the trust anchor (the header must
+    /// hash to it); a number or `latest` (the default) only checks the header against its own
+    /// hash, which is printed for you to compare with a source you trust.
+    #[arg(long, requires = "chain")]
+    block: Option<String>,
+    /// With --chain: also ask the registry contract (eth_call of verifyBundle at that block) and
+    /// require its answer to agree.
+    #[arg(long, requires = "chain")]
+    onchain: bool,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -83,7 +99,84 @@ impl From<LedgerError> for Failure {
     }
 }
 
+impl From<trustspace_evm::EvmError> for Failure {
+    fn from(e: trustspace_evm::EvmError) -> Failure {
+        use trustspace_evm::EvmError as E;
+        match e {
+            E::Zk(z) => z.into(),
+            E::Rpc { .. } | E::Format { .. } => Failure::BadInput(e.to_string()),
+            E::Untrusted(_) | E::NotRegistered(_) | E::Mismatch(_) | E::Reverted { .. } => {
+                Failure::Invalid(e.to_string())
+            }
+        }
+    }
+}
+
+/// Verification against an EVM registry (`--chain`).
+fn verify_chain(
+    cli: &Cli,
+    url: &str,
+    bundle: &ProofBundle,
+    keys: &VerifyingKeys,
+) -> Result<Outcome, Failure> {
+    use trustspace_evm::rpc::{Registry, Rpc};
+    use trustspace_evm::state::{BlockRef, verify_against_chain};
+    let address = cli
+        .registry
+        .as_deref()
+        .expect("clap: requires registry")
+        .parse()
+        .map_err(|e| Failure::BadInput(format!("--registry: {e}")))?;
+    let block: BlockRef = cli.block.as_deref().unwrap_or("latest").parse()?;
+    let rpc = Rpc::new(url);
+    let v = verify_against_chain(&rpc, address, block, bundle, keys)?;
+    let mut summary = serde_json::json!({
+        "block_number": v.block_number,
+        "block_hash": v.block_hash.to_string(),
+        "block_trusted_by_hash": matches!(block, BlockRef::Hash(_)),
+        "registry": address.to_string(),
+        "dataset_owner": v.dataset.owner.to_string(),
+        "policy_issuer": v.policy.issuer.to_string(),
+        "recorded_verdict": v.verdict.as_ref().map(|d| serde_json::json!({
+            "block_number": d.block_number, "submitter": d.submitter.to_string(),
+        })),
+    });
+    if cli.onchain {
+        let at = format!("{:#x}", v.block_number);
+        // The registered verifiers must embed these keys (as they report them).
+        let mut verifiers = vec![(v.policy.chunk_verifier, &keys.chunk)];
+        if let (Some(a), Some(vk)) = (v.policy.final_verifier, &keys.final_) {
+            verifiers.push((a, vk));
+        }
+        for (a, vk) in verifiers {
+            let reported = trustspace_evm::rpc::verifier_digest(&rpc, a, &at)?;
+            if reported.0 != trustspace_evm::encode::vk_digest(vk) {
+                return Err(Failure::Invalid(format!(
+                    "the registered verifier {a} embeds another verifying key than yours"
+                )));
+            }
+        }
+        let registry = Registry::at(rpc, address);
+        match registry.check_bundle(bundle, keys, &at) {
+            Ok(()) => summary["onchain"] = "valid".into(),
+            Err(e) => {
+                return Err(Failure::Invalid(format!(
+                    "the proofs verify locally but the registry contract disagrees: {e}"
+                )));
+            }
+        }
+    }
+    let revealed = keys.format_all(&v.verified.revealed);
+    Ok(Outcome {
+        records: v.verified.records,
+        revealed,
+        ledger: None,
+        chain: Some(summary),
+    })
+}
+
 struct Outcome {
+    chain: Option<serde_json::Value>,
     records: u64,
     revealed: Vec<Revealed>,
     ledger: Option<serde_json::Value>,
@@ -144,10 +237,14 @@ fn run(cli: &Cli) -> Result<Outcome, Failure> {
             records: v.records,
             revealed: v.revealed.clone(),
             ledger: Some(ledger_summary(&v)),
+            chain: None,
         });
     }
     let keys = VerifyingKeys::load(cli.keys.as_ref().expect("clap: required"))?;
     let bundle = ProofBundle::load(cli.bundle.as_ref().expect("clap: required"))?;
+    if let Some(url) = &cli.chain {
+        return verify_chain(cli, url, &bundle, &keys);
+    }
     if let Some(location) = &cli.ledger {
         let config = LedgerConfig::load(cli.trust.as_ref().expect("clap: requires trust"))?;
         let seen = load_seen(cli.seen.as_deref(), &config)?;
@@ -175,6 +272,7 @@ fn run(cli: &Cli) -> Result<Outcome, Failure> {
             records: v.records,
             revealed: v.revealed.clone(),
             ledger: Some(summary),
+            chain: None,
         });
     }
     let Some(commitment) = &cli.commitment else {
@@ -189,6 +287,7 @@ fn run(cli: &Cli) -> Result<Outcome, Failure> {
         records: v.records,
         revealed,
         ledger: None,
+        chain: None,
     })
 }
 
@@ -206,7 +305,7 @@ fn main() -> ExitCode {
         let v = match &result {
             Ok(o) => serde_json::json!({
                 "valid": true, "records": o.records, "revealed": o.revealed,
-                "ledger": o.ledger, "seconds": secs,
+                "ledger": o.ledger, "chain": o.chain, "seconds": secs,
             }),
             Err(Failure::Invalid(e) | Failure::BadInput(e)) => {
                 serde_json::json!({ "valid": false, "error": e, "exit_code": code })
@@ -225,6 +324,28 @@ fn main() -> ExitCode {
                 );
                 for x in &o.revealed {
                     println!("  revealed {} = {}", x.name, x.value);
+                }
+                if let Some(c) = &o.chain {
+                    println!(
+                        "  on chain: registry {} at block {} (hash {}{})",
+                        c["registry"].as_str().unwrap_or_default(),
+                        c["block_number"],
+                        c["block_hash"].as_str().unwrap_or_default(),
+                        if c["block_trusted_by_hash"] == true {
+                            ", the block you trust"
+                        } else {
+                            ": compare it with a source you trust, or pass --block HASH"
+                        }
+                    );
+                    if c["onchain"] == "valid" {
+                        println!("  the registry contract agrees (verifyBundle at that block)");
+                    }
+                    if !c["recorded_verdict"].is_null() {
+                        println!(
+                            "  verdict recorded on chain in block {}",
+                            c["recorded_verdict"]["block_number"]
+                        );
+                    }
                 }
                 if let Some(l) = &o.ledger {
                     if let Some(i) = l.get("verdict_entry") {
