@@ -587,6 +587,13 @@ fn mpc_step(
                 .collect()
         });
         pb.finish_and_clear();
+        // A holder that failed at once makes the others wait for it until their timeout:
+        // report the cause, not the waiting.
+        if let Some((name, Err(e))) = names.iter().zip(&results).find(
+            |(_, r)| matches!(r, Err(e) if !matches!(e, trustspace_mpc::MpcError::Timeout { .. })),
+        ) {
+            bail!("{name}: query failed: {e}");
+        }
         let mut first = None;
         for (name, r) in names.iter().zip(results) {
             let r = r

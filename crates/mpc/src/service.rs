@@ -18,8 +18,9 @@
 //! refused with an error to that client; the session goes on waiting for the named ones. A party
 //! that dies or stalls makes the others fail within their timeout, and they tell their clients.
 //!
-//! One session per mesh: after a session (succeeded or failed) the party drops its connections
-//! and builds a fresh mesh for the next, so a failed session never leaves the parties out of
+//! A successful session leaves the three parties in step, so the next one may run on the same
+//! mesh (and the same listener, which clients of the next session reach). After a failed session
+//! a party drops the mesh and builds a fresh one, so a failure never leaves the parties out of
 //! step.
 
 use std::collections::BTreeMap;
