@@ -175,6 +175,49 @@ pub enum HeError {
     /// The DKG ended with too few qualified authorities, or without a needed share.
     #[error("DKG failed: {0}")]
     DkgFailed(String),
+    /// More values or lists than the parameters were declared for (the noise budget and the
+    /// no-overflow guarantee hold only up to the declared counts).
+    #[error("{what}: {count} {unit} exceed the declared maximum of {limit}")]
+    CountExceeded {
+        /// Which count.
+        what: String,
+        /// The count reached.
+        count: u64,
+        /// The declared maximum.
+        limit: u64,
+        /// Values, lists, ...
+        unit: &'static str,
+    },
+    /// Parameters whose decryption failure probability is above the 2^-64 budget.
+    #[error("noise budget not met: {reason}")]
+    NoiseBudget {
+        /// The figures that fail.
+        reason: String,
+    },
+    /// The same input offered twice (a replayed list or column).
+    #[error("{what} was already aggregated; duplicate refused")]
+    Duplicate {
+        /// Which input.
+        what: String,
+    },
+    /// tfhe refused an operation (its message names no secret).
+    #[error("tfhe: {what}: {reason}")]
+    Tfhe {
+        /// What was being done.
+        what: &'static str,
+        /// tfhe's reason.
+        reason: String,
+    },
+}
+
+impl HeError {
+    /// Wraps a tfhe error for the step `what`.
+    pub(crate) fn tfhe(what: &'static str, err: impl std::fmt::Display) -> Self {
+        HeError::Tfhe {
+            what,
+            reason: clip(&err.to_string()),
+        }
+    }
 }
 
 /// A partial decryption that was left out of a decryption, and why.

@@ -8,13 +8,27 @@
 //!   encrypt a column with a range proof per value; the aggregator refuses inputs whose proofs
 //!   fail and adds the rest; any t authorities decrypt the total with DLEQ-proved partial
 //!   decryptions, bad partials being identified and left out.
+//! - [`fhe_int`] (tfhe path A): encrypted integers on tfhe's high-level API, for when the
+//!   aggregator must compute on the total: proven compact-list inputs, multi-operand sums,
+//!   GROUP BY over a public domain, encrypted `total > limit` and max checks whose verdict
+//!   alone is decrypted.
+//! - [`lwe_sum`] (tfhe path B): additive LWE sums of 10^5–10^6 values on tfhe's
+//!   `core_crypto`, packed in compact lists and aggregated in the packed form, with a
+//!   derived noise budget (failure ≤ 2^-64).
+//! - [`column`]: reading summable columns out of the dataset model.
 //! - [`error`]: the crate's error type.
 //!
-//! The tfhe backends (paths A and B) arrive with a later issue.
+//! tfhe is licensed BSD-3-Clause-Clear; Zama's patents cover it, and commercial use needs a
+//! patent licence from Zama (see the README).
+//!
 
 #![forbid(unsafe_code)]
 
+mod codec;
+pub mod column;
 pub mod error;
+pub mod fhe_int;
+pub mod lwe_sum;
 pub mod ristretto;
 
 pub use error::{Excluded, HeError, Result};

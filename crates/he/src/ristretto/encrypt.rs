@@ -219,18 +219,7 @@ pub fn encrypt_column<R: RngCore + CryptoRng>(
             ),
         });
     }
-    let encodings = records
-        .iter()
-        .enumerate()
-        .map(|(r, rec)| {
-            rec.get(index).copied().ok_or_else(|| HeError::ShortRecord {
-                record: r,
-                len: rec.len(),
-                column: column.to_string(),
-                index,
-            })
-        })
-        .collect::<Result<Vec<u64>>>()?;
+    let encodings = crate::column::record_values(records, index, column)?;
     encrypt_encodings(key, spec, &encodings, rng)
 }
 
