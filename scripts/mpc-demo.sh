@@ -8,8 +8,14 @@ cd "$(dirname "$0")/.."
 ROWS=${1:-30000}
 OUT=${2:-target/mpc-demo}
 PROFILE=${PROFILE:-release}
-if [ "$PROFILE" = release ]; then FLAG=--release; DIR=target/release; else FLAG=; DIR=target/debug; fi
-cargo build $FLAG --locked --quiet --bin dataspace --bin mpc-party --bin mpc-query
+if [ "$PROFILE" = release ]; then
+    DIR=target/release
+    cargo build --release --locked --quiet --bin dataspace --bin mpc-party --bin mpc-query
+else
+    # The test build's feature set (building a subset of the workspace would rebuild tfhe).
+    DIR=target/debug
+    cargo build --workspace --all-targets --locked --quiet
+fi
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 "$DIR/dataspace" gen --table encounters --rows "$ROWS" --holders 3 --out "$OUT/data" >/dev/null

@@ -163,6 +163,8 @@ struct Workload {
     policy: String,
     chunk_max: u64,
     he_column: &'static str,
+    /// The threshold check's limit per row, as a fraction (numerator, denominator).
+    threshold_per_row: (u64, u64),
     queries: Vec<(Table, String, trustspace_mpc::engine::Mode)>,
 }
 
@@ -175,6 +177,8 @@ fn workload(o: &Options) -> Workload {
             policy: trustspace_zk::reference::healthcare_policy(),
             chunk_max: 512,
             he_column: "length_of_stay",
+            // Capacity planned at 5 bed-days per encounter.
+            threshold_per_row: (5, 1),
             queries: vec![
                 (
                     Table::Encounters,
@@ -199,6 +203,8 @@ fn workload(o: &Options) -> Workload {
             policy: trustspace_zk::reference::finance_policy(o.seed),
             chunk_max: 256,
             he_column: "aml_flag",
+            // At most 1% of transactions flagged.
+            threshold_per_row: (1, 100),
             queries: vec![
                 (
                     Table::Transactions,
@@ -494,6 +500,25 @@ pub fn run(o: &Options) -> Result<Vec<StepReport>> {
         revealed: format!("to the key-holding {who}s: the total only; to the aggregator: nothing"),
         secs: t.elapsed().as_secs_f64(),
     });
+
+    // 5b. An encrypted threshold check: only its verdict is decrypted.
+    let t = Instant::now();
+    let check = threshold_step(&w, proof_schema, &holder_rows)?;
+    println!(
+        "   the regulator learns only: total {} > {}? {}",
+        w.he_column, check.limit, check.verdict
+    );
+    report.push(StepReport {
+        step: "5b HE threshold".into(),
+        outcome: format!(
+            "total {} > {}: {} ({:?} inputs, {:?} sum, proven)",
+            w.he_column, check.limit, check.verdict, check.value_width, check.sum_width
+        ),
+        revealed: format!(
+            "to the regulator: one bit; to the aggregator: nothing; the {who}s: nothing new"
+        ),
+        secs: t.elapsed().as_secs_f64(),
+    });
     Ok(report)
 }
 
@@ -655,6 +680,70 @@ fn he_step(
     let table = DlogTable::new(max)?;
     let t = ristretto::decrypt_total(&key, &total, &partials, &table)?;
     Ok((trustspace_data::format_units(t.units, t.scale), t.count))
+}
+
+/// What the encrypted threshold check found.
+struct ThresholdCheck {
+    limit: u64,
+    verdict: bool,
+    value_width: trustspace_he::fhe_int::Width,
+    sum_width: trustspace_he::fhe_int::Width,
+}
+
+/// tfhe path A: each holder encrypts its own subtotal of the column under the regulator's
+/// compact public key, with a proof that it fits the declared width; the untrusted aggregator
+/// verifies, sums (multi-operand) and compares with the limit under encryption; the regulator
+/// decrypts the verdict alone. The limit is the workload's threshold per row times the rows
+/// (healthcare: bed-days against planned capacity; finance: AML flags against the tolerated
+/// rate).
+fn threshold_step(
+    w: &Workload,
+    schema: &Schema,
+    holder_rows: &[Vec<Record>],
+) -> Result<ThresholdCheck> {
+    use trustspace_he::column::unsigned_column;
+    use trustspace_he::fhe_int::{self, IntParams};
+    let pb =
+        spinner("regulator generating tfhe keys (client, server, compact public key, CRS)".into());
+    let (regulator, aggregator, public) = fhe_int::generate()?;
+    pb.finish_and_clear();
+    let columns = holder_rows
+        .iter()
+        .map(|rows| unsigned_column(schema, rows, w.he_column))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let rows: u64 = columns.iter().map(|c| c.values.len() as u64).sum();
+    let max_subtotal = columns
+        .iter()
+        .map(|c| c.values.len() as u64 * c.max)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let params = IntParams::new(HOLDERS.into(), max_subtotal, 1)?;
+    let (num, den) = w.threshold_per_row;
+    let limit = rows * num / den;
+    let mut contributions = Vec::new();
+    for (h, c) in columns.iter().enumerate() {
+        let pb = spinner(format!("{}-{h} encrypting and proving its subtotal", w.who));
+        let subtotal: u64 = c.values.iter().sum();
+        contributions.push(fhe_int::encrypt_values(
+            &public,
+            &params,
+            "main job threshold",
+            &format!("{}-{h}", w.who),
+            &[subtotal],
+        )?);
+        pb.finish_and_clear();
+    }
+    let pb = spinner("aggregator verifying, summing and comparing under encryption".into());
+    let totals = fhe_int::aggregate(&aggregator, &params, "main job threshold", &contributions)?;
+    let verdict = totals.exceeds(&aggregator, 0, limit)?;
+    pb.finish_and_clear();
+    Ok(ThresholdCheck {
+        limit,
+        verdict: regulator.decrypt_verdict(&verdict)?,
+        value_width: params.value_width(),
+        sum_width: params.sum_width(),
+    })
 }
 
 /// Prints the closing table.
