@@ -3,6 +3,21 @@
 
 use crate::error::{HeError, Result};
 
+/// Largest label (session, holder) in bytes.
+pub const MAX_LABEL_BYTES: usize = 256;
+
+/// Refuses an empty label or one over [`MAX_LABEL_BYTES`]: labels are bound into proofs and
+/// encodings, and read back with that limit.
+pub(crate) fn check_label(what: &'static str, text: &str) -> Result<()> {
+    if text.is_empty() || text.len() > MAX_LABEL_BYTES {
+        return Err(HeError::InvalidParameter {
+            what,
+            reason: format!("must be 1..={MAX_LABEL_BYTES} bytes"),
+        });
+    }
+    Ok(())
+}
+
 /// A malformed-input error naming the document and the reason (clipped).
 pub(crate) fn format_err(what: &str, reason: impl std::fmt::Display) -> HeError {
     HeError::Format {

@@ -10,12 +10,11 @@ use tfhe::zk::ZkComputeLoad;
 
 use super::keys::{LIST_BITS, PublicKeys};
 use super::params::{IntParams, Width};
-use crate::codec::format_err;
+use crate::codec::{check_label, format_err};
 use crate::column::ColumnValues;
 use crate::error::{HeError, Result, clip};
 
-/// Largest label (session, holder) in bytes.
-pub const MAX_LABEL_BYTES: usize = 256;
+pub use crate::codec::MAX_LABEL_BYTES;
 
 /// Largest serialized proven list accepted.
 pub const MAX_LIST_BYTES: u64 = 64 << 20;
@@ -75,16 +74,6 @@ pub(crate) fn metadata(
     m.extend_from_slice(&rows.to_le_bytes());
     m.extend_from_slice(&(index as u64).to_le_bytes());
     m
-}
-
-fn check_label(what: &'static str, text: &str) -> Result<()> {
-    if text.is_empty() || text.len() > MAX_LABEL_BYTES {
-        return Err(HeError::InvalidParameter {
-            what,
-            reason: format!("must be 1..={MAX_LABEL_BYTES} bytes"),
-        });
-    }
-    Ok(())
 }
 
 /// Encrypts a plain sum's values (`params.groups()` must be 1).

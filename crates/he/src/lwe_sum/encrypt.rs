@@ -10,13 +10,12 @@ use tfhe::zk::{
 
 use super::keys::PublicSetup;
 use super::params::pke_params;
-use crate::codec::format_err;
 use crate::codec::{Reader, put_text, put_words};
+use crate::codec::{check_label, format_err};
 use crate::column::ColumnValues;
 use crate::error::{HeError, Result};
 
-/// Largest label (session, holder) in bytes.
-pub const MAX_LABEL_BYTES: usize = 256;
+pub use crate::codec::MAX_LABEL_BYTES;
 
 /// Largest serialized proof accepted for one list.
 pub const MAX_PROOF_BYTES: u64 = 1 << 20;
@@ -97,16 +96,6 @@ pub(crate) fn metadata(
     m.extend_from_slice(&index.to_le_bytes());
     m.extend_from_slice(&count.to_le_bytes());
     m
-}
-
-fn check_label(what: &'static str, text: &str) -> Result<()> {
-    if text.is_empty() || text.len() > MAX_LABEL_BYTES {
-        return Err(HeError::InvalidParameter {
-            what,
-            reason: format!("must be 1..={MAX_LABEL_BYTES} bytes"),
-        });
-    }
-    Ok(())
 }
 
 /// Encrypts `values` (each below `2^value_bits`) for `session`, as `holder`: lists are
