@@ -978,6 +978,10 @@ mod tests {
             if p.me() == 1 {
                 // Party 1 answers the multiplication with 5 bytes instead of 3 ring elements.
                 p.net().send(0, vec![1, 2, 3, 4, 5])?;
+                // Stay connected until party 0 has judged the message and left: if party 1
+                // left at once, party 2's send to it could fail first, party 2 would drop, and
+                // party 0's own send to party 2 would report that disconnection instead.
+                let _ = p.net().recv(0);
                 return Ok(Vec::new());
             }
             let z = p.mul(&x[p.me()], &x[p.me()])?;
