@@ -11,6 +11,7 @@
 //! |---|---|---|---|
 //! | `he_tfhe_a_sum` | `multi_sum/<n>` | aggregator: tfhe's multi-operand sum of n `u32` values (in the `u64` sum width) | values/s |
 //! | `he_tfhe_a_sum` | `add_chain/<n>` | the same sum as a sequential chain of `+` | values/s |
+//! | `he_tfhe_a_sum` | `add/u64` | one step of that chain: clean `u64` accumulator + next operand | — |
 //! | `he_tfhe_a_check` | `gt/u64`, `max/4` | encrypted `total > limit`; largest of 4 group totals | — |
 //! | `he_tfhe_a_verify_expand` | `u32/<k>` | aggregator: verify a proven list of k `u32` and expand it | values/s |
 //! | `he_encrypt` | `tfhe_b/<sample>` | holder: pack, encrypt and prove (ZK PKE v2) | values/s |
@@ -94,6 +95,14 @@ fn path_a(c: &mut Criterion) {
         .collect();
     let mut g = c.benchmark_group("he_tfhe_a_sum");
     g.sample_size(10);
+    // One step of the chain: a clean accumulator (the sum of up to 100 values, every block a
+    // bootstrapped output, as mid-chain) plus the next operand. A chain over n values is n - 1
+    // of these in a row, which prices the chain at sizes where running it ten times would take
+    // hours.
+    let total = all[..100.min(all.len())].iter().sum::<FheUint64>();
+    g.bench_function(BenchmarkId::new("add", "u64"), |b| {
+        b.iter(|| black_box(&total + &all[0]))
+    });
     for &n in &sizes {
         let operands = &all[..n as usize];
         g.throughput(Throughput::Elements(n));
@@ -117,7 +126,6 @@ fn path_a(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("he_tfhe_a_check");
     g.sample_size(10);
-    let total = all[..100.min(all.len())].iter().sum::<FheUint64>();
     g.bench_function("gt/u64", |b| b.iter(|| black_box(total.gt(1u64 << 38))));
     let groups: Vec<FheUint64> = all[..4].to_vec();
     g.bench_function("max/4", |b| {
