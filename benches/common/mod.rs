@@ -299,10 +299,8 @@ fn he(c: &mut Criterion, w: &Workload) {
         // tfhe path A: three subtotals, a multi-operand sum and a comparison under encryption.
         let max_subtotal = plain
             .iter()
-            .map(|c| c.values.len() as u64 * c.max)
-            .max()
-            .unwrap_or(0)
-            .max(1);
+            .try_fold(1, |m, c| c.max_total().map(|t| m.max(t)))
+            .expect("subtotal bound");
         let params = IntParams::new(3, max_subtotal, 1).expect("params");
         let (num, den) = w.threshold_per_row;
         let limit = n * num / den;

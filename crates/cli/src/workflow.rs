@@ -714,10 +714,7 @@ fn threshold_step(
     let rows: u64 = columns.iter().map(|c| c.values.len() as u64).sum();
     let max_subtotal = columns
         .iter()
-        .map(|c| c.values.len() as u64 * c.max)
-        .max()
-        .unwrap_or(0)
-        .max(1);
+        .try_fold(1, |m, c| c.max_total().map(|t| m.max(t)))?;
     let params = IntParams::new(HOLDERS.into(), max_subtotal, 1)?;
     let (num, den) = w.threshold_per_row;
     let limit = rows * num / den;

@@ -27,6 +27,18 @@ impl ColumnValues {
     pub fn value_bits(&self) -> u32 {
         (64 - self.max.leading_zeros()).max(1)
     }
+
+    /// The largest total the column can have: its count × the declared `max`. Sums are sized
+    /// from it, so a bound beyond 64 bits is refused rather than wrapped.
+    pub fn max_total(&self) -> Result<u64> {
+        let bound = self.values.len() as u128 * u128::from(self.max);
+        u64::try_from(bound).map_err(|_| HeError::TotalBound {
+            what: format!("column `{}`", self.column),
+            bound,
+            limit: u64::MAX.into(),
+            hint: "sum the records in smaller parts",
+        })
+    }
 }
 
 /// Extracts `column` of every record, refusing columns whose encodings are not plain
@@ -75,4 +87,32 @@ pub(crate) fn record_values(records: &[Record], index: usize, column: &str) -> R
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(rows: usize, max: u64) -> ColumnValues {
+        ColumnValues {
+            column: "amount".into(),
+            max,
+            scale: 0,
+            values: vec![0; rows],
+        }
+    }
+
+    #[test]
+    fn max_total_is_count_times_max_and_refuses_what_does_not_fit() {
+        assert_eq!(column(0, 7).max_total().unwrap(), 0);
+        assert_eq!(column(3, 7).max_total().unwrap(), 21);
+        assert_eq!(column(1, u64::MAX).max_total().unwrap(), u64::MAX);
+        assert!(matches!(
+            column(2, u64::MAX).max_total(),
+            Err(HeError::TotalBound { bound, .. }) if bound == 2 * u128::from(u64::MAX)
+        ));
+        assert_eq!(column(2, 1).value_bits(), 1);
+        assert_eq!(column(2, 0).value_bits(), 1);
+        assert_eq!(column(2, 1 << 40).value_bits(), 41);
+    }
 }
