@@ -12,7 +12,7 @@ use trustspace::data::synth::{Generator, Spec, Table};
 use trustspace::data::{Record, Schema};
 use trustspace::mpc::engine::{Mode, Party};
 use trustspace::mpc::query::Strategy;
-use trustspace::mpc::service::{QuerySpec, participate, serve_session};
+use trustspace::mpc::service::{PartyService, QuerySpec, participate};
 use trustspace::mpc::share::Kind;
 use trustspace::mpc::transport::tls::{
     ClientLink, ClientLinkConfig, PartyConfig, TlsTransport, keygen,
@@ -69,7 +69,11 @@ fn party_main(config: &Path) {
             }
             "query" => {
                 reply(&mut ctl, json!({"ready": true}));
-                serve_session(&mut net, Duration::from_secs(600)).expect("session");
+                let mut service = PartyService::with_mesh(&cfg, net, Duration::from_secs(600));
+                service.serve().expect("session");
+                net = service
+                    .into_mesh()
+                    .expect("the mesh outlives a successful session");
             }
             other => panic!("unknown op {other}"),
         }

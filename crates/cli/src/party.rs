@@ -5,33 +5,28 @@
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::time::Duration;
-use trustspace_mpc::service::serve_session;
-use trustspace_mpc::transport::tls::{PartyConfig, TlsTransport};
+use trustspace_mpc::service::PartyService;
+use trustspace_mpc::transport::tls::PartyConfig;
 
 /// Serves `sessions` sessions (or until killed); returns whether every session succeeded.
 /// Configuration and mesh errors are `Err`; a failed session is logged and, with a session
-/// count, ends the run as unsuccessful.
+/// count, ends the run as unsuccessful (at once: the service does not linger on a dead peer).
 ///
-/// The mesh (and the listener clients reach) is kept across successful sessions — the parties
-/// end a successful session in step — so a client of the next session never meets a listener
-/// that is going away. After a failed session the mesh is rebuilt from scratch.
+/// The service keeps the mesh (and the listener clients reach) across sessions: a failed
+/// session is aborted at the other parties and the mesh resynchronised, or rebuilt when a
+/// party is gone, so the next query runs on its first try.
 pub fn run_party(config: &Path, sessions: Option<u64>, join_timeout: Duration) -> Result<bool> {
     let cfg = PartyConfig::load(config)?;
     let me = format!("party-{}", cfg.id);
+    let mut service = PartyService::start(&cfg, join_timeout)
+        .with_context(|| format!("{me}: building the mesh"))?;
+    if let Some(addr) = service.local_addr() {
+        eprintln!("{me}: mesh up on {addr}");
+    }
     let mut done = 0u64;
-    let mut mesh: Option<TlsTransport> = None;
     while sessions.is_none_or(|n| done < n) {
-        let net = match &mut mesh {
-            Some(net) => net,
-            None => {
-                let net = TlsTransport::connect(&cfg)
-                    .with_context(|| format!("{me}: building the mesh"))?;
-                eprintln!("{me}: mesh up on {}", net.local_addr());
-                mesh.insert(net)
-            }
-        };
         eprintln!("{me}: waiting for a query");
-        let outcome = serve_session(net, join_timeout);
+        let outcome = service.serve();
         done += 1;
         match outcome {
             Ok(r) => {
@@ -41,7 +36,8 @@ pub fn run_party(config: &Path, sessions: Option<u64>, join_timeout: Duration) -
                     .map(|(h, n)| format!("{h} ({n} rows)"))
                     .collect();
                 eprintln!(
-                    "{me}: answered {:?} from {} for {} in {:.2} s ({} products, {} rounds)",
+                    "{me}: session {} answered {:?} from {} for {} in {:.2} s ({} products, {} rounds)",
+                    r.session,
                     r.sql,
                     holders.join(", "),
                     r.recipients.join(", "),
@@ -52,7 +48,6 @@ pub fn run_party(config: &Path, sessions: Option<u64>, join_timeout: Duration) -
             }
             Err(e) => {
                 eprintln!("{me}: session failed: {e}");
-                mesh = None;
                 if sessions.is_some() {
                     return Ok(false);
                 }

@@ -370,3 +370,63 @@ fn a_writer_killed_mid_append_loses_no_acknowledged_entry() {
     }
     assert!(acked_total >= 20 * 3);
 }
+
+#[test]
+fn monitoring_a_fresh_ledger_reports_it_empty_and_a_checkpoint_short_of_quorum_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let led = p(d, "led");
+    let trust = p(d, "led/config.json");
+    let state = p(d, "seen.json");
+    // One of three validators suffices on this ledger.
+    ok(run(
+        "ledger",
+        &[
+            "init",
+            "--dir",
+            &led,
+            "--validators",
+            "3",
+            "--threshold",
+            "1",
+        ],
+    ));
+    let monitor = |trust: &str| {
+        run(
+            "ledger",
+            &[
+                "monitor", "--ledger", &led, "--trust", trust, "--state", &state,
+            ],
+        )
+    };
+    let o = monitor(&trust);
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert_eq!(out, "ok: empty ledger, nothing recorded yet\n");
+    assert!(!err.contains("ALERT"), "{err}");
+    assert!(!d.join("seen.json").exists());
+    // Only validator 0 is left to sign the first checkpoint ...
+    for i in [1, 2] {
+        std::fs::remove_file(d.join(format!("led/validators/validator-{i}.key"))).unwrap();
+    }
+    ok(run("ledger", &["stress", "--dir", &led, "--count", "1"]));
+    // ... which a verifier trusting a quorum of two refuses: an alert, exit 1.
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trust).unwrap()).unwrap();
+    config["threshold"] = 2.into();
+    let strict = p(d, "strict.json");
+    std::fs::write(&strict, config.to_string()).unwrap();
+    let o = monitor(&strict);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        "ALERT: checkpoint of size 1 has 1 valid validator signatures, the quorum is 2\n"
+    );
+    // Under the ledger's own configuration the same checkpoint is fine.
+    let text = ok(monitor(&trust));
+    assert!(text.contains("ok: first checkpoint, 1 entries"), "{text}");
+}

@@ -1,6 +1,8 @@
 //! The three-party query service as real processes on loopback: `mpc-party` ×3 and `mpc-query`
 //! per participant. Answers equal the in-process engine; a client with a foreign certificate is
-//! refused; a killed party makes the others fail within the timeout.
+//! refused; a killed party makes the others fail within the timeout; a contested session is
+//! refused at once and the next query answers on its first try, round after round; a stopped
+//! party is noticed and the others exit promptly.
 
 mod common;
 
@@ -76,15 +78,17 @@ fn setup(dir: &Path, clients: &str) -> String {
 }
 
 fn party(dir: &Path, i: usize) -> Child {
-    Command::new(exe("mpc-party"))
-        .args([
-            "run",
-            "--config",
-            &p(dir, &format!("mpc/party-{i}.json")),
-            "--sessions",
-            "1",
-        ])
-        .args(["--join-timeout", "60"])
+    party_serving(dir, i, Some(1))
+}
+
+/// Party `i`, serving `sessions` sessions (or until killed).
+fn party_serving(dir: &Path, i: usize, sessions: Option<u64>) -> Child {
+    let mut c = Command::new(exe("mpc-party"));
+    c.args(["run", "--config", &p(dir, &format!("mpc/party-{i}.json"))]);
+    if let Some(n) = sessions {
+        c.args(["--sessions", &n.to_string()]);
+    }
+    c.args(["--join-timeout", "60"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -244,4 +248,130 @@ fn a_killed_party_makes_the_others_and_the_clients_fail_within_the_timeout() {
         assert!(text(&o).contains("party-2"), "{}", text(&o));
     }
     assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+}
+
+/// Rounds of the contested-session soak (`TRUSTSPACE_MPC_SOAK_ROUNDS`, default 10; the note of
+/// the change that added it reports a run of 50).
+fn soak_rounds() -> usize {
+    std::env::var("TRUSTSPACE_MPC_SOAK_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10)
+}
+
+#[test]
+fn contested_sessions_are_refused_at_once_and_never_leave_a_wrong_answer_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir, HOLDERS);
+    let parties: Vec<Child> = (0..3).map(|i| party_serving(dir, i, None)).collect();
+    let cfg = |h: usize| p(dir, &format!("mpc/hospital-{}.json", ["a", "b", "c"][h]));
+    let all = "SELECT COUNT(*) AS n FROM encounters";
+    let filtered = "SELECT COUNT(*) AS n FROM encounters WHERE age > 50";
+    for round in 0..soak_rounds() {
+        let mode = if round % 2 == 0 {
+            "semi-honest"
+        } else {
+            "malicious"
+        };
+        let extra = ["--mode", mode, "--json"];
+        // hospital-c asks another query than hospitals a and b.
+        let start = Instant::now();
+        let contested: Vec<Child> = (0..3)
+            .map(|h| {
+                query(
+                    dir,
+                    &cfg(h),
+                    Some(h),
+                    if h == 2 { filtered } else { all },
+                    &extra,
+                )
+            })
+            .collect();
+        for (h, c) in contested.into_iter().enumerate() {
+            let o = finish(c, Duration::from_secs(30));
+            let t = text(&o);
+            assert_eq!(o.status.code(), Some(1), "round {round}: {t}");
+            assert!(t.contains("session contested"), "round {round}: {t}");
+            if h < 2 {
+                assert!(
+                    t.contains("hospital-c joined with a different query"),
+                    "{t}"
+                );
+            } else {
+                assert!(t.contains("hospital-a") && t.contains("hospital-b"), "{t}");
+            }
+        }
+        // Far below the 5 s timeouts: nobody waited one out.
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            start.elapsed()
+        );
+        // The correct query, once, answers 1200 on its first try.
+        let qs: Vec<Child> = (0..3)
+            .map(|h| query(dir, &cfg(h), Some(h), all, &extra))
+            .collect();
+        let outs: Vec<Output> = qs
+            .into_iter()
+            .map(|q| finish(q, Duration::from_secs(30)))
+            .collect();
+        for o in &outs {
+            assert!(o.status.success(), "round {round}: {}", text(o));
+        }
+        let got: Vec<serde_json::Map<String, serde_json::Value>> =
+            serde_json::from_slice(&outs[0].stdout).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0]["n"], "1200", "round {round}");
+    }
+    for mut party in parties {
+        assert!(party.try_wait().unwrap().is_none(), "a party stopped");
+        party.kill().unwrap();
+        let o = party.wait_with_output().unwrap();
+        assert!(!text(&o).contains("inconsistent"), "{}", text(&o));
+    }
+}
+
+#[test]
+fn a_stopped_party_is_noticed_and_the_others_exit_promptly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir, HOLDERS);
+    let mut parties: Vec<Child> = (0..3).map(|i| party(dir, i)).collect();
+    std::thread::sleep(Duration::from_secs(2));
+    // SIGSTOP: the process keeps its sockets open but answers nothing.
+    let pid = parties[2].id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let t = Instant::now();
+    let qs: Vec<Child> = (0..3)
+        .map(|h| {
+            let cfg = p(dir, &format!("mpc/hospital-{}.json", ["a", "b", "c"][h]));
+            query(dir, &cfg, Some(h), "SELECT COUNT(*) FROM encounters", &[])
+        })
+        .collect();
+    // Parties 0 and 1 notice party 2's silence at their 5 s timeout and exit within about a
+    // second of it (no lingering on the stopped peer's sockets).
+    for party in parties.drain(..2) {
+        let o = finish(party, Duration::from_secs(30));
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(text(&o).contains("party-2"), "{}", text(&o));
+    }
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(8), "{took:?}");
+    // The holders cannot finish a handshake with party 2 and say so.
+    for q in qs {
+        let o = finish(q, Duration::from_secs(30));
+        assert!(!o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("party-2"), "{}", text(&o));
+    }
+    let mut stopped = parties.pop().unwrap();
+    let _ = Command::new("kill").args(["-CONT", &pid]).status();
+    stopped.kill().unwrap();
+    stopped.wait().unwrap();
 }

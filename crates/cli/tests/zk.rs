@@ -298,3 +298,43 @@ fn a_dataset_breaking_an_aggregate_bound_is_refused_before_proving() {
     );
     assert!(!d.join("bundle.json").exists());
 }
+
+#[test]
+fn committing_an_empty_dataset_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ds = d.to_str().unwrap();
+    ok(run(
+        "dataspace",
+        &["gen", "--table", "encounters", "--rows", "1", "--out", ds],
+    ));
+    let csv = std::fs::read_to_string(d.join("encounters.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    std::fs::write(d.join("empty.csv"), format!("{header}\n")).unwrap();
+    std::fs::write(d.join("empty.jsonl"), "\n\n").unwrap();
+    for name in ["empty.csv", "empty.jsonl"] {
+        let data = p(d, name);
+        let o = run(
+            "zkprove",
+            &[
+                "commit",
+                "--schema",
+                &p(d, "encounters.schema.toml"),
+                "--data",
+                &data,
+                "--chunk-size",
+                "16",
+                "--out",
+                &p(d, "out"),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("{data}: dataset: a commitment needs 1..="))
+                && err.contains("records, got 0"),
+            "{err}"
+        );
+        assert!(!d.join("out").join("commitment.json").exists());
+    }
+}

@@ -1,9 +1,95 @@
 //! Errors of the dataset model: one enum for the crate, and the per-value [`Reason`] that a
 //! loader rejection carries together with its file, line and column.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// Escapes the characters of untrusted text (file contents) that could forge or hide output on
+/// a terminal: control characters (`\n`, `\r`, `\t`, ESC ...) and invisible or bidirectional
+/// formatting characters. Everything else, quotes included, is kept as is.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A place in a text file: 1-based line and column (the column counts characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextPosition {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+impl TextPosition {
+    /// The position of byte `offset` in `text` (clamped to the text, and back to a character
+    /// boundary). Lines end at `\n` (a `\r\n` ending counts once).
+    pub fn at(text: &str, offset: usize) -> TextPosition {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        TextPosition {
+            line: before.bytes().filter(|&b| b == b'\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+impl fmt::Display for TextPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
+/// A TOML document that does not parse, or does not have the expected shape (a wrong type, an
+/// unknown or missing key), located where the TOML parser points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TomlError {
+    /// Where the problem is, when the parser knows.
+    pub position: Option<TextPosition>,
+    /// What is wrong (control characters escaped).
+    pub message: String,
+}
+
+impl TomlError {
+    /// Locates a `toml` error in the text it came from.
+    pub fn new(text: &str, e: &toml::de::Error) -> TomlError {
+        TomlError {
+            position: e.span().map(|s| TextPosition::at(text, s.start)),
+            message: escape_controls(e.message().trim_end()).into_owned(),
+        }
+    }
+}
+
+impl fmt::Display for TomlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.position {
+            Some(p) => write!(f, "{p}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for TomlError {}
 
 /// Why a value, a record or a file was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -146,7 +232,7 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}: ", self.file, self.line)?;
         if let Some(c) = &self.column {
-            write!(f, "column `{c}`: ")?;
+            write!(f, "column `{}`: ", escape_controls(c))?;
         }
         write!(f, "{}", self.reason)
     }
@@ -165,6 +251,15 @@ pub enum DataError {
         source_name: String,
         /// What is wrong.
         reason: String,
+    },
+    /// A schema file is not valid TOML or not shaped as a schema (a value of the wrong type,
+    /// an unknown or missing key), with the line and column the TOML parser points at.
+    #[error("schema {source_name}: {error}")]
+    SchemaToml {
+        /// The file or name of the schema.
+        source_name: String,
+        /// Where and what.
+        error: TomlError,
     },
     /// A data file was rejected (header, structure, or the first bad record when loading strictly).
     #[error(transparent)]

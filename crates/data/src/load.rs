@@ -5,6 +5,10 @@
 //! loading goes on with the next one, so one pass reports every bad record; a read failure is
 //! fatal ([`LoadError::is_fatal`]) and ends the iteration. Problems with the header (missing,
 //! extra or duplicate columns) are reported when the loader is opened.
+//!
+//! Both loaders end a line at `\n`, `\r\n` or a bare `\r` (old Mac files), so line numbers in
+//! errors are right whichever a file uses, and both accept a UTF-8 byte order mark at the start
+//! of the file.
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -14,9 +18,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use crate::error::{DataError, LoadError, Reason};
+use crate::error::{DataError, LoadError, Reason, escape_controls};
 use crate::io::io_err;
 use crate::schema::Schema;
 
@@ -30,21 +33,90 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// without completing it.
 const CSV_BUFFER: usize = 64 << 10;
 
-/// Counts the bytes pulled from the source since the last completed CSV record, and fails the
-/// read once a record cannot be shorter than [`MAX_LINE_BYTES`]: the CSV reader buffers a whole
-/// record, so this keeps memory bounded however a file is crafted.
+/// The source of a CSV reader: hands the parser at most one line per read, so that when the
+/// parser completes a record nothing past that record's terminator has been read yet. That
+/// lets it count lines exactly as the parser sees records, whatever the line endings: `\n`,
+/// `\r\n` and a bare `\r` (old Mac files) each end one line, as they end a record for the
+/// parser, and a quoted field's line breaks are counted too.
+///
+/// It also counts the bytes read since the last completed record and fails the read once a
+/// record cannot be shorter than [`MAX_LINE_BYTES`]: the CSV reader buffers a whole record, so
+/// this keeps memory bounded however a file is crafted.
 struct Guarded<R> {
-    inner: R,
-    since_record: Arc<AtomicUsize>,
+    inner: BufReader<R>,
+    since_record: usize,
+    /// Line of the next byte to read (1-based).
+    line: u64,
+    /// The last byte read was `\r` (a `\n` right after it ends no further line).
+    after_cr: bool,
+    /// No byte of the next record has been read yet.
+    between_records: bool,
+    /// Line of the first byte of the current (or last) record.
+    record_line: u64,
+}
+
+impl<R: Read> Guarded<R> {
+    fn new(inner: R) -> Self {
+        Guarded {
+            inner: BufReader::new(inner),
+            since_record: 0,
+            line: 1,
+            after_cr: false,
+            between_records: true,
+            record_line: 1,
+        }
+    }
+
+    /// The parser completed a record: the next content byte starts another.
+    fn record_done(&mut self) {
+        self.since_record = 0;
+        self.between_records = true;
+    }
+
+    /// Line where the record being read (or the last one read) starts.
+    fn record_line(&self) -> u64 {
+        if self.between_records {
+            self.line
+        } else {
+            self.record_line
+        }
+    }
 }
 
 impl<R: Read> Read for Guarded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.since_record.load(Relaxed) > MAX_LINE_BYTES + CSV_BUFFER {
+        if self.since_record > MAX_LINE_BYTES + CSV_BUFFER {
             return Err(std::io::Error::other(TOO_LONG));
         }
-        let n = self.inner.read(buf)?;
-        self.since_record.fetch_add(n, Relaxed);
+        let available = self.inner.fill_buf()?;
+        let mut n = available.len().min(buf.len());
+        let end = available[..n]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r');
+        if let Some(end) = end {
+            n = end + 1;
+        }
+        buf[..n].copy_from_slice(&available[..n]);
+        self.inner.consume(n);
+        // Every byte before `end` is content; `end` is the one line terminator read.
+        if end.unwrap_or(n) > 0 {
+            self.after_cr = false;
+            if self.between_records {
+                self.between_records = false;
+                self.record_line = self.line;
+            }
+        }
+        if let Some(end) = end {
+            match buf[end] {
+                b'\n' if self.after_cr => self.after_cr = false,
+                b'\n' => self.line += 1,
+                _ => {
+                    self.line += 1;
+                    self.after_cr = true;
+                }
+            }
+        }
+        self.since_record += n;
         Ok(n)
     }
 }
@@ -141,7 +213,6 @@ pub struct CsvRecords<'s, R> {
     schema: &'s Schema,
     file: Arc<str>,
     reader: csv::Reader<Guarded<R>>,
-    since_record: Arc<AtomicUsize>,
     /// For each field position, the schema column it holds.
     positions: Vec<usize>,
     record: csv::ByteRecord,
@@ -152,28 +223,26 @@ impl<'s, R: Read> CsvRecords<'s, R> {
     /// Reads and checks the header; `file` names the source in errors.
     pub fn new(reader: R, file: &str, schema: &'s Schema) -> Result<Self, LoadError> {
         let file: Arc<str> = file.into();
-        let since_record = Arc::new(AtomicUsize::new(0));
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(CSV_BUFFER)
-            .from_reader(Guarded {
-                inner: reader,
-                since_record: since_record.clone(),
-            });
-        let header_err = |column: Option<String>, reason| LoadError {
+            .from_reader(Guarded::new(reader));
+        let mut header = csv::ByteRecord::new();
+        let read = reader.read_byte_record(&mut header);
+        let line = reader.get_ref().record_line();
+        let header_err = |column: Option<&str>, reason| LoadError {
             file: file.clone(),
-            line: 1,
-            column,
+            line,
+            column: column.map(str::to_string),
             reason,
         };
-        let mut header = csv::ByteRecord::new();
-        match reader.read_byte_record(&mut header) {
+        match read {
             Ok(true) => {}
             Ok(false) => return Err(header_err(None, Reason::NoHeader)),
             Err(e) => return Err(header_err(None, csv_reason(e))),
         }
-        since_record.store(0, Relaxed);
+        reader.get_mut().record_done();
         let mut positions = Vec::with_capacity(header.len());
         let mut seen = vec![false; schema.columns().len()];
         for (i, field) in header.iter().enumerate() {
@@ -185,21 +254,20 @@ impl<'s, R: Read> CsvRecords<'s, R> {
             let name = utf8(field).map_err(|r| header_err(None, r))?;
             let col = schema
                 .index_of(name)
-                .ok_or_else(|| header_err(Some(name.to_string()), Reason::ExtraColumn))?;
+                .ok_or_else(|| header_err(Some(name), Reason::ExtraColumn))?;
             if std::mem::replace(&mut seen[col], true) {
-                return Err(header_err(Some(name.to_string()), Reason::DuplicateColumn));
+                return Err(header_err(Some(name), Reason::DuplicateColumn));
             }
             positions.push(col);
         }
         if let Some(missing) = seen.iter().position(|s| !s) {
-            let name = schema.columns()[missing].name().to_string();
+            let name = schema.columns()[missing].name();
             return Err(header_err(Some(name), Reason::MissingColumn));
         }
         Ok(CsvRecords {
             schema,
             file,
             reader,
-            since_record,
             positions,
             record: csv::ByteRecord::new(),
             done: false,
@@ -234,12 +302,12 @@ impl<'s, R: Read> CsvRecords<'s, R> {
 }
 
 fn csv_reason(e: csv::Error) -> Reason {
-    match e.into_kind() {
+    match e.kind() {
         csv::ErrorKind::Io(io) if io.to_string() == TOO_LONG => Reason::RecordTooLong {
             limit: MAX_LINE_BYTES,
         },
         csv::ErrorKind::Io(io) => Reason::Io(io.to_string()),
-        other => Reason::Csv(format!("{other:?}")),
+        _ => Reason::Csv(escape_controls(&e.to_string()).into_owned()),
     }
 }
 
@@ -250,19 +318,19 @@ impl<R: Read> Iterator for CsvRecords<'_, R> {
         if self.done {
             return None;
         }
-        match self.reader.read_byte_record(&mut self.record) {
+        let read = self.reader.read_byte_record(&mut self.record);
+        let line = self.reader.get_ref().record_line();
+        match read {
             Ok(false) => {
                 self.done = true;
                 None
             }
             Ok(true) => {
-                self.since_record.store(0, Relaxed);
-                let line = self.record.position().map_or(0, |p| p.line());
+                self.reader.get_mut().record_done();
                 Some(self.decode(line))
             }
             Err(e) => {
                 self.done = true;
-                let line = e.position().map_or(0, |p| p.line());
                 Some(Err(LoadError {
                     file: self.file.clone(),
                     line,
@@ -283,6 +351,8 @@ pub struct JsonlRecords<'s, R> {
     line: u64,
     buf: Vec<u8>,
     seen: Vec<bool>,
+    /// The last line ended with `\r`: a `\n` right after it belongs to that ending.
+    after_cr: bool,
     done: bool,
 }
 
@@ -303,6 +373,7 @@ impl<'s, R: BufRead> JsonlRecords<'s, R> {
             line: 0,
             buf: Vec::new(),
             seen: vec![false; schema.columns().len()],
+            after_cr: false,
             done: false,
         }
     }
@@ -317,41 +388,56 @@ impl<'s, R: BufRead> JsonlRecords<'s, R> {
     }
 
     /// Reads the next line into `buf` (without its line ending). `Ok(false)` at end of file;
-    /// a line over the limit is skipped to its end and reported.
+    /// a line over the limit is skipped to its end and reported. Lines end at `\n`, `\r\n` or
+    /// a bare `\r` (as in the CSV loader); a UTF-8 byte order mark opening the file is dropped.
     fn read_line(&mut self) -> Result<bool, LoadError> {
         self.buf.clear();
-        let io = |e: std::io::Error| Reason::Io(e.to_string());
-        let n = (&mut self.reader)
-            .take(MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| self.err(None, io(e)))?;
-        if n == 0 {
+        let mut started = false;
+        let mut too_long = false;
+        loop {
+            let chunk = match self.reader.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let reason = Reason::Io(e.to_string());
+                    self.line += 1;
+                    return Err(self.err(None, reason));
+                }
+            };
+            if std::mem::take(&mut self.after_cr) && chunk.first() == Some(&b'\n') {
+                // The `\n` of a `\r\n` ending.
+                self.reader.consume(1);
+                continue;
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            started = true;
+            let end = chunk.iter().position(|&b| b == b'\n' || b == b'\r');
+            let content = &chunk[..end.unwrap_or(chunk.len())];
+            if !too_long && self.buf.len() + content.len() <= MAX_LINE_BYTES {
+                self.buf.extend_from_slice(content);
+            } else {
+                too_long = true;
+                self.buf.clear();
+            }
+            let used = match end {
+                Some(e) => {
+                    self.after_cr = chunk[e] == b'\r';
+                    e + 1
+                }
+                None => chunk.len(),
+            };
+            self.reader.consume(used);
+            if end.is_some() {
+                break;
+            }
+        }
+        if !started {
             return Ok(false);
         }
         self.line += 1;
-        if self.buf.len() > MAX_LINE_BYTES && self.buf.last() != Some(&b'\n') {
-            loop {
-                let chunk = match self.reader.fill_buf() {
-                    Ok(c) => c,
-                    Err(e) => {
-                        let reason = io(e);
-                        return Err(self.err(None, reason));
-                    }
-                };
-                if chunk.is_empty() {
-                    break;
-                }
-                match chunk.iter().position(|&b| b == b'\n') {
-                    Some(p) => {
-                        self.reader.consume(p + 1);
-                        break;
-                    }
-                    None => {
-                        let len = chunk.len();
-                        self.reader.consume(len);
-                    }
-                }
-            }
+        if too_long {
             return Err(self.err(
                 None,
                 Reason::LineTooLong {
@@ -359,8 +445,8 @@ impl<'s, R: BufRead> JsonlRecords<'s, R> {
                 },
             ));
         }
-        while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
-            self.buf.pop();
+        if self.line == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+            self.buf.drain(..3);
         }
         Ok(true)
     }
@@ -368,7 +454,7 @@ impl<'s, R: BufRead> JsonlRecords<'s, R> {
     fn decode(&mut self) -> Result<Record, LoadError> {
         let text = utf8(&self.buf).map_err(|r| self.err(None, r))?;
         let fields: Fields<'_> =
-            serde_json::from_str(text).map_err(|e| self.err(None, Reason::Json(e.to_string())))?;
+            serde_json::from_str(text).map_err(|e| self.err(None, json_reason(&e, true)))?;
         self.seen.iter_mut().for_each(|s| *s = false);
         let mut out = vec![0u64; self.seen.len()];
         for (key, raw) in &fields.0 {
@@ -391,6 +477,20 @@ impl<'s, R: BufRead> JsonlRecords<'s, R> {
     }
 }
 
+/// A JSON error as a reason: serde_json's message without its "at line 1 column N" (the text
+/// parsed is one line of the file, or one value), keeping the column when `at_column`.
+fn json_reason(e: &serde_json::Error, at_column: bool) -> Reason {
+    let full = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&position).unwrap_or(&full);
+    let message = escape_controls(message);
+    Reason::Json(if at_column && e.line() == 1 {
+        format!("{message} at column {}", e.column())
+    } else {
+        message.into_owned()
+    })
+}
+
 /// The text a JSON value stands for: a string's contents, or a number's or boolean's literal
 /// exactly as written (so decimals are never passed through a float).
 fn json_text(raw: &RawValue) -> Result<std::borrow::Cow<'_, str>, Reason> {
@@ -398,7 +498,7 @@ fn json_text(raw: &RawValue) -> Result<std::borrow::Cow<'_, str>, Reason> {
     match s.as_bytes().first() {
         Some(b'"') => serde_json::from_str::<String>(s)
             .map(Into::into)
-            .map_err(|e| Reason::Json(e.to_string())),
+            .map_err(|e| json_reason(&e, false)),
         Some(b'n') => Err(Reason::Empty),
         Some(b'{' | b'[') => Err(Reason::Json(
             "expected a string, number or boolean, found an object or array".into(),

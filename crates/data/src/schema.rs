@@ -48,7 +48,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 
-use crate::error::{DataError, Reason};
+use crate::error::{DataError, Reason, TomlError, escape_controls};
 use crate::value::{self, Value};
 
 /// Largest schema file accepted, in bytes: a schema is small even with a large dictionary.
@@ -94,13 +94,58 @@ impl fmt::Display for TypeName {
 }
 
 /// A `min`/`max` bound as written in TOML: an integer, or a string in the column's own format.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Bound {
     /// An integer literal (`max = 120`).
     Int(i64),
     /// A string in the column's format (`max = "1000000.00"`, `min = "2015-01-01"`).
     Text(String),
+}
+
+/// What a bound may be, for error messages.
+const BOUND_EXPECTED: &str = "an integer (`max = 120`) or a string in the column's format \
+     (`max = \"120.50\"`, `min = \"2024-01-01\"`)";
+
+impl<'de> Deserialize<'de> for Bound {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, Unexpected, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Bound;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(BOUND_EXPECTED)
+            }
+            fn visit_i64<E: Error>(self, v: i64) -> Result<Bound, E> {
+                Ok(Bound::Int(v))
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<Bound, E> {
+                i64::try_from(v)
+                    .map(Bound::Int)
+                    .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+            }
+            fn visit_f64<E: Error>(self, v: f64) -> Result<Bound, E> {
+                Err(E::custom(format_args!(
+                    "{v} is a floating-point number; a bound is {BOUND_EXPECTED} \
+                     (write decimals as strings, so nothing is rounded)"
+                )))
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<Bound, E> {
+                Ok(Bound::Text(v.to_string()))
+            }
+            fn visit_string<E: Error>(self, v: String) -> Result<Bound, E> {
+                Ok(Bound::Text(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Bound, A::Error> {
+                // A table, or a bare TOML date/time (which TOML hands over as a table).
+                Err(A::Error::custom(format_args!(
+                    "a bound is {BOUND_EXPECTED}, not a table or a bare date/time \
+                     (write dates and times in quotes)"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl Bound {
@@ -477,15 +522,14 @@ impl Schema {
         let mut seen = HashSet::new();
         let mut columns = Vec::with_capacity(specs.len());
         for spec in &specs {
+            let shown = escape_controls(&spec.name);
             if spec.name.is_empty() {
                 return Err(err("a column has an empty name".into()));
             }
             if !seen.insert(spec.name.as_str()) {
-                return Err(err(format!("column `{}` is declared twice", spec.name)));
+                return Err(err(format!("column `{shown}` is declared twice")));
             }
-            columns.push(
-                Column::compile(spec).map_err(|r| err(format!("column `{}`: {r}", spec.name)))?,
-            );
+            columns.push(Column::compile(spec).map_err(|r| err(format!("column `{shown}`: {r}")))?);
         }
         Ok(Schema {
             name,
@@ -496,9 +540,9 @@ impl Schema {
 
     /// Parses and compiles a schema from TOML text; `source_name` names it in errors.
     pub fn from_toml(text: &str, source_name: &str) -> Result<Schema, DataError> {
-        let file: SchemaFile = toml::from_str(text).map_err(|e| DataError::Schema {
+        let file: SchemaFile = toml::from_str(text).map_err(|e| DataError::SchemaToml {
             source_name: source_name.to_string(),
-            reason: e.message().to_string(),
+            error: TomlError::new(text, &e),
         })?;
         Schema::new(file.name, file.columns).map_err(|e| match e {
             DataError::Schema { reason, .. } => DataError::Schema {

@@ -392,3 +392,157 @@ fn csv_records_over_the_limit_stop_loading_in_bounded_memory() {
     );
     assert_eq!(csv(ok.as_bytes()).unwrap()[0].as_ref().unwrap()[2], 100);
 }
+
+/// The same lines joined by `ending`.
+fn lines(ending: &str, lines: &[&str]) -> Vec<u8> {
+    let mut text = lines.join(ending);
+    text.push_str(ending);
+    text.into_bytes()
+}
+
+#[test]
+fn csv_line_numbers_are_right_for_lf_crlf_and_bare_cr_endings() {
+    for ending in ["\n", "\r\n", "\r"] {
+        let text = lines(
+            ending,
+            &[
+                HEADER.trim_end(),
+                "1,40,1.00,I10,2024-01-01,true",
+                "2,300,1.00,I10,2024-01-01,true",
+                "",
+                // A quoted field spanning lines 5 and 6.
+                &format!("3,40,1.00,\"J{ending}99\",2024-01-01,true"),
+                "4,40,1.00,I10,2024-02-30,true",
+                "5,40,1.00,I10,2024-01-01,true",
+            ],
+        );
+        let items = csv(&text).unwrap();
+        let got: Vec<(u64, Option<&str>)> = items
+            .iter()
+            .filter_map(|i| i.as_ref().err())
+            .map(|e| (e.line, e.column.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(3, Some("age")), (5, Some("dx")), (7, Some("admitted"))],
+            "ending {ending:?}"
+        );
+        assert_eq!(items.len(), 5, "ending {ending:?}: {items:?}");
+        assert_eq!(items[4].as_ref().unwrap()[0], 5, "ending {ending:?}");
+        let e = items[1].as_ref().unwrap_err();
+        assert!(matches!(e.reason, Reason::TooWide { bits: 8, .. }));
+        assert!(e.to_string().starts_with("in.csv:3: column `age`: "), "{e}");
+        assert!(matches!(
+            items[2].as_ref().unwrap_err().reason,
+            Reason::UnknownCategory { .. }
+        ));
+        // A header error after blank lines names the header's line.
+        let mut text = ending.repeat(2).into_bytes();
+        text.extend_from_slice(b"id,age");
+        text.extend_from_slice(ending.as_bytes());
+        let e = csv(&text).unwrap_err();
+        assert_eq!(
+            (e.line, e.reason, e.column.as_deref()),
+            (3, Reason::MissingColumn, Some("cost")),
+            "ending {ending:?}"
+        );
+    }
+}
+
+#[test]
+fn an_overlong_csv_record_is_reported_at_its_own_line() {
+    let big = "9".repeat(3 << 20);
+    for ending in ["\n", "\r\n", "\r"] {
+        for bad in [
+            format!("1,40,{big},I10,2024-01-01,true"),
+            format!("1,40,\"{big}"),
+        ] {
+            let text = lines(
+                ending,
+                &[
+                    HEADER.trim_end(),
+                    "1,40,1.00,I10,2024-01-01,true",
+                    "",
+                    &bad,
+                    "2,40,1.00,I10,2024-01-01,true",
+                ],
+            );
+            let items = csv(&text).unwrap();
+            let e = items.last().unwrap().as_ref().unwrap_err();
+            assert_eq!(
+                (e.line, &e.reason),
+                (
+                    4,
+                    &Reason::RecordTooLong {
+                        limit: MAX_LINE_BYTES
+                    }
+                ),
+                "ending {ending:?}"
+            );
+            assert!(e.to_string().starts_with("in.csv:4: record longer"), "{e}");
+        }
+    }
+}
+
+#[test]
+fn jsonl_line_numbers_are_right_for_lf_crlf_and_bare_cr_endings() {
+    let bad_age = GOOD_JSON.replace(r#""age":40"#, r#""age":400"#);
+    let bad_dx = GOOD_JSON.replace(r#""dx":"I10""#, r#""dx":"Q99""#);
+    for ending in ["\n", "\r\n", "\r"] {
+        let text = lines(ending, &[GOOD_JSON, &bad_age, "", &bad_dx, GOOD_JSON]);
+        let items = jsonl(&text);
+        let got: Vec<_> = items
+            .iter()
+            .map(|i| i.as_ref().map_err(|e| (e.line, e.column.clone())).is_ok())
+            .collect();
+        assert_eq!(got, vec![true, false, false, true], "ending {ending:?}");
+        let e = items[1].as_ref().unwrap_err();
+        assert_eq!((e.line, e.column.as_deref()), (2, Some("age")));
+        assert!(matches!(e.reason, Reason::TooWide { .. }));
+        let e = items[2].as_ref().unwrap_err();
+        assert_eq!((e.line, e.column.as_deref()), (4, Some("dx")));
+        assert!(matches!(e.reason, Reason::UnknownCategory { .. }));
+    }
+}
+
+#[test]
+fn jsonl_accepts_a_leading_byte_order_mark() {
+    let mut text = b"\xEF\xBB\xBF".to_vec();
+    text.extend_from_slice(format!("{GOOD_JSON}\n{GOOD_JSON}\n").as_bytes());
+    let items = jsonl(&text);
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(Result::is_ok), "{items:?}");
+    // After the mark, the first line is checked like any other.
+    let mut text = b"\xEF\xBB\xBF".to_vec();
+    text.extend_from_slice(GOOD_JSON.replace("40", "400").as_bytes());
+    let e = jsonl(&text).pop().unwrap().unwrap_err();
+    assert_eq!((e.line, e.column.as_deref()), (1, Some("age")));
+    assert!(matches!(e.reason, Reason::TooWide { bits: 8, .. }), "{e}");
+    // A mark anywhere else is not JSON; the message locates it in the line, once.
+    let text = format!("{GOOD_JSON}\n\u{FEFF}{GOOD_JSON}\n");
+    let e = jsonl(text.as_bytes()).pop().unwrap().unwrap_err();
+    assert_eq!(e.line, 2);
+    assert_eq!(
+        e.reason,
+        Reason::Json("expected value at column 1".into()),
+        "{e}"
+    );
+}
+
+#[test]
+fn untrusted_column_names_are_escaped_in_messages() {
+    let e = csv(b"id,age,cost,dx,admitted,consent,x\x1b[2J\r\n").unwrap_err();
+    assert_eq!(e.reason, Reason::ExtraColumn);
+    assert_eq!(e.column.as_deref(), Some("x\x1b[2J"));
+    assert_eq!(
+        e.to_string(),
+        "in.csv:1: column `x\\u{1b}[2J`: extra column (not declared in the schema)"
+    );
+    let line = GOOD_JSON.replace(r#""consent":true"#, r#""consent":true,"a\u202eb\n":1"#);
+    let e = jsonl(line.as_bytes()).pop().unwrap().unwrap_err();
+    assert_eq!(e.reason, Reason::ExtraColumn);
+    assert_eq!(
+        e.to_string(),
+        "in.jsonl:1: column `a\\u{202e}b\\n`: extra column (not declared in the schema)"
+    );
+}

@@ -357,3 +357,81 @@ fn schema_file_limits() {
     let e = Schema::load(&missing).unwrap_err().to_string();
     assert!(e.contains("missing.toml"), "{e}");
 }
+
+/// The TOML error of a schema text: its position and message.
+fn toml_err(text: &str) -> (Option<(usize, usize)>, String) {
+    match Schema::from_toml(text, "s.toml") {
+        Err(DataError::SchemaToml { source_name, error }) => {
+            assert_eq!(source_name, "s.toml");
+            (error.position.map(|p| (p.line, p.column)), error.message)
+        }
+        other => panic!("expected a TOML error, got {other:?}"),
+    }
+}
+
+#[test]
+fn toml_type_and_syntax_errors_carry_line_and_column() {
+    let col = |extra: &str| format!("name = \"t\"\n[[columns]]\nname = \"a\"\n{extra}\n");
+    let (at, msg) = toml_err(&col("type = \"uint\"\nbits = \"8\""));
+    assert_eq!(at, Some((5, 8)));
+    assert_eq!(msg, "invalid type: string \"8\", expected u32");
+    let e = Schema::from_toml(&col("type = \"uint\"\nbits = \"8\""), "s.toml").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "schema s.toml: line 5, column 8: invalid type: string \"8\", expected u32"
+    );
+    // A float bound: says what a bound may be, not serde's untagged-enum text.
+    let (at, msg) = toml_err(&col("type = \"uint\"\nbits = 8\nmax = 120.5"));
+    assert_eq!(at, Some((6, 7)));
+    assert!(
+        msg.starts_with("120.5 is a floating-point number; a bound is an integer"),
+        "{msg}"
+    );
+    assert!(!msg.contains("untagged"), "{msg}");
+    let (at, msg) = toml_err(&col("type = \"date\"\nmin = 2024-01-01"));
+    assert_eq!(at, Some((5, 7)));
+    assert!(msg.contains("write dates and times in quotes"), "{msg}");
+    let (at, msg) = toml_err(&col("type = \"bool\"\nmax = true"));
+    assert_eq!(at, Some((5, 7)));
+    assert!(
+        msg.starts_with("invalid type: boolean `true`, expected an integer"),
+        "{msg}"
+    );
+    // A broken table header.
+    let (at, msg) = toml_err("name = \"t\"\n\n[[column\nname = \"a\"\n");
+    assert_eq!(at, Some((3, 9)));
+    assert!(msg.contains("expected `]]`"), "{msg}");
+    // An unknown key, a type name, a key with a control character (escaped).
+    let (at, msg) = toml_err(&col("type = \"bool\"\n  colour = 1"));
+    assert_eq!(at, Some((5, 3)));
+    assert!(msg.starts_with("unknown field `colour`"), "{msg}");
+    let (at, msg) = toml_err(&col("type = \"float\""));
+    assert_eq!(at, Some((4, 8)));
+    assert!(msg.starts_with("unknown variant `float`"), "{msg}");
+    let (_, msg) = toml_err(&col("type = \"bool\"\n\"x\\u001b[2J\" = 1"));
+    assert!(msg.starts_with("unknown field `x\\u{1b}[2J`"), "{msg}");
+}
+
+#[test]
+fn bounds_accept_integers_and_strings_only() {
+    let s = one("type = \"uint\"\nbits = 16\nmin = 3\nmax = \"300\"");
+    let c = s.column("c").unwrap();
+    assert_eq!((c.min_encoded(), c.max_encoded()), (3, 300));
+    let back = Schema::from_toml(&s.to_toml(), "rt").unwrap();
+    assert_eq!(back, s);
+    let (_, msg) =
+        toml_err("name = \"t\"\n[[columns]]\nname = \"c\"\ntype = \"uint\"\nbits = 8\nmax = [1]\n");
+    assert!(
+        msg.starts_with("invalid type: sequence, expected an integer"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn column_names_are_escaped_in_schema_errors() {
+    let e = err("[[columns]]\nname = \"a\\u001b[2J\"\ntype = \"uint\"");
+    assert_eq!(
+        e,
+        "schema test.toml: column `a\\u{1b}[2J`: type uint needs `bits`"
+    );
+}

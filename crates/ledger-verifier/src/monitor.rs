@@ -1,18 +1,25 @@
 //! A monitor (in the spirit of Certificate Transparency monitors and witnesses): follows a
 //! ledger, checks every new checkpoint's quorum and its consistency with the last one it saw,
 //! and reports a fork, a rewrite, a rollback or a bad signature as an error.
+//!
+//! A freshly initialised ledger has recorded nothing, so its checkpoint (size 0, the empty
+//! tree's root) carries no validator signatures: the monitor reports it as
+//! [`Observation::Empty`], not as a missing quorum, and waits for the first signed checkpoint.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 use crate::error::{LedgerError, Result};
 use crate::keys::read_limited;
-use crate::log::{CosignedCheckpoint, LedgerConfig};
+use crate::log::{CosignedCheckpoint, LedgerConfig, empty_root};
 use crate::view::LedgerView;
 
 /// What one check saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observation {
+    /// The ledger has recorded nothing yet (freshly initialised): there is no signed checkpoint
+    /// to check or remember.
+    Empty,
     /// The first checkpoint this monitor accepted.
     First {
         /// Its size.
@@ -77,6 +84,17 @@ impl Monitor {
         let from = self.last.as_ref().map(|c| c.checkpoint.size);
         let audit = view.audit(&[], from)?;
         let new = audit.checkpoint;
+        if new.checkpoint.size == 0 {
+            check_empty(&new, &self.config)?;
+            return match &self.last {
+                None => Ok(Observation::Empty),
+                Some(old) => Err(LedgerError::Fork {
+                    old_size: old.checkpoint.size,
+                    new_size: 0,
+                    reason: "the ledger shrank (entries removed)".into(),
+                }),
+            };
+        }
         new.verify(&self.config)?;
         let observation = match &self.last {
             None => Observation::First {
@@ -124,5 +142,27 @@ impl Monitor {
         .expect("serializable");
         std::fs::write(&tmp, text).map_err(|e| LedgerError::io(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| LedgerError::io(path, e))
+    }
+}
+
+/// Checks the checkpoint of an empty ledger: the trusted log, the empty tree's root, and any
+/// signatures it carries valid (none are needed: an empty log states nothing).
+fn check_empty(cp: &CosignedCheckpoint, config: &LedgerConfig) -> Result<()> {
+    if cp.checkpoint.root != empty_root() {
+        if cp.checkpoint.log_id != config.log_id {
+            return Err(LedgerError::WrongLog {
+                expected: config.log_id.clone(),
+                found: cp.checkpoint.log_id.clone(),
+            });
+        }
+        return Err(LedgerError::Fork {
+            old_size: 0,
+            new_size: 0,
+            reason: "a checkpoint of size 0 whose root is not the empty tree's".into(),
+        });
+    }
+    match cp.verify(config) {
+        Ok(()) | Err(LedgerError::NoQuorum { .. }) => Ok(()),
+        Err(e) => Err(e),
     }
 }

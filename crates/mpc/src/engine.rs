@@ -105,6 +105,15 @@ fn digest_words(w: &[u64]) -> Vec<u64> {
         .collect()
 }
 
+/// A PRF key for one session: SHA-256 over a domain label, the session and the exchanged seed.
+fn bind_seed(session: &[u8; 32], seed: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"trustspace-mpc/prf-seed/v1\0");
+    h.update(session);
+    h.update(seed);
+    h.finalize().into()
+}
+
 fn decode(bytes: &[u8], n: usize, peer: PartyId) -> Result<Vec<u64>> {
     if bytes.len() != n * 8 {
         return Err(MpcError::Malformed {
@@ -121,7 +130,14 @@ fn decode(bytes: &[u8], n: usize, peer: PartyId) -> Result<Vec<u64>> {
 impl<T: Transport> Party<T> {
     /// Sets up a party: exchanges PRF seeds with its neighbours (party `i` sends its fresh seed
     /// `k_i` to party `i-1` and receives `k_{i+1}` from party `i+1`).
-    pub fn new(mut net: T, mode: Mode) -> Result<Party<T>> {
+    pub fn new(net: T, mode: Mode) -> Result<Party<T>> {
+        Self::in_session(net, mode, &[0u8; 32])
+    }
+
+    /// [`Party::new`] for one networked session: the PRF streams (and so every random sharing,
+    /// zero-sharing and coin) are keyed by the exchanged seeds *and* the session identifier, so
+    /// no correlated randomness of one session can serve another.
+    pub fn in_session(mut net: T, mode: Mode, session: &[u8; 32]) -> Result<Party<T>> {
         let me = net.me();
         let mut seed = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut seed);
@@ -135,8 +151,8 @@ impl<T: Transport> Party<T> {
             net,
             me,
             mode,
-            own: ChaCha20Rng::from_seed(seed),
-            next: ChaCha20Rng::from_seed(theirs),
+            own: ChaCha20Rng::from_seed(bind_seed(session, &seed)),
+            next: ChaCha20Rng::from_seed(bind_seed(session, &theirs)),
             products: 0,
             rounds: 0,
             pending: Vec::new(),
@@ -759,6 +775,9 @@ mod tests {
         }
         fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
             self.inner.recv(from)
+        }
+        fn try_recv(&mut self, from: PartyId) -> Result<Option<Vec<u8>>> {
+            self.inner.try_recv(from)
         }
     }
 

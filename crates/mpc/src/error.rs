@@ -55,6 +55,35 @@ pub enum MpcError {
         /// Its reason.
         reason: String,
     },
+    /// Participants named by one query joined it with another: the session was refused at
+    /// once, at every party. `disagreeing` are the participants whose join carried a different
+    /// query than this client's.
+    #[error("{peer}: session contested: {reason}")]
+    Contested {
+        /// The party that refused the session.
+        peer: String,
+        /// Client names that joined with a different query.
+        disagreeing: Vec<String>,
+        /// The party's explanation.
+        reason: String,
+    },
+    /// The parties (or a party and a client) do not agree on the session: different joins, or
+    /// a message bound to another session (a replayed or cross-session share).
+    #[error("{peer}: session mismatch: {reason}")]
+    SessionMismatch {
+        /// Who disagreed, or sent the message.
+        peer: String,
+        /// What differed.
+        reason: String,
+    },
+    /// Another party aborted the session (and said why); this party stops it too.
+    #[error("{peer} aborted the session: {reason}")]
+    Aborted {
+        /// The party that aborted.
+        peer: String,
+        /// Its reason.
+        reason: String,
+    },
     /// Bad configuration (party ids, addresses, files).
     #[error("configuration: {0}")]
     Config(String),

@@ -6,7 +6,8 @@
 //! - [`share`]: replicated arithmetic and boolean shares, local operations.
 //! - [`engine`]: one party's protocols (multiplication, opening, inputs, comparison).
 //! - [`sql`]: the SQL subset and its checked [`sql::Plan`]; [`query`]: its evaluation by the
-//!   parties, revealing only the result ([`query::run_local`] runs three parties in-process).
+//!   parties, revealing only the result ([`query::run_local`] runs three parties in-process);
+//!   [`fold`]: `WHERE` comparisons that a column's declared range decides, folded at plan time.
 //! - [`service`]: networked sessions — party processes and the clients (holders, recipients)
 //!   that join a query over TLS.
 //! - [`transport`]: the parties' message streams (in-process, and TCP with mutual TLS).
@@ -15,6 +16,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod fold;
 pub mod partial;
 pub mod query;
 pub mod service;

@@ -17,7 +17,7 @@ use trustspace_data::{Record, Schema};
 
 use crate::error::{MpcError, Result};
 use crate::query::domain;
-use crate::sql::{AggFn, Cmp, Operand, Plan, Pred, ring_bounds, ring_value};
+use crate::sql::{AggFn, Cmp, Operand, Plan, Pred, ring_bounds, ring_of};
 
 /// The number of groups a plan aggregates into (the GROUP BY column's domain, or 1).
 pub fn groups(plan: &Plan, schema: &Schema) -> usize {
@@ -96,6 +96,7 @@ fn holds(p: &Pred, v: &dyn Fn(usize) -> i64) -> bool {
         Pred::And(x, y) => holds(x, v) && holds(y, v),
         Pred::Or(x, y) => holds(x, v) || holds(y, v),
         Pred::Not(x) => !holds(x, v),
+        Pred::Const(b) => *b,
     }
 }
 
@@ -125,11 +126,7 @@ pub fn aggregate(plan: &Plan, schema: &Schema, records: &[Record]) -> Result<Vec
     let mut vals = vec![0i64; ncols];
     for r in records {
         for (c, slot) in vals.iter_mut().enumerate() {
-            let col = &schema.columns()[c];
-            let v = col
-                .decode(r[c])
-                .map_err(|e| MpcError::Input(format!("column {}: {e:?}", col.name())))?;
-            *slot = ring_value(&v)?;
+            *slot = ring_of(&schema.columns()[c], r[c])?;
         }
         let get = |c: usize| vals[c];
         if let Some(f) = &plan.filter

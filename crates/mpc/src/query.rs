@@ -8,8 +8,12 @@
 //!
 //! What is revealed, to the result's recipients only: the output rows. In addition, `AVG`,
 //! `VAR` and `STDDEV` reveal the `SUM`, `COUNT` (and sum of squares) they are computed from
-//! (the division happens after opening, exactly); the parties learn nothing.
-//! Groups that are empty or fail `HAVING`, and groups outside the `LIMIT`, stay hidden.
+//! (the division happens after opening, exactly), and a selected `SUM` reveals whether the
+//! selection is empty (SQL's `NULL`; see [`RowCount`] and [`result`]); the parties learn
+//! nothing. Aggregates used only in `HAVING` or `ORDER BY` stay secret, as do groups that are
+//! empty or fail `HAVING` and groups outside the `LIMIT`. The output order is the `ORDER BY`
+//! rank ([`rank`]: ties go to the group first in the GROUP BY column's dictionary), or the
+//! dictionary order without `ORDER BY`.
 //!
 //! Ranges: every comparison and sum is checked against the columns' declared bounds before any
 //! work: a comparison whose difference could reach 2^63, or a sum that could overflow 64 bits,
@@ -23,10 +27,17 @@ use trustspace_data::{Kind as ColKind, Record, Schema};
 use crate::engine::Party;
 use crate::error::{MpcError, Result};
 use crate::share::{Kind, Shares, split};
-use crate::sql::{Agg, AggFn, Cmp, Having, Operand, Output, Plan, Pred, ring_bounds, ring_value};
+use crate::sql::{AggFn, Cmp, Having, Operand, Plan, Pred, ring_bounds, ring_of};
 use crate::transport::Transport;
 
-/// Largest number of groups an `ORDER BY ... LIMIT` ranks (ranking costs groups² comparisons).
+mod rank;
+pub mod result;
+
+use result::CountOpening;
+pub use result::{NULL, RowCount, avg_units, fixed, format};
+
+/// Largest number of groups an `ORDER BY ... LIMIT` ranks (ranking costs groups² comparisons,
+/// and as many products for `ORDER BY AVG`).
 pub const MAX_RANKED_GROUPS: usize = 2048;
 const LIMIT_63: i128 = 1 << 63;
 
@@ -35,7 +46,8 @@ const LIMIT_63: i128 = 1 << 63;
 pub struct QueryResult {
     /// Column labels, in SELECT order.
     pub columns: Vec<String>,
-    /// Rows of formatted values.
+    /// Rows of formatted values, SQL's `NULL` as the text [`NULL`] (`SUM`, `AVG`, `MIN`, `MAX`,
+    /// `VAR`/`STDDEV` over no rows; see [`result`]).
     pub rows: Vec<Vec<String>>,
 }
 
@@ -94,6 +106,7 @@ fn collect_pred(
             collect_pred(y, schema, values, onehot);
         }
         Pred::Not(x) => collect_pred(x, schema, values, onehot),
+        Pred::Const(_) => {}
     }
 }
 
@@ -132,12 +145,7 @@ pub fn encode_rows(schema: &Schema, inp: &Inputs, records: &[Record]) -> Result<
         out.push(
             records
                 .iter()
-                .map(|r| {
-                    let v = col
-                        .decode(r[c])
-                        .map_err(|e| MpcError::Input(format!("column {}: {e:?}", col.name())))?;
-                    Ok(ring_value(&v)? as u64)
-                })
+                .map(|r| Ok(ring_of(col, r[c])? as u64))
                 .collect::<Result<Vec<_>>>()?,
         );
     }
@@ -146,12 +154,7 @@ pub fn encode_rows(schema: &Schema, inp: &Inputs, records: &[Record]) -> Result<
         let d = domain(schema, c);
         let idx: Vec<usize> = records
             .iter()
-            .map(|r| {
-                let v = col
-                    .decode(r[c])
-                    .map_err(|e| MpcError::Input(format!("column {}: {e:?}", col.name())))?;
-                Ok(ring_value(&v)? as usize)
-            })
+            .map(|r| Ok(ring_of(col, r[c])? as usize))
             .collect::<Result<Vec<_>>>()?;
         for h in 0..d {
             out.push(idx.iter().map(|&i| u64::from(i == h)).collect());
@@ -202,6 +205,7 @@ pub fn check_ranges(plan: &Plan, schema: &Schema, rows: usize) -> Result<()> {
                 walk(y, f)
             }
             Pred::Not(x) => walk(x, f),
+            Pred::Const(_) => Ok(()),
         }
     }
     if let Some(p) = &plan.filter {
@@ -260,8 +264,20 @@ pub fn check_ranges(plan: &Plan, schema: &Schema, rows: usize) -> Result<()> {
             };
             if worst >= LIMIT_62 {
                 return Err(MpcError::Query(format!(
-                    "{:?} is compared in HAVING/ORDER BY and could exceed 2^62 for {rows} rows",
-                    a.func
+                    "{} is compared in HAVING/ORDER BY and could exceed 2^62 for {rows} rows",
+                    a.to_sql(schema)
+                )));
+            }
+            // ORDER BY AVG compares SUM_g × COUNT_h of two groups (disjoint rows, so
+            // COUNT_g × COUNT_h ≤ rows²/4), and a sink one beyond the range × COUNT.
+            if a.func == AggFn::Avg
+                && plan.order.is_some_and(|(o, _)| o == i)
+                && (n * n / 4 + 1).max(n) * m >= LIMIT_62
+            {
+                return Err(MpcError::Query(format!(
+                    "ORDER BY {} compares SUM × COUNT products, which could exceed 2^62 for \
+                     {rows} rows",
+                    a.to_sql(schema)
                 )));
             }
         }
@@ -285,9 +301,8 @@ pub fn check_ranges(plan: &Plan, schema: &Schema, rows: usize) -> Result<()> {
                     ""
                 };
                 return Err(MpcError::Query(format!(
-                    "{:?} over {} could overflow 64 bits for {rows} rows (declared range {lo}..{hi}){hint}",
-                    a.func,
-                    schema.columns()[c].name()
+                    "{} could overflow 64 bits for {rows} rows (declared range {lo}..{hi}){hint}",
+                    a.to_sql(schema)
                 )));
             }
         }
@@ -518,6 +533,7 @@ impl<T: Transport> Eval<'_, T> {
                 self.leaves(y, out);
             }
             Pred::Not(x) => self.leaves(x, out),
+            Pred::Const(_) => {}
         }
     }
 
@@ -590,6 +606,7 @@ impl<T: Transport> Eval<'_, T> {
                 x.add(&y).sub(&xy)
             }
             Pred::Not(x) => one(&self.combine(x, lts, n)?),
+            Pred::Const(b) => self.constant(i64::from(*b), n),
         })
     }
 
@@ -673,7 +690,7 @@ pub fn evaluate<T: Transport>(
         Strategy::Rows => row_aggregates(p, plan, schema, table)?,
         Strategy::Partials => combine_partials(p, plan, schema, table)?,
     };
-    let out = output(p, plan, &aggs, groups)?;
+    let out = output(p, plan, schema, &aggs, groups)?;
     // Malicious mode: every product behind the output is checked before it leaves.
     p.verify()?;
     Ok(out)
@@ -804,16 +821,15 @@ fn row_aggregates<T: Transport>(
                 let fx = e.p.mul(&fg, &x)?;
                 match a.func {
                     AggFn::Min | AggFn::Max => {
-                        // Rows outside the filter/group become a sentinel beyond the range.
-                        let (lo, hi) = ring_bounds(&schema.columns()[c])?;
-                        let s = if a.func == AggFn::Min {
-                            hi.wrapping_add(1)
+                        // Rows outside the filter/group become a sentinel beyond the range
+                        // (and with no rows at all, every group is the sentinel: NULL).
+                        let s = crate::partial::sentinel(schema, c, a.func == AggFn::Max)? as u64;
+                        aggs.extreme[i] = Some(if n == 0 {
+                            e.constant(s as i64, groups)
                         } else {
-                            lo.wrapping_sub(1)
-                        } as u64;
-                        let masked = fx.sub(&fg.scale(s)).add_public(me, &vec![s; fx.len()]);
-                        aggs.extreme[i] =
-                            Some(reduce(e.p, masked, groups, n, a.func == AggFn::Max)?);
+                            let masked = fx.sub(&fg.scale(s)).add_public(me, &vec![s; fx.len()]);
+                            reduce(e.p, masked, groups, n, a.func == AggFn::Max)?
+                        });
                     }
                     _ => {
                         aggs.sum[i] = Some(sum_blocks(&fx, groups, n));
@@ -894,9 +910,10 @@ fn reduce<T: Transport>(
 pub struct OpenedGroup {
     /// Index of the group's key in the GROUP BY column's dictionary (0 without GROUP BY).
     pub group: usize,
-    /// Rows in the group that pass the filter.
-    pub count: i64,
-    /// Per aggregate: its value (a sum for AVG/VAR/STDDEV) and the sum of squares (or 0).
+    /// What the output opened about the number of rows in the group that pass the filter.
+    pub rows: RowCount,
+    /// Per aggregate: its value (a sum for AVG/VAR/STDDEV) and the sum of squares (or 0); `(0, 0)`
+    /// for an aggregate that is not selected (used only by HAVING or ORDER BY).
     pub values: Vec<(i64, i64)>,
 }
 
@@ -964,11 +981,14 @@ fn having_value<T: Transport>(
 
 /// This party's share of the output vector: the indicator of the groups that appear
 /// (non-empty, passing HAVING, within LIMIT), then, each multiplied by that indicator so that
-/// hidden groups read 0: the count, per aggregate its main value and sum of squares, and the
+/// hidden groups read 0: the count word ([`RowCount`]: the count, `[count > 0]` or 0, by what
+/// the selected aggregates need), per aggregate its main value and sum of squares (zero for an
+/// aggregate that is not selected: one used only by HAVING or ORDER BY stays secret), and the
 /// rank when ordered.
 fn output<T: Transport>(
     p: &mut Party<T>,
     plan: &Plan,
+    schema: &Schema,
     aggs: &GroupAggs,
     groups: usize,
 ) -> Result<Shares> {
@@ -984,82 +1004,14 @@ fn output<T: Transport>(
         let hv = having_value(p, h, aggs, plan, groups)?;
         pass = p.mul(&pass, &hv)?;
     }
-    let key_of = |i: usize| -> Result<Shares> {
-        let a = plan.aggs[i];
-        Ok(match a.func {
-            AggFn::Count => aggs.count.clone(),
-            AggFn::Sum => aggs.sum[i].clone().expect("sum"),
-            AggFn::Min | AggFn::Max => aggs.extreme[i].clone().expect("extreme"),
-            AggFn::CountDistinct => aggs.distinct[i].clone().expect("distinct"),
-            _ => {
-                return Err(MpcError::Unsupported(
-                    "ORDER BY AVG/VAR/STDDEV (order by SUM or COUNT instead)".into(),
-                ));
-            }
-        })
-    };
     let mut rank = None;
-    if let Some((i, desc)) = plan.order {
+    if let Some(order) = plan.order {
         if groups > MAX_RANKED_GROUPS {
             return Err(MpcError::Unsupported(format!(
                 "ORDER BY over more than {MAX_RANKED_GROUPS} groups"
             )));
         }
-        let key = key_of(i)?;
-        // Groups that do not appear sink below every real key (keys are within ±2^62).
-        let sink: u64 = if desc {
-            (-(1i64 << 62)) as u64
-        } else {
-            1 << 62
-        };
-        let k = p
-            .mul(
-                &pass,
-                &key.add_public(me, &vec![sink.wrapping_neg(); groups]),
-            )?
-            .add_public(me, &vec![sink; groups]);
-        // rank_g = #{h: key_h beats key_g} + #{h < g: key_h == key_g}, from one batch of
-        // comparisons over all ordered pairs (g, h), h != g (built element by element: with
-        // ~2,000 groups there are ~4 million pairs).
-        let m = groups * (groups - 1);
-        let pairs = |first: bool| {
-            let (mut a, mut b) = (Vec::with_capacity(m), Vec::with_capacity(m));
-            for g in 0..groups {
-                for h in (0..groups).filter(|&h| h != g) {
-                    let i = if first { g } else { h };
-                    a.push(k.a[i]);
-                    b.push(k.b[i]);
-                }
-            }
-            Shares {
-                kind: Kind::Arithmetic,
-                a,
-                b,
-            }
-        };
-        let (x, y) = (pairs(true), pairs(false));
-        let both = p.less_than(&Shares::concat(&[&x, &y]), &Shares::concat(&[&y, &x]))?;
-        drop((x, y));
-        let (g_lt_h, h_lt_g) = (both.slice(0..m), both.slice(m..2 * m));
-        // rank_g = Σ_h beats(g, h) + Σ_{h<g} (1 − [g<h] − [h<g]); the public part is g.
-        let beats = if desc { &g_lt_h } else { &h_lt_g };
-        let mut ranks = Shares::zeros(Kind::Arithmetic, groups);
-        for g in 0..groups {
-            for (j, h) in (0..groups).filter(|h| *h != g).enumerate() {
-                let idx = g * (groups - 1) + j;
-                ranks.a[g] = ranks.a[g].wrapping_add(beats.a[idx]);
-                ranks.b[g] = ranks.b[g].wrapping_add(beats.b[idx]);
-                if h < g {
-                    let (ta, tb) = (
-                        g_lt_h.a[idx].wrapping_add(h_lt_g.a[idx]),
-                        g_lt_h.b[idx].wrapping_add(h_lt_g.b[idx]),
-                    );
-                    ranks.a[g] = ranks.a[g].wrapping_sub(ta);
-                    ranks.b[g] = ranks.b[g].wrapping_sub(tb);
-                }
-            }
-        }
-        let ranks = ranks.add_public(me, &(0..groups as u64).collect::<Vec<_>>());
+        let ranks = rank::ranks(p, plan, schema, aggs, &pass, order)?;
         if let Some(limit) = plan.limit {
             let lim = Shares::public(Kind::Arithmetic, me, &vec![limit as u64; groups]);
             let within = p.less_than(&ranks, &lim)?;
@@ -1067,29 +1019,54 @@ fn output<T: Transport>(
         }
         rank = Some(ranks);
     }
-    let mut cols = vec![aggs.count.clone()];
-    for (i, a) in plan.aggs.iter().enumerate() {
+    // Columns to open, masked by `pass`; `None` reads 0.
+    let count_word = match result::count_opening(plan) {
+        CountOpening::Exact => Some(aggs.count.clone()),
+        // With GROUP BY a group that appears has rows: the masked 1 is `pass` itself.
+        CountOpening::NonEmpty if plan.group_by.is_some() => {
+            Some(Shares::public(Kind::Arithmetic, me, &vec![1; groups]))
+        }
+        CountOpening::NonEmpty => {
+            let zero = Shares::zeros(Kind::Arithmetic, groups);
+            Some(p.less_than(&zero, &aggs.count)?)
+        }
+        CountOpening::Hidden => None,
+    };
+    let mut cols = vec![count_word];
+    for ((i, a), sel) in plan.aggs.iter().enumerate().zip(result::selected(plan)) {
         let (main, sq) = match a.func {
-            AggFn::Count => (aggs.count.clone(), None),
-            AggFn::Sum | AggFn::Avg => (aggs.sum[i].clone().expect("sum"), None),
-            AggFn::Var { .. } | AggFn::Stddev { .. } => {
-                (aggs.sum[i].clone().expect("sum"), aggs.sumsq[i].clone())
+            _ if !sel => (None, None),
+            AggFn::Count => (Some(aggs.count.clone()), None),
+            AggFn::Sum | AggFn::Avg => (aggs.sum[i].clone(), None),
+            AggFn::Var { .. } | AggFn::Stddev { .. } | AggFn::Hhi { .. } => {
+                (aggs.sum[i].clone(), aggs.sumsq[i].clone())
             }
-            AggFn::Min | AggFn::Max => (aggs.extreme[i].clone().expect("extreme"), None),
-            AggFn::CountDistinct => (aggs.distinct[i].clone().expect("distinct"), None),
-            AggFn::Hhi { .. } => (aggs.sum[i].clone().expect("total"), aggs.sumsq[i].clone()),
+            AggFn::Min | AggFn::Max => (aggs.extreme[i].clone(), None),
+            AggFn::CountDistinct => (aggs.distinct[i].clone(), None),
         };
         cols.push(main);
-        cols.push(sq.unwrap_or_else(|| Shares::zeros(Kind::Arithmetic, groups)));
+        cols.push(sq);
     }
-    if let Some(r) = rank {
-        cols.push(r);
-    }
-    let masked = p.mul(
-        &repeat(&pass, cols.len()),
-        &Shares::concat(&cols.iter().collect::<Vec<_>>()),
-    )?;
-    Ok(Shares::concat(&[&pass, &masked]))
+    cols.push(rank);
+    let open: Vec<&Shares> = cols.iter().flatten().collect();
+    let masked = p.mul(&repeat(&pass, open.len()), &Shares::concat(&open))?;
+    let zero = Shares::zeros(Kind::Arithmetic, groups);
+    let mut next = 0..;
+    let out: Vec<Shares> = cols
+        .iter()
+        .map(|c| match c {
+            Some(_) => {
+                let k = next.next().expect("unbounded");
+                masked.slice(k * groups..(k + 1) * groups)
+            }
+            None => zero.clone(),
+        })
+        .collect();
+    let mut parts = vec![&pass];
+    // Without ORDER BY the output has no rank column.
+    let len = out.len() - usize::from(plan.order.is_none());
+    parts.extend(&out[..len]);
+    Ok(Shares::concat(&parts))
 }
 
 /// Reconstructs the query's output at a recipient from the three parties' output shares
@@ -1127,14 +1104,14 @@ pub fn open_output(plan: &Plan, schema: &Schema, parts: &[Shares; 3]) -> Result<
             };
             let group = OpenedGroup {
                 group: g,
-                count: col(0, g),
+                rows: result::row_count(plan, vals[g])?,
                 values: (0..plan.aggs.len())
                     .map(|i| (col(1 + 2 * i, g), col(2 + 2 * i, g)))
                     .collect(),
             };
-            (rank, group)
+            Ok((rank, group))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     rows.sort_by_key(|(rank, g)| (*rank, g.group));
     Ok(Opened {
         groups: rows.into_iter().map(|(_, g)| g).collect(),
@@ -1192,133 +1169,4 @@ pub fn run_local(
         out.next().expect("three")?,
     ];
     format(&plan, schema, &open_output(&plan, schema, &shares)?)
-}
-
-/// Formats opened values as the query's result table.
-pub fn format(plan: &Plan, schema: &Schema, opened: &Opened) -> Result<QueryResult> {
-    let columns = plan.outputs.iter().map(|(_, l)| l.clone()).collect();
-    let mut rows = Vec::new();
-    for OpenedGroup {
-        group: g,
-        count,
-        values: vals,
-    } in &opened.groups
-    {
-        let mut row = Vec::new();
-        for (out, _) in &plan.outputs {
-            row.push(match out {
-                Output::GroupKey => {
-                    let c = plan.group_by.expect("group key");
-                    match schema.columns()[c].kind() {
-                        ColKind::Categorical { values } => values[*g].clone(),
-                        _ => (*g == 1).to_string(),
-                    }
-                }
-                Output::Agg(i) => format_agg(schema, plan.aggs[*i], *count, vals[*i])?,
-            });
-        }
-        rows.push(row);
-    }
-    Ok(QueryResult { columns, rows })
-}
-
-fn scale_of(schema: &Schema, c: Option<usize>) -> u32 {
-    match c.map(|c| schema.columns()[c].kind()) {
-        Some(ColKind::Decimal { scale, .. }) => *scale,
-        _ => 0,
-    }
-}
-
-/// `units / 10^scale` as exact decimal text.
-pub use trustspace_data::format_units as fixed;
-
-/// `num / den` rounded half away from zero, in units of 10^-scale (num, den in column units).
-pub fn avg_units(num: i128, den: i128) -> i128 {
-    let q = num / den;
-    let r = num % den;
-    if 2 * r.abs() >= den.abs() {
-        q + num.signum() * den.signum()
-    } else {
-        q
-    }
-}
-
-fn format_agg(schema: &Schema, a: Agg, count: i64, (v, sq): (i64, i64)) -> Result<String> {
-    let scale = scale_of(schema, a.column);
-    Ok(match a.func {
-        AggFn::Hhi { .. } => {
-            if v == -1 {
-                return Err(MpcError::Query(
-                    "HHI: the market total reaches 2^31 units; choose a larger unit".into(),
-                ));
-            }
-            if v == 0 {
-                "NULL".into()
-            } else {
-                // 10,000 × Q / S², to two decimals, exact.
-                let (q, s) = (sq as i128, v as i128);
-                fixed(avg_units(1_000_000 * q, s * s), 2)
-            }
-        }
-        AggFn::Count | AggFn::CountDistinct => v.to_string(),
-        AggFn::Sum => fixed(v as i128, scale),
-        AggFn::Avg => {
-            if count == 0 {
-                "NULL".into()
-            } else {
-                fixed(avg_units(v as i128, count as i128), scale)
-            }
-        }
-        AggFn::Min | AggFn::Max => {
-            let c = a.column.expect("column");
-            let col = &schema.columns()[c];
-            let (lo, hi) = ring_bounds(col)?;
-            if v < lo || v > hi {
-                "NULL".into()
-            } else {
-                format_value(col, v)?
-            }
-        }
-        AggFn::Var { pop } | AggFn::Stddev { pop } => {
-            let n = count as i128;
-            let d = if pop { n } else { n - 1 };
-            if d <= 0 {
-                "NULL".into()
-            } else {
-                // n·Σx² − (Σx)², exact, over n·d, in units of 10^-2·scale.
-                let num = n * sq as i128 - (v as i128) * (v as i128);
-                let var = num as f64 / (n * d) as f64 / 10f64.powi(2 * scale as i32);
-                let out = if matches!(a.func, AggFn::Stddev { .. }) {
-                    var.sqrt()
-                } else {
-                    var
-                };
-                format!("{out:.6}")
-            }
-        }
-    })
-}
-
-fn format_value(col: &trustspace_data::Column, v: i64) -> Result<String> {
-    use trustspace_data::Value;
-    let value = match col.kind() {
-        ColKind::Uint { .. } => Value::Uint(v as u64),
-        ColKind::Int { .. } => Value::Int(v),
-        ColKind::Decimal { .. } => Value::Decimal(v as i128),
-        ColKind::Bool => Value::Bool(v != 0),
-        ColKind::Date => Value::Date(v as i32),
-        ColKind::Timestamp => Value::Timestamp(v),
-        ColKind::Categorical { .. } => Value::Category(v as u32),
-        other => {
-            return Err(MpcError::Query(format!(
-                "column {}: unsupported type {other:?}",
-                col.name()
-            )));
-        }
-    };
-    let enc = col
-        .encode(&value)
-        .map_err(|e| MpcError::Query(format!("column {}: {e:?}", col.name())))?;
-    col.format(enc)
-        .map_err(|e| MpcError::Query(format!("column {}: {e:?}", col.name())))
 }

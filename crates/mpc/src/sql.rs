@@ -11,7 +11,14 @@
 //! Predicates: `=`, `<>`, `<`, `<=`, `>`, `>=` between a column and a literal or two columns,
 //! `BETWEEN`, `IN (...)`, combined with `AND`, `OR`, `NOT`. Anything else is refused with an
 //! error naming the construct. Literals are parsed by the column's own type (dates as
-//! `'2026-01-31'`, categories by name, decimals exactly).
+//! `'2026-01-31'`, categories by name, decimals exactly). A comparison with a literal that the
+//! column's declared range decides (`age > 150` where `age` is declared `max = 120`) is folded
+//! to SQL's constant answer at plan time ([`crate::fold`], [`Pred::Const`]).
+//!
+//! `ORDER BY` ranks groups by one aggregate — `COUNT`, `SUM`, `AVG`, `MIN`, `MAX` or
+//! `COUNT(DISTINCT)`, written as the aggregate or as the alias of a selected one — `ASC` or
+//! `DESC`; ties go to the group whose key comes first in the GROUP BY column's dictionary
+//! (declaration order), in either direction. `VAR`/`STDDEV` and `HHI` are not ranked.
 
 use sqlparser::ast::{
     BinaryOperator, DuplicateTreatment, Expr, FunctionArg, FunctionArgExpr, FunctionArguments,
@@ -23,6 +30,7 @@ use sqlparser::parser::Parser;
 use trustspace_data::{Column, Kind as ColKind, Schema, Value};
 
 use crate::error::{MpcError, Result};
+use crate::fold::{self, Literal};
 
 /// An aggregate function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,6 +73,33 @@ pub enum AggFn {
     },
 }
 
+impl AggFn {
+    /// The function's SQL name (`COUNT(DISTINCT` for [`AggFn::CountDistinct`]).
+    pub fn sql_name(&self) -> &'static str {
+        match self {
+            AggFn::Count => "COUNT",
+            AggFn::Sum => "SUM",
+            AggFn::Avg => "AVG",
+            AggFn::Min => "MIN",
+            AggFn::Max => "MAX",
+            AggFn::Var { pop: false } => "VAR_SAMP",
+            AggFn::Var { pop: true } => "VAR_POP",
+            AggFn::Stddev { pop: false } => "STDDEV_SAMP",
+            AggFn::Stddev { pop: true } => "STDDEV_POP",
+            AggFn::CountDistinct => "COUNT(DISTINCT",
+            AggFn::Hhi { .. } => "HHI",
+        }
+    }
+
+    /// Whether `ORDER BY` can rank groups by this aggregate (in MPC, exactly).
+    pub fn rankable(&self) -> bool {
+        matches!(
+            self,
+            AggFn::Count | AggFn::Sum | AggFn::Avg | AggFn::Min | AggFn::Max | AggFn::CountDistinct
+        )
+    }
+}
+
 /// An aggregate over a column (`None` for `COUNT(*)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Agg {
@@ -72,6 +107,20 @@ pub struct Agg {
     pub func: AggFn,
     /// Column index in the schema.
     pub column: Option<usize>,
+}
+
+impl Agg {
+    /// The aggregate as SQL text for messages, e.g. `AVG(cost)`, `COUNT(*)`,
+    /// `COUNT(DISTINCT grp)`, `HHI(revenue, company, ...)`.
+    pub fn to_sql(&self, schema: &Schema) -> String {
+        let col = |c: usize| schema.columns()[c].name().to_string();
+        match (self.func, self.column) {
+            (AggFn::Count, _) | (_, None) => "COUNT(*)".into(),
+            (AggFn::CountDistinct, Some(c)) => format!("COUNT(DISTINCT {})", col(c)),
+            (AggFn::Hhi { key, .. }, Some(c)) => format!("HHI({}, {}, ...)", col(c), col(key)),
+            (f, Some(c)) => format!("{}({})", f.sql_name(), col(c)),
+        }
+    }
 }
 
 /// One output column.
@@ -100,6 +149,19 @@ pub enum Cmp {
     Ge,
 }
 
+impl Cmp {
+    /// The operator with its operands swapped: `a op b` is `b op.flip() a`.
+    pub fn flip(self) -> Cmp {
+        match self {
+            Cmp::Lt => Cmp::Gt,
+            Cmp::Le => Cmp::Ge,
+            Cmp::Gt => Cmp::Lt,
+            Cmp::Ge => Cmp::Le,
+            c => c,
+        }
+    }
+}
+
 /// A comparison operand: a column or a literal (ring value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operand {
@@ -122,6 +184,10 @@ pub enum Pred {
     Or(Box<Pred>, Box<Pred>),
     /// Negation.
     Not(Box<Pred>),
+    /// A constant: a comparison that the column's declared range decides (see [`crate::fold`]).
+    /// Plans simplify constants away, so one appears only as a whole `WHERE` that is always
+    /// false (a `WHERE` that is always true is no filter).
+    Const(bool),
 }
 
 /// A predicate on aggregates (HAVING): `agg op literal`, combined.
@@ -145,13 +211,15 @@ pub struct Plan {
     pub outputs: Vec<(Output, String)>,
     /// Distinct aggregates to compute (outputs, HAVING and ORDER BY refer to them).
     pub aggs: Vec<Agg>,
-    /// WHERE.
+    /// WHERE (`None` when there is none or it is always true; [`Pred::Const`]`(false)` when it
+    /// is always false).
     pub filter: Option<Pred>,
     /// GROUP BY column (categorical).
     pub group_by: Option<usize>,
     /// HAVING.
     pub having: Option<Having>,
-    /// ORDER BY aggregate index, descending?
+    /// ORDER BY aggregate index, descending? (a [`AggFn::rankable`] aggregate; ties go to the
+    /// group first in the GROUP BY column's dictionary)
     pub order: Option<(usize, bool)>,
     /// LIMIT.
     pub limit: Option<usize>,
@@ -179,14 +247,34 @@ pub fn ring_value(v: &Value) -> Result<i64> {
     })
 }
 
+/// The ring value of a record's encoding `enc` in column `col`, refused unless it is a valid
+/// encoding within the column's declared range (what loaders enforce, and what plan-time folding,
+/// MIN/MAX sentinels and the overflow checks rely on).
+pub fn ring_of(col: &Column, enc: u64) -> Result<i64> {
+    if enc < col.min_encoded() || enc > col.max_encoded() {
+        let show = |e: u64| col.format(e).unwrap_or_else(|_| format!("encoding {e}"));
+        return Err(MpcError::Input(format!(
+            "column {}: {} is outside the declared range {} ..= {}",
+            col.name(),
+            show(enc),
+            show(col.min_encoded()),
+            show(col.max_encoded())
+        )));
+    }
+    let v = col
+        .decode(enc)
+        .map_err(|e| MpcError::Input(format!("column {}: {e}", col.name())))?;
+    ring_value(&v)
+}
+
 /// The smallest and largest ring value a column may hold (from its declared bounds).
 pub fn ring_bounds(col: &Column) -> Result<(i64, i64)> {
     let lo = col
         .decode(col.min_encoded())
-        .map_err(|e| MpcError::Query(format!("column {}: {e:?}", col.name())))?;
+        .map_err(|e| MpcError::Query(format!("column {}: {e}", col.name())))?;
     let hi = col
         .decode(col.max_encoded())
-        .map_err(|e| MpcError::Query(format!("column {}: {e:?}", col.name())))?;
+        .map_err(|e| MpcError::Query(format!("column {}: {e}", col.name())))?;
     Ok((ring_value(&lo)?, ring_value(&hi)?))
 }
 
@@ -212,8 +300,9 @@ impl Ctx<'_> {
             .ok_or_else(|| MpcError::Query(format!("no column {name:?} in {}", self.schema.name())))
     }
 
-    fn literal(&self, col: usize, e: &Expr) -> Result<i64> {
-        let text = match e {
+    /// The text of a literal expression (a number, a string, a boolean, or a negative number).
+    fn literal_text(e: &Expr) -> Result<String> {
+        Ok(match e {
             Expr::Value(v) => match &v.value {
                 SqlValue::Number(n, _) => n.clone(),
                 SqlValue::SingleQuotedString(s) => s.clone(),
@@ -230,30 +319,65 @@ impl Ctx<'_> {
                 },
                 other => return Err(unsupported(format!("expression -{other}"))),
             },
-            Expr::Nested(inner) => return self.literal(col, inner),
+            Expr::Nested(inner) => return Self::literal_text(inner),
             other => {
                 return Err(unsupported(format!(
                     "expression {other} where a literal is expected"
                 )));
             }
-        };
-        let c = &self.schema.columns()[col];
-        let enc = c
-            .parse(&text)
-            .map_err(|e| MpcError::Query(format!("{text:?} for column {}: {e:?}", c.name())))?;
-        let v = c
-            .decode(enc)
-            .map_err(|e| MpcError::Query(format!("{text:?} for column {}: {e:?}", c.name())))?;
-        ring_value(&v)
+        })
     }
 
-    fn operand(&self, e: &Expr, other: &Expr) -> Result<Operand> {
-        if self.column(e).is_ok() {
-            return Ok(Operand::Col(self.column(e)?));
+    /// A literal read by column `col`'s type, regardless of the column's declared range.
+    fn literal(&self, col: usize, e: &Expr) -> Result<Literal> {
+        fold::parse_literal(&self.schema.columns()[col], &Self::literal_text(e)?)
+    }
+
+    /// A literal in `col`'s units that must fit the 64-bit ring (a HAVING bound, HHI's unit).
+    fn literal_i64(&self, col: usize, e: &Expr) -> Result<i64> {
+        match self.literal(col, e)? {
+            Literal::Value(v) => Ok(v),
+            Literal::Beyond(_) => Err(MpcError::Query(format!(
+                "{e} is beyond the 64-bit range of column {}",
+                self.schema.columns()[col].name()
+            ))),
         }
-        // A literal takes the type of the column it is compared with.
-        let col = self.column(other)?;
-        Ok(Operand::Lit(self.literal(col, e)?))
+    }
+
+    /// Whether `e` names a column (rather than being a literal).
+    fn is_column_ref(e: &Expr) -> bool {
+        match e {
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_) => true,
+            Expr::Nested(inner) => Self::is_column_ref(inner),
+            _ => false,
+        }
+    }
+
+    /// `left op right`, where at least one side is a column; a literal takes the type of the
+    /// column it is compared with, and a comparison the column's range decides is folded.
+    fn comparison(&self, op: Cmp, left: &Expr, right: &Expr) -> Result<Pred> {
+        match (self.column(left), self.column(right)) {
+            (Ok(a), Ok(b)) => Ok(Pred::Cmp(op, Operand::Col(a), Operand::Col(b))),
+            (Ok(c), Err(e)) => {
+                if Self::is_column_ref(right) {
+                    return Err(e);
+                }
+                fold::compare(self.schema, op, c, self.literal(c, right)?)
+            }
+            (Err(e), Ok(c)) => {
+                if Self::is_column_ref(left) {
+                    return Err(e);
+                }
+                fold::compare(self.schema, op.flip(), c, self.literal(c, left)?)
+            }
+            (Err(e), Err(f)) => Err(if Self::is_column_ref(left) {
+                e
+            } else if Self::is_column_ref(right) {
+                f
+            } else {
+                unsupported("a comparison of two literals")
+            }),
+        }
     }
 
     fn cmp_op(op: &BinaryOperator) -> Option<Cmp> {
@@ -274,24 +398,14 @@ impl Ctx<'_> {
             Expr::UnaryOp {
                 op: UnaryOperator::Not,
                 expr,
-            } => Ok(Pred::Not(Box::new(self.pred(expr)?))),
+            } => Ok(fold::not(self.pred(expr)?)),
             Expr::BinaryOp { left, op, right } => match op {
-                BinaryOperator::And => Ok(Pred::And(
-                    Box::new(self.pred(left)?),
-                    Box::new(self.pred(right)?),
-                )),
-                BinaryOperator::Or => Ok(Pred::Or(
-                    Box::new(self.pred(left)?),
-                    Box::new(self.pred(right)?),
-                )),
+                BinaryOperator::And => Ok(fold::and(self.pred(left)?, self.pred(right)?)),
+                BinaryOperator::Or => Ok(fold::or(self.pred(left)?, self.pred(right)?)),
                 op => {
                     let cmp =
                         Self::cmp_op(op).ok_or_else(|| unsupported(format!("operator {op}")))?;
-                    let (a, b) = (self.operand(left, right)?, self.operand(right, left)?);
-                    if let (Operand::Lit(_), Operand::Lit(_)) = (a, b) {
-                        return Err(unsupported("a comparison of two literals"));
-                    }
-                    Ok(Pred::Cmp(cmp, a, b))
+                    self.comparison(cmp, left, right)
                 }
             },
             Expr::Between {
@@ -302,11 +416,11 @@ impl Ctx<'_> {
             } => {
                 let col = self.column(expr)?;
                 let (lo, hi) = (self.literal(col, low)?, self.literal(col, high)?);
-                let p = Pred::And(
-                    Box::new(Pred::Cmp(Cmp::Ge, Operand::Col(col), Operand::Lit(lo))),
-                    Box::new(Pred::Cmp(Cmp::Le, Operand::Col(col), Operand::Lit(hi))),
+                let p = fold::and(
+                    fold::compare(self.schema, Cmp::Ge, col, lo)?,
+                    fold::compare(self.schema, Cmp::Le, col, hi)?,
                 );
-                Ok(if *negated { Pred::Not(Box::new(p)) } else { p })
+                Ok(if *negated { fold::not(p) } else { p })
             }
             Expr::In {
                 expr,
@@ -318,13 +432,11 @@ impl Ctx<'_> {
                     return Err(unsupported(format!("IN target in {e}")));
                 };
                 let col = self.column(expr)?;
-                let mut vals = list
+                let lits = list
                     .iter()
                     .map(|v| self.literal(col, v))
                     .collect::<Result<Vec<_>>>()?;
-                vals.sort_unstable();
-                vals.dedup();
-                Ok(Pred::In(col, vals, *negated))
+                fold::in_list(self.schema, col, &lits, *negated)
             }
             other => Err(unsupported(format!("predicate {other}"))),
         }
@@ -450,7 +562,7 @@ impl Ctx<'_> {
                 "HHI: the number of keys {keys} must be 1 to 4194304"
             ))
         })?;
-        let unit = self.literal(v, unit)?;
+        let unit = self.literal_i64(v, unit)?;
         if unit < 1 {
             return Err(MpcError::Query(format!(
                 "HHI: unit {unit} must be positive"
@@ -484,20 +596,14 @@ impl Ctx<'_> {
                     let (agg_expr, lit, cmp) = if matches!(left.as_ref(), Expr::Function(_)) {
                         (left, right, cmp)
                     } else {
-                        let flipped = match cmp {
-                            Cmp::Lt => Cmp::Gt,
-                            Cmp::Le => Cmp::Ge,
-                            Cmp::Gt => Cmp::Lt,
-                            Cmp::Ge => Cmp::Le,
-                            c => c,
-                        };
-                        (right, left, flipped)
+                        (right, left, cmp.flip())
                     };
                     let i = self.agg(agg_expr)?;
                     let a = self.aggs[i];
                     let value = match (a.func, a.column) {
+                        // In the aggregate's units, which may lie beyond the column's range.
                         (AggFn::Sum | AggFn::Avg | AggFn::Min | AggFn::Max, Some(c)) => {
-                            self.literal(c, lit)?
+                            self.literal_i64(c, lit)?
                         }
                         (AggFn::Count | AggFn::CountDistinct, _) => match lit.as_ref() {
                             Expr::Value(v) => match &v.value {
@@ -518,8 +624,40 @@ impl Ctx<'_> {
     }
 }
 
-/// Parses and checks `sql` against `schema`.
+/// `msg` with the characters that could forge or hide text on a terminal (control characters,
+/// bidirectional and invisible formatting characters) escaped as Rust escapes (`\u{1b}`):
+/// messages quote the query's SQL, which is untrusted.
+fn escape_controls(msg: String) -> String {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
+    };
+    if !msg.chars().any(unsafe_char) {
+        return msg;
+    }
+    let mut out = String::with_capacity(msg.len() + 8);
+    for c in msg.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Parses and checks `sql` against `schema`. Errors are [`MpcError::Unsupported`] (naming the
+/// construct) or [`MpcError::Query`] (naming the column, literal or clause and why), with the
+/// SQL they quote escaped.
 pub fn plan(sql: &str, schema: &Schema) -> Result<Plan> {
+    plan_unescaped(sql, schema).map_err(|e| match e {
+        MpcError::Unsupported(m) => MpcError::Unsupported(escape_controls(m)),
+        MpcError::Query(m) => MpcError::Query(escape_controls(m)),
+        e => e,
+    })
+}
+
+fn plan_unescaped(sql: &str, schema: &Schema) -> Result<Plan> {
     let statements = Parser::parse_sql(&GenericDialect {}, sql)
         .map_err(|e| MpcError::Query(format!("parse error: {e}")))?;
     let [Statement::Query(q)] = statements.as_slice() else {
@@ -575,7 +713,10 @@ pub fn plan(sql: &str, schema: &Schema) -> Result<Plan> {
         },
         _ => return Err(unsupported("GROUP BY ALL or grouping modifiers")),
     };
-    let filter = s.selection.as_ref().map(|e| ctx.pred(e)).transpose()?;
+    let filter = match s.selection.as_ref().map(|e| ctx.pred(e)).transpose()? {
+        Some(Pred::Const(true)) => None,
+        f => f,
+    };
     let mut outputs = Vec::new();
     for item in &s.projection {
         let (e, label) = match item {
@@ -600,17 +741,38 @@ pub fn plan(sql: &str, schema: &Schema) -> Result<Plan> {
         Some(o) => match &o.kind {
             OrderByKind::Expressions(v) if v.len() == 1 => {
                 let x = &v[0];
-                // ORDER BY an alias of a selected aggregate, or the aggregate itself.
+                // ORDER BY an alias of a selected aggregate, or an aggregate itself.
                 let by_alias = outputs
                     .iter()
                     .find_map(|(out, label)| match (out, &x.expr) {
-                        (Output::Agg(i), Expr::Identifier(id)) if id.value == *label => Some(*i),
+                        (Output::Agg(i), Expr::Identifier(id))
+                            if id.value == *label
+                                || (id.quote_style.is_none()
+                                    && id.value.eq_ignore_ascii_case(label)) =>
+                        {
+                            Some(*i)
+                        }
                         _ => None,
                     });
                 let i = match by_alias {
                     Some(i) => i,
-                    None => ctx.agg(&x.expr)?,
+                    None if matches!(x.expr, Expr::Function(_)) => ctx.agg(&x.expr)?,
+                    None => {
+                        return Err(unsupported(format!(
+                            "ORDER BY {} (ORDER BY takes one aggregate, e.g. ORDER BY AVG(cost) \
+                             DESC, or the alias of a selected aggregate)",
+                            x.expr
+                        )));
+                    }
                 };
+                let func = ctx.aggs[i].func;
+                if !func.rankable() {
+                    return Err(unsupported(format!(
+                        "ORDER BY {}: ORDER BY supports COUNT, SUM, AVG, MIN, MAX and \
+                         COUNT(DISTINCT)",
+                        ctx.aggs[i].to_sql(schema)
+                    )));
+                }
                 let desc = matches!(x.options.sort, Some(OrderBySort::Desc));
                 if group_by.is_none() {
                     return Err(unsupported("ORDER BY without GROUP BY"));

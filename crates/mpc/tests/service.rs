@@ -16,11 +16,9 @@ use trustspace_mpc::engine::{Mode, Party};
 use trustspace_mpc::query::{
     self, SharedTable, Strategy, contribute, evaluate, format, open_output,
 };
-use trustspace_mpc::service::{QuerySpec, SessionReport, participate, serve_session};
+use trustspace_mpc::service::{PartyService, QuerySpec, SessionReport, participate};
 use trustspace_mpc::transport::memory::mesh;
-use trustspace_mpc::transport::tls::{
-    ClientLink, ClientLinkConfig, PartyConfig, TlsTransport, keygen,
-};
+use trustspace_mpc::transport::tls::{ClientLink, ClientLinkConfig, PartyConfig, keygen};
 
 const HOLDERS: [&str; 3] = ["hospital-a", "hospital-b", "hospital-c"];
 
@@ -76,10 +74,7 @@ fn parties(
         .map(|i| {
             let mut cfg = PartyConfig::for_dir(dir, i, addrs, 10);
             cfg.connect_timeout_secs = 10;
-            thread::spawn(move || {
-                let mut net = TlsTransport::connect(&cfg)?;
-                serve_session(&mut net, join)
-            })
+            thread::spawn(move || PartyService::start(&cfg, join)?.serve())
         })
         .collect()
 }
@@ -129,7 +124,7 @@ fn a_networked_session_answers_like_the_engine_and_only_recipients_get_it() {
 }
 
 #[test]
-fn strangers_malformed_joins_and_other_queries_are_refused_and_the_session_goes_on() {
+fn strangers_and_malformed_joins_are_refused_and_the_session_goes_on() {
     let (dir, addrs) = deployment(&["analyst", "mallory"]);
     let (schema, rows) = encounters(300);
     let q = spec(
@@ -139,7 +134,6 @@ fn strangers_malformed_joins_and_other_queries_are_refused_and_the_session_goes_
         Strategy::Partials,
     );
     let ps = parties(dir.path(), &addrs, Duration::from_secs(30));
-    // The first joiner fixes the query; an analyst asking another query is refused.
     let first = {
         let (cfg, q, r) = (
             client(dir.path(), "hospital-a", &addrs),
@@ -148,28 +142,19 @@ fn strangers_malformed_joins_and_other_queries_are_refused_and_the_session_goes_
         );
         thread::spawn(move || participate(&cfg, &q, Some(&r)))
     };
-    thread::sleep(Duration::from_millis(500));
-    let mut other = q.clone();
-    other.sql = "SELECT COUNT(*) FROM encounters".into();
-    match participate(&client(dir.path(), "analyst", &addrs), &other, None) {
-        Err(MpcError::Remote { peer, reason }) => {
-            assert_eq!(peer, "party-0");
-            assert!(reason.contains("different query"), "{reason}");
-        }
-        r => panic!("expected a refusal, got {r:?}"),
-    }
-    // A client the query does not name.
-    let mut q_mallory = q.clone();
-    q_mallory.recipients.push("mallory".into());
+    // A client the query does not name is refused before it connects.
     match participate(&client(dir.path(), "mallory", &addrs), &q, None) {
         Err(MpcError::Config(m)) => assert!(m.contains("neither"), "{m}"),
         r => panic!("{r:?}"),
     }
-    // Mallory lies about the query to get in: the parties compare it with the first joiner's.
-    assert!(matches!(
-        participate(&client(dir.path(), "mallory", &addrs), &q_mallory, None),
-        Err(MpcError::Remote { .. })
-    ));
+    // Mallory names herself in a copy of the query: the session she asks for is another one,
+    // which waits for its own participants and does not disturb the real one.
+    let mut q_mallory = q.clone();
+    q_mallory.recipients.push("mallory".into());
+    let mallory = {
+        let cfg = client(dir.path(), "mallory", &addrs);
+        thread::spawn(move || participate(&cfg, &q_mallory, None))
+    };
     // Garbage instead of a join.
     let mut raw = ClientLink::connect(&client(dir.path(), "analyst", &addrs), 0).unwrap();
     raw.send(b"\x00\xffnot json".to_vec()).unwrap();
@@ -179,7 +164,7 @@ fn strangers_malformed_joins_and_other_queries_are_refused_and_the_session_goes_
         "{answer}"
     );
     drop(raw);
-    // The named participants still complete the session.
+    // The named participants complete the session.
     let rest: Vec<_> = [1, 2]
         .into_iter()
         .map(|h| {
@@ -201,6 +186,136 @@ fn strangers_malformed_joins_and_other_queries_are_refused_and_the_session_goes_
     for p in ps {
         p.join().unwrap().unwrap();
     }
+    // The parties served their one session and left: Mallory's never started.
+    match mallory.join().unwrap() {
+        Err(MpcError::Disconnected { .. } | MpcError::Remote { .. }) => {}
+        r => panic!("mallory: {r:?}"),
+    }
+}
+
+/// Three parties (threads) serving until each has answered `answered` sessions, returning
+/// every outcome. (A party whose clients all left on another party's refusal saw no contest
+/// and has nothing to report for it.)
+fn services(
+    dir: &Path,
+    addrs: &[String],
+    join: Duration,
+    answered: usize,
+) -> Vec<thread::JoinHandle<Vec<Result<SessionReport, MpcError>>>> {
+    (0..3)
+        .map(|i| {
+            let mut cfg = PartyConfig::for_dir(dir, i, addrs, 10);
+            cfg.connect_timeout_secs = 10;
+            thread::spawn(move || {
+                let mut s = PartyService::start(&cfg, join).unwrap();
+                let mut outcomes = Vec::new();
+                while outcomes
+                    .iter()
+                    .filter(|o: &&Result<_, _>| o.is_ok())
+                    .count()
+                    < answered
+                {
+                    outcomes.push(s.serve());
+                }
+                outcomes
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_contested_session_is_refused_at_once_and_the_next_query_answers_on_its_first_try() {
+    let (dir, addrs) = deployment(&[]);
+    let (schema, rows) = encounters(300);
+    let rounds = 4;
+    let ps = services(dir.path(), &addrs, Duration::from_secs(30), rounds);
+    for round in 0..rounds {
+        let mode = if round % 2 == 0 {
+            Mode::SemiHonest
+        } else {
+            Mode::Malicious
+        };
+        let mut q = spec(
+            &schema,
+            "SELECT COUNT(*) AS n FROM encounters",
+            mode,
+            Strategy::Partials,
+        );
+        q.recipients = vec!["hospital-a".into(), "hospital-c".into()];
+        let mut filtered = q.clone();
+        filtered.sql = "SELECT COUNT(*) AS n FROM encounters WHERE age > 50".into();
+        // hospital-c asks another query than hospitals a and b.
+        let contested: Vec<_> = (0..3)
+            .map(|h| {
+                let cfg = client(dir.path(), HOLDERS[h], &addrs);
+                let q = if h == 2 { filtered.clone() } else { q.clone() };
+                let r = rows[h].clone();
+                thread::spawn(move || {
+                    let start = Instant::now();
+                    let out = participate(&cfg, &q, Some(&r));
+                    (start, Instant::now(), out)
+                })
+            })
+            .collect();
+        let outs: Vec<_> = contested.into_iter().map(|c| c.join().unwrap()).collect();
+        let last_start = outs.iter().map(|o| o.0).max().unwrap();
+        for (h, (_, end, out)) in outs.into_iter().enumerate() {
+            match out {
+                Err(MpcError::Contested {
+                    disagreeing,
+                    reason,
+                    ..
+                }) => {
+                    let want: Vec<&str> = if h == 2 {
+                        vec!["hospital-a", "hospital-b"]
+                    } else {
+                        vec!["hospital-c"]
+                    };
+                    assert_eq!(disagreeing, want, "round {round}, {}: {reason}", HOLDERS[h]);
+                }
+                r => panic!(
+                    "round {round}, {}: expected a contest, got {r:?}",
+                    HOLDERS[h]
+                ),
+            }
+            let late = end.saturating_duration_since(last_start);
+            assert!(late < Duration::from_secs(1), "told after {late:?}");
+        }
+        // The correct query, once: it answers, and correctly.
+        let want = query::run_local(&schema, &rows, &q.sql, mode, Strategy::Partials).unwrap();
+        let retries: Vec<_> = (0..3)
+            .map(|h| {
+                let (cfg, q, r) = (
+                    client(dir.path(), HOLDERS[h], &addrs),
+                    q.clone(),
+                    rows[h].clone(),
+                );
+                thread::spawn(move || participate(&cfg, &q, Some(&r)))
+            })
+            .collect();
+        let got: Vec<_> = retries.into_iter().map(|c| c.join().unwrap()).collect();
+        assert_eq!(
+            got[0].as_ref().unwrap().as_ref(),
+            Some(&want),
+            "round {round}"
+        );
+        assert_eq!(got[1].as_ref().unwrap(), &None);
+        assert_eq!(got[2].as_ref().unwrap().as_ref(), Some(&want));
+    }
+    let mut contests = 0;
+    for p in ps {
+        for o in p.join().unwrap() {
+            match o {
+                Err(MpcError::Contested { .. }) => contests += 1,
+                Ok(r) => assert_eq!(r.holders.iter().map(|h| h.1).sum::<u64>(), 300),
+                Err(e) => panic!("a party failed otherwise: {e}"),
+            }
+        }
+    }
+    assert!(
+        contests >= rounds,
+        "{contests} contests seen by the parties"
+    );
 }
 
 #[test]
@@ -230,10 +345,17 @@ fn a_missing_participant_or_a_dead_party_fails_everyone_within_the_timeout() {
         }
         r => panic!("{r:?}"),
     }
+    // The first party to give up says who is missing; the others either do the same or, if
+    // hospital-a left first, stop when that party's thread ends and takes its mesh with it.
+    let mut said = 0;
     for p in ps {
-        let e = p.join().unwrap().unwrap_err();
-        assert!(e.to_string().contains("analyst"), "{e}");
+        match p.join().unwrap().unwrap_err() {
+            MpcError::Config(m) if m.contains("analyst") && m.contains("hospital-c") => said += 1,
+            MpcError::Disconnected { peer, .. } if peer.starts_with("party-") => {}
+            e => panic!("{e}"),
+        }
     }
+    assert!(said >= 1);
     assert!(t.elapsed() < Duration::from_secs(15));
 
     // Party 2 builds the mesh, then dies: the others fail at once when they reach it.
@@ -242,11 +364,11 @@ fn a_missing_participant_or_a_dead_party_fails_everyone_within_the_timeout() {
         let mut cfg = PartyConfig::for_dir(dir.path(), i, &addrs, 3);
         cfg.connect_timeout_secs = 10;
         handles.push(thread::spawn(move || {
-            let mut net = TlsTransport::connect(&cfg)?;
+            let mut service = PartyService::start(&cfg, Duration::from_secs(20))?;
             if i == 2 {
                 return Err(MpcError::Config("party 2 died".into()));
             }
-            serve_session(&mut net, Duration::from_secs(20))
+            service.serve()
         }));
     }
     let t = Instant::now();
@@ -268,15 +390,24 @@ fn a_missing_participant_or_a_dead_party_fails_everyone_within_the_timeout() {
     for c in clients {
         assert!(c.join().unwrap().is_err());
     }
+    // The first of parties 0 and 1 to notice names party 2; the other names party 2 too, or
+    // the first, whose thread (serving one session) has ended by then.
+    let mut named_2 = 0;
     for (i, h) in handles.into_iter().enumerate() {
         let e = h.join().unwrap().unwrap_err();
         if i < 2 {
-            assert!(
-                matches!(&e, MpcError::Disconnected { peer, .. } | MpcError::Timeout { peer, .. } if peer == "party-2"),
-                "party {i}: {e}"
-            );
+            match &e {
+                MpcError::Disconnected { peer, .. } | MpcError::Timeout { peer, .. }
+                    if peer == "party-2" =>
+                {
+                    named_2 += 1
+                }
+                MpcError::Disconnected { peer, .. } if peer == &format!("party-{}", 1 - i) => {}
+                e => panic!("party {i}: {e}"),
+            }
         }
     }
+    assert!(named_2 >= 1);
     assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
 }
 
@@ -380,7 +511,7 @@ fn a_recipient_catches_a_party_that_lies_about_its_output_share() {
     });
     let mut shares: [_; 3] = outs.try_into().unwrap();
     let opened = open_output(&plan, &schema, &shares).unwrap();
-    assert_eq!(opened.groups[0].count, 60);
+    assert_eq!(opened.groups[0].rows, query::RowCount::Exact(60));
     // Party 2 shifts its share of the count: the copy party 1 holds disagrees.
     shares[2].a[1] = shares[2].a[1].wrapping_add(5);
     match open_output(&plan, &schema, &shares) {

@@ -17,6 +17,31 @@ pub enum ZkError {
         /// What is wrong.
         reason: String,
     },
+    /// The policy file is not valid TOML or not shaped as a policy (a value of the wrong type,
+    /// an unknown or missing key), with the line and column the TOML parser points at.
+    #[error("policy {source_name}: {error}")]
+    PolicyToml {
+        /// File or name of the policy.
+        source_name: String,
+        /// Where and what.
+        error: trustspace_data::error::TomlError,
+    },
+    /// An aggregate's `min_share` or `max_share` is outside `[0, 1]`: a share is a fraction of
+    /// all records, so such a bound could never bind (a maximum) or never hold (a minimum).
+    #[error(
+        "policy {source_name}: aggregate `{}`: `{key}` = {value:?} is outside 0..=1 (a share is a fraction of all records, such as \"0.01\")",
+        trustspace_data::error::escape_controls(.aggregate)
+    )]
+    ShareOutOfRange {
+        /// File or name of the policy.
+        source_name: String,
+        /// The aggregate's name.
+        aggregate: String,
+        /// `min_share` or `max_share`.
+        key: &'static str,
+        /// The bound as written.
+        value: String,
+    },
     /// A parameter is out of range (chunk size, record count, chunk selection...).
     #[error("{0}")]
     Parameter(String),

@@ -70,7 +70,7 @@ fn scan(compiled: &Compiled, first_index: u64, records: &[Record]) -> Result<Vec
         if let Some(rule) = compiled.policy.first_broken(r) {
             return Err(ZkError::Unsatisfied(format!(
                 "record {index} breaks rule `{}`",
-                rule.name
+                trustspace_data::error::escape_controls(&rule.name)
             )));
         }
         for (k, c) in plan.counters.iter().enumerate() {
@@ -262,7 +262,7 @@ impl<'a> Prover<'a> {
             if !b.holds(totals, self.commitment.records) {
                 return Err(ZkError::Unsatisfied(format!(
                     "aggregate bound `{}` fails",
-                    b.name
+                    trustspace_data::error::escape_controls(&b.name)
                 )));
             }
         }

@@ -153,6 +153,7 @@ fn run(cli: Cli) -> Result<()> {
             let view = trustspace_ledger_verifier::http::open(&ledger)?;
             loop {
                 match m.check(view.as_ref())? {
+                    Observation::Empty => println!("ok: empty ledger, nothing recorded yet"),
                     Observation::First { size } => println!("ok: first checkpoint, {size} entries"),
                     Observation::Unchanged { size } => println!("ok: unchanged, {size} entries"),
                     Observation::Extended { from, to } => {

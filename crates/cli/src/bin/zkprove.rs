@@ -307,7 +307,12 @@ fn run(cli: Cli) -> Result<serde_json::Value> {
             if let Some(e) = error {
                 bail!("invalid record: {e}");
             }
-            let commitment = commitment?;
+            // The library does not know the file: name it when the data is at fault (an empty
+            // dataset, say).
+            let commitment = commitment.map_err(|e| match e {
+                trustspace_zk::ZkError::Dataset(_) => anyhow::anyhow!("{}: {e}", data.display()),
+                other => other.into(),
+            })?;
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             commitment.save(&out.join("commitment.json"))?;
             opening.save(&out.join("opening.json"))?;

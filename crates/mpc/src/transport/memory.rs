@@ -6,7 +6,7 @@
 //! [`MemoryTransport`] is dropped, the others' receives from it drain what it had sent and then
 //! fail with [`MpcError::Disconnected`], and sends to it fail the same way.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::time::Duration;
 
 use super::{MAX_MESSAGE, PARTIES, PartyId, Transport};
@@ -46,6 +46,15 @@ fn secs_ceil(d: Duration) -> u64 {
 }
 
 impl MemoryTransport {
+    fn receiver(&self, from: PartyId) -> Result<&Receiver<Vec<u8>>> {
+        self.from.get(from).and_then(Option::as_ref).ok_or_else(|| {
+            MpcError::Config(format!(
+                "party {} cannot receive from party {from}",
+                self.me
+            ))
+        })
+    }
+
     /// Changes the receive timeout (e.g. a longer one for a slow step).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
@@ -76,17 +85,19 @@ impl Transport for MemoryTransport {
         })
     }
 
+    fn try_recv(&mut self, from: PartyId) -> Result<Option<Vec<u8>>> {
+        match self.receiver(from)?.try_recv() {
+            Ok(m) => Ok(Some(m)),
+            Err(TryRecvError::Empty) => Ok(None),
+            Err(TryRecvError::Disconnected) => Err(MpcError::Disconnected {
+                peer: format!("party-{from}"),
+                reason: "gone".into(),
+            }),
+        }
+    }
+
     fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
-        let rx = self
-            .from
-            .get(from)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| {
-                MpcError::Config(format!(
-                    "party {} cannot receive from party {from}",
-                    self.me
-                ))
-            })?;
+        let rx = self.receiver(from)?;
         rx.recv_timeout(self.timeout).map_err(|e| match e {
             RecvTimeoutError::Timeout => MpcError::Timeout {
                 peer: format!("party-{from}"),

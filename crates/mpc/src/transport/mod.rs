@@ -32,6 +32,9 @@ pub trait Transport: Send {
     fn send(&mut self, to: PartyId, payload: Vec<u8>) -> Result<()>;
     /// The next message from party `from` (not `me`).
     fn recv(&mut self, from: PartyId) -> Result<Vec<u8>>;
+    /// The next message from party `from` if one has arrived, without waiting (`Ok(None)`
+    /// otherwise); a closed connection is [`crate::MpcError::Disconnected`].
+    fn try_recv(&mut self, from: PartyId) -> Result<Option<Vec<u8>>>;
 }
 
 /// A borrowed transport is a transport (so a [`crate::engine::Party`] can run on a mesh its
@@ -45,5 +48,8 @@ impl<T: Transport + ?Sized> Transport for &mut T {
     }
     fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
         (**self).recv(from)
+    }
+    fn try_recv(&mut self, from: PartyId) -> Result<Option<Vec<u8>>> {
+        (**self).try_recv(from)
     }
 }

@@ -46,8 +46,9 @@
 //! reads ciphertext unlocked, then locks to decrypt; the writer locks to encrypt a chunk, then
 //! writes it unlocked. Only the writer writes to the socket (the reader asks it to flush TLS
 //! messages such as alerts and key updates). TCP_NODELAY is set. Dropping a transport or link
-//! sends `close_notify` after the queued messages, waiting for them at most the receive timeout
-//! (capped at 10 s), then closes the socket.
+//! sends `close_notify` after the queued messages, waiting for them at most [`MAX_LINGER`] (one
+//! deadline for all the links of a transport, so a stalled peer cannot hold a party that has
+//! decided to stop), then closes the socket.
 //!
 //! A lost connection is not re-established: the computation fails and is restarted.
 
@@ -56,7 +57,7 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -83,8 +84,9 @@ pub const CONFIG_VERSION: u32 = 1;
 const MAX_FILE: u64 = 1 << 20;
 /// Longest TLS handshake (and wait for the listener's acknowledgement).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest wait, on drop, for queued messages to leave.
-const MAX_LINGER: Duration = Duration::from_secs(10);
+/// Longest wait, when a connection is dropped, for its queued messages to go out (then the socket
+/// is closed regardless): a party that has decided to stop does so within this time.
+pub const MAX_LINGER: Duration = Duration::from_secs(1);
 /// Pause between attempts to reach a party that is not listening yet.
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
 /// Pause between polls of the non-blocking listener.
@@ -853,6 +855,8 @@ struct Link {
     inbox: Receiver<Result<Vec<u8>>>,
     sock: TcpStream,
     writer_done: Receiver<()>,
+    /// The writer was waited for (at the drop of the transport holding this link).
+    finished: bool,
 }
 
 impl Link {
@@ -888,6 +892,7 @@ impl Link {
             inbox,
             sock,
             writer_done,
+            finished: false,
         })
     }
 
@@ -911,6 +916,26 @@ impl Link {
 
     fn recv(&self) -> Result<Vec<u8>> {
         self.recv_within(self.timeout)
+    }
+
+    fn try_recv(&self) -> Result<Option<Vec<u8>>> {
+        match self.inbox.try_recv() {
+            Ok(frame) => frame.map(Some),
+            Err(TryRecvError::Empty) => Ok(None),
+            Err(TryRecvError::Disconnected) => Err(MpcError::Disconnected {
+                peer: self.peer.clone(),
+                reason: "connection closed".into(),
+            }),
+        }
+    }
+
+    /// Waits for the writer to finish (at most until `deadline`), once.
+    fn finish(&mut self, deadline: Instant) {
+        if !self.finished {
+            self.finished = true;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let _ = self.writer_done.recv_timeout(left);
+        }
     }
 
     fn recv_within(&self, wait: Duration) -> Result<Vec<u8>> {
@@ -942,7 +967,7 @@ impl Link {
 impl Drop for Link {
     fn drop(&mut self) {
         self.begin_close();
-        let _ = self.writer_done.recv_timeout(self.timeout.min(MAX_LINGER));
+        self.finish(Instant::now() + self.timeout.min(MAX_LINGER));
         let _ = self.sock.shutdown(Shutdown::Both);
     }
 }
@@ -1706,9 +1731,13 @@ impl TlsTransport {
 impl Drop for TlsTransport {
     fn drop(&mut self) {
         self.listener.0.stop.store(true, Ordering::Release);
-        // Every link starts closing now; each link's drop then waits for its writer.
+        // Every link starts closing now; then all writers get one shared deadline.
         for link in self.links.iter().flatten() {
             link.begin_close();
+        }
+        let deadline = Instant::now() + MAX_LINGER;
+        for link in self.links.iter_mut().flatten() {
+            link.finish(deadline);
         }
     }
 }
@@ -1724,6 +1753,10 @@ impl Transport for TlsTransport {
 
     fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
         self.link(from)?.recv()
+    }
+
+    fn try_recv(&mut self, from: PartyId) -> Result<Option<Vec<u8>>> {
+        self.link(from)?.try_recv()
     }
 }
 
@@ -1769,6 +1802,22 @@ impl ClientLink {
         self.link.recv()
     }
 
+    /// The next message if one has arrived (`Ok(None)` otherwise), without waiting; a closed
+    /// connection is [`MpcError::Disconnected`].
+    pub fn try_recv(&mut self) -> Result<Option<Vec<u8>>> {
+        self.link.try_recv()
+    }
+
+    /// The next message from the other end, waiting at most `wait`.
+    pub fn recv_within(&mut self, wait: Duration) -> Result<Vec<u8>> {
+        self.link.recv_within(wait)
+    }
+
+    /// The receive timeout.
+    pub fn timeout(&self) -> Duration {
+        self.link.timeout
+    }
+
     /// The other end's certificate name: `party-{i}` on a client, the client's name on a party.
     pub fn peer_name(&self) -> &str {
         &self.link.peer
@@ -1777,6 +1826,18 @@ impl ClientLink {
     /// Changes the receive timeout.
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.link.timeout = timeout;
+    }
+}
+
+/// Closes client links together: each sends its queued messages and `close_notify`, all
+/// within one shared [`MAX_LINGER`].
+pub fn close_clients(links: Vec<ClientLink>) {
+    for l in &links {
+        l.link.begin_close();
+    }
+    let deadline = Instant::now() + MAX_LINGER;
+    for mut l in links {
+        l.link.finish(deadline);
     }
 }
 

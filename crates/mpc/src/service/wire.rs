@@ -1,0 +1,128 @@
+//! What clients and parties send each other: JSON control messages and binary share frames,
+//! both bound to the session.
+
+use serde::{Deserialize, Serialize};
+
+use super::QuerySpec;
+use super::session::SessionId;
+use crate::error::{MpcError, Result};
+use crate::share::{Kind, Shares};
+use crate::transport::tls::ClientLink;
+
+/// Longest control message (JSON).
+const MAX_CONTROL: usize = 2 << 20;
+
+/// Control messages (JSON frames). Session identifiers and nonces are 64 hex digits.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub(crate) enum Control {
+    /// Client → party: take part in this query; `nonce` is fresh for this run of the client.
+    Join {
+        version: u32,
+        query: QuerySpec,
+        nonce: String,
+    },
+    /// Party → client: every participant joined and the parties agree: this is the session,
+    /// and the joins (name, nonce) it is derived from.
+    Session {
+        session: String,
+        joins: Vec<(String, String)>,
+    },
+    /// Holder → party: a contribution of `rows` rows to `session` follows, `vectors` frames.
+    Contribution {
+        session: String,
+        rows: u64,
+        vectors: u32,
+    },
+    /// Party → recipient: this party's output share of `session` follows (2·words elements).
+    Output { session: String, words: u64 },
+    /// Party → client: the session finished.
+    Done { session: String },
+    /// Party → client: participants named by this client's query joined with another query.
+    Contested {
+        reason: String,
+        disagreeing: Vec<String>,
+    },
+    /// Party → client: the session (or this client) was refused, or it failed.
+    Error { reason: String },
+}
+
+pub(crate) fn send_control(link: &mut ClientLink, c: &Control) -> Result<()> {
+    link.send(serde_json::to_vec(c).expect("serializable"))
+}
+
+/// Decodes a control message from `peer`.
+pub(crate) fn decode_control(bytes: &[u8], peer: &str) -> Result<Control> {
+    let malformed = |reason: String| MpcError::Malformed {
+        peer: peer.to_string(),
+        reason,
+    };
+    if bytes.len() > MAX_CONTROL {
+        return Err(malformed(format!(
+            "control message of {} bytes",
+            bytes.len()
+        )));
+    }
+    serde_json::from_slice(bytes).map_err(|e| malformed(format!("not a control message: {e}")))
+}
+
+pub(crate) fn recv_control(link: &mut ClientLink) -> Result<Control> {
+    let bytes = link.recv()?;
+    decode_control(&bytes, link.peer_name())
+}
+
+/// A share frame: the session identifier, then the two ring components of each element.
+pub(crate) fn encode_shares(session: &SessionId, s: &Shares) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + 16 * s.len());
+    out.extend_from_slice(session.as_bytes());
+    for w in s.a.iter().chain(&s.b) {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
+/// Decodes a share frame of `len` elements, refusing one bound to another session.
+pub(crate) fn decode_shares(
+    session: &SessionId,
+    bytes: &[u8],
+    len: usize,
+    peer: &str,
+) -> Result<Shares> {
+    if bytes.len() < 32 || bytes[..32] != session.as_bytes()[..] {
+        return Err(MpcError::SessionMismatch {
+            peer: peer.to_string(),
+            reason: format!("a share frame not bound to session {session}"),
+        });
+    }
+    let bytes = &bytes[32..];
+    if bytes.len() != 16 * len {
+        return Err(MpcError::Malformed {
+            peer: peer.to_string(),
+            reason: format!("expected {len} shared elements, got {} bytes", bytes.len()),
+        });
+    }
+    let words: Vec<u64> = bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect();
+    let (a, b) = words.split_at(len);
+    Ok(Shares {
+        kind: Kind::Arithmetic,
+        a: a.to_vec(),
+        b: b.to_vec(),
+    })
+}
+
+/// Checks that a control message names `session` (a message of another session is refused).
+pub(crate) fn check_session(got: &str, session: &SessionId, peer: &str) -> Result<()> {
+    match SessionId::from_hex(got) {
+        Some(id) if id == *session => Ok(()),
+        _ => Err(MpcError::SessionMismatch {
+            peer: peer.to_string(),
+            reason: format!(
+                "a message of session {} during session {session}",
+                super::shown(got)
+            ),
+        }),
+    }
+}
