@@ -250,13 +250,12 @@ fn a_killed_party_makes_the_others_and_the_clients_fail_within_the_timeout() {
     assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
 }
 
-/// Rounds of the contested-session soak (`TRUSTSPACE_MPC_SOAK_ROUNDS`, default 10; the note of
-/// the change that added it reports a run of 50).
+/// Rounds of the contested-session soak (`TRUSTSPACE_MPC_SOAK_ROUNDS`, default 50: about 15 s).
 fn soak_rounds() -> usize {
     std::env::var("TRUSTSPACE_MPC_SOAK_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(10)
+        .unwrap_or(50)
 }
 
 #[test]

@@ -126,3 +126,48 @@ pub(crate) fn check_session(got: &str, session: &SessionId, peer: &str) -> Resul
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::session::View;
+
+    fn id(b: u8) -> SessionId {
+        View {
+            query: [b; 32],
+            ..View::default()
+        }
+        .id()
+    }
+
+    #[test]
+    fn a_share_frame_or_message_of_another_session_is_refused() {
+        let s = Shares {
+            kind: Kind::Arithmetic,
+            a: vec![1, 2],
+            b: vec![3, 4],
+        };
+        let frame = encode_shares(&id(1), &s);
+        assert_eq!(decode_shares(&id(1), &frame, 2, "hospital-a").unwrap(), s);
+        match decode_shares(&id(2), &frame, 2, "hospital-a") {
+            Err(MpcError::SessionMismatch { peer, .. }) => assert_eq!(peer, "hospital-a"),
+            r => panic!("{r:?}"),
+        }
+        // Untagged (version-1) frames and wrong lengths are refused too.
+        assert!(matches!(
+            decode_shares(&id(1), &frame[32..], 2, "h"),
+            Err(MpcError::SessionMismatch { .. })
+        ));
+        assert!(matches!(
+            decode_shares(&id(1), &frame, 3, "h"),
+            Err(MpcError::Malformed { .. })
+        ));
+        assert!(check_session(&id(1).to_hex(), &id(1), "party-0").is_ok());
+        for other in [id(2).to_hex(), "zz".into(), String::new()] {
+            assert!(matches!(
+                check_session(&other, &id(1), "party-0"),
+                Err(MpcError::SessionMismatch { peer, .. }) if peer == "party-0"
+            ));
+        }
+    }
+}
