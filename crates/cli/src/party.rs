@@ -5,6 +5,7 @@
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::time::Duration;
+use trustspace_data::error::escape_controls;
 use trustspace_mpc::service::PartyService;
 use trustspace_mpc::transport::tls::PartyConfig;
 
@@ -47,7 +48,8 @@ pub fn run_party(config: &Path, sessions: Option<u64>, join_timeout: Duration) -
                 );
             }
             Err(e) => {
-                eprintln!("{me}: session failed: {e}");
+                // Reasons may quote what a client sent: control characters are escaped.
+                eprintln!("{me}: session failed: {}", escape_controls(&e.to_string()));
                 if sessions.is_some() {
                     return Ok(false);
                 }

@@ -142,24 +142,14 @@ fn run() -> Result<ExitCode> {
             | MpcError::Disconnected { .. }),
         ) => {
             // The reason may come from a party: control characters are shown escaped.
-            eprintln!("mpc-query: {name}: {}", escape_controls(&e.to_string()));
+            eprintln!(
+                "mpc-query: {name}: {}",
+                trustspace_data::error::escape_controls(&e.to_string())
+            );
             Ok(ExitCode::from(1))
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// `s` with control characters escaped (`\n`, `\u{1b}`), everything else as is.
-fn escape_controls(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 fn main() -> ExitCode {
