@@ -8,10 +8,9 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use trustspace_data::Schema;
 
-use super::session::{Nonce, PeerAbort, SessionId, SessionMesh, View, hex, parse_hex32};
+use super::session::{Nonce, POLL, PeerAbort, SessionId, SessionMesh, View, hex, parse_hex32};
 use super::wire::{
-    Control, check_session, decode_control, decode_shares, encode_shares, recv_control,
-    send_control,
+    Control, check_session, decode_control, decode_shares, encode_shares, send_control,
 };
 use super::{PROTOCOL_VERSION, QuerySpec, SessionReport, shown};
 use crate::engine::Party;
@@ -534,7 +533,7 @@ fn run_session(
     let mut contributions = Vec::with_capacity(spec.holders.len());
     for h in &spec.holders {
         let link = &mut joined.get_mut(h).expect("holder joined").link;
-        contributions.push(receive_contribution(link, &id, spec, &schema, &plan)?);
+        contributions.push(receive_contribution(mesh, link, &id, spec, &schema, &plan)?);
     }
     // 4. The parties agree on every holder's row count (the query is in the session id).
     let mut net = mesh.session(id);
@@ -558,7 +557,10 @@ fn run_session(
     }
     // 5. Evaluate and send each recipient its output share.
     let holder_rows: Vec<u64> = contributions.iter().map(|c| c.rows).collect();
-    let rows: usize = contributions.iter().map(|c| c.rows as usize).sum();
+    let rows = holder_rows
+        .iter()
+        .try_fold(0usize, |acc, &r| acc.checked_add(usize::try_from(r).ok()?))
+        .ok_or_else(|| MpcError::Input("the holders' row counts overflow".into()))?;
     check_ranges(&plan, &schema, rows)?;
     let table = SharedTable::new(&plan, &schema, spec.strategy, &contributions)?;
     drop(contributions);
@@ -597,8 +599,29 @@ fn run_session(
     Ok((id, holders, products, rounds))
 }
 
+/// The next frame from a client, waiting at most the link's timeout while keeping the mesh
+/// alive (the peers wait on this party meanwhile, and must not take a slow holder for a dead
+/// party).
+fn recv_pinging(mesh: &mut SessionMesh<TlsTransport>, link: &mut ClientLink) -> Result<Vec<u8>> {
+    let deadline = Instant::now() + link.timeout();
+    loop {
+        if let Some(bytes) = link.try_recv()? {
+            return Ok(bytes);
+        }
+        if Instant::now() >= deadline {
+            return Err(MpcError::Timeout {
+                peer: link.peer_name().to_string(),
+                secs: link.timeout().as_secs().max(1),
+            });
+        }
+        mesh.keepalive()?;
+        std::thread::sleep(POLL);
+    }
+}
+
 /// A holder's contribution for session `id`: a header naming the session, then its frames.
 fn receive_contribution(
+    mesh: &mut SessionMesh<TlsTransport>,
     link: &mut ClientLink,
     id: &SessionId,
     spec: &QuerySpec,
@@ -610,7 +633,7 @@ fn receive_contribution(
         session,
         rows,
         vectors,
-    } = recv_control(link)?
+    } = decode_control(&recv_pinging(mesh, link)?, &name)?
     else {
         return Err(MpcError::Malformed {
             peer: name,
@@ -628,7 +651,7 @@ fn receive_contribution(
     }
     let mut columns = Vec::with_capacity(want.len());
     for len in want {
-        let bytes = link.recv()?;
+        let bytes = recv_pinging(mesh, link)?;
         columns.push(decode_shares(id, &bytes, len, &name)?);
     }
     let c = Contribution { rows, columns };

@@ -493,8 +493,8 @@ impl<T: Transport> SessionMesh<T> {
         Ok(aborts)
     }
 
-    /// Pings the peers if it is time to.
-    fn keepalive(&mut self) -> Result<()> {
+    /// Pings the peers if it is time to (also while a session waits on a client).
+    pub(crate) fn keepalive(&mut self) -> Result<()> {
         if self.pinged.elapsed() >= PING_EVERY {
             for j in self.peers() {
                 self.send_msg(j, &MeshMsg::Ping)?;

@@ -66,11 +66,6 @@ pub(crate) fn decode_control(bytes: &[u8], peer: &str) -> Result<Control> {
     serde_json::from_slice(bytes).map_err(|e| malformed(format!("not a control message: {e}")))
 }
 
-pub(crate) fn recv_control(link: &mut ClientLink) -> Result<Control> {
-    let bytes = link.recv()?;
-    decode_control(&bytes, link.peer_name())
-}
-
 /// A share frame: the session identifier, then the two ring components of each element.
 pub(crate) fn encode_shares(session: &SessionId, s: &Shares) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + 16 * s.len());
@@ -95,7 +90,7 @@ pub(crate) fn decode_shares(
         });
     }
     let bytes = &bytes[32..];
-    if bytes.len() != 16 * len {
+    if len.checked_mul(16) != Some(bytes.len()) {
         return Err(MpcError::Malformed {
             peer: peer.to_string(),
             reason: format!("expected {len} shared elements, got {} bytes", bytes.len()),
@@ -158,10 +153,12 @@ mod tests {
             decode_shares(&id(1), &frame[32..], 2, "h"),
             Err(MpcError::SessionMismatch { .. })
         ));
-        assert!(matches!(
-            decode_shares(&id(1), &frame, 3, "h"),
-            Err(MpcError::Malformed { .. })
-        ));
+        for len in [3, usize::MAX / 8] {
+            assert!(matches!(
+                decode_shares(&id(1), &frame, len, "h"),
+                Err(MpcError::Malformed { .. })
+            ));
+        }
         assert!(check_session(&id(1).to_hex(), &id(1), "party-0").is_ok());
         for other in [id(2).to_hex(), "zz".into(), String::new()] {
             assert!(matches!(
