@@ -519,3 +519,59 @@ fn a_recipient_catches_a_party_that_lies_about_its_output_share() {
         r => panic!("{r:?}"),
     }
 }
+
+#[test]
+fn two_sessions_completing_at_once_do_not_cross() {
+    let (dir, addrs) = deployment(&["analyst"]);
+    let (schema, rows) = encounters(300);
+    let rounds = 3;
+    let ps = services(dir.path(), &addrs, Duration::from_secs(30), 2 * rounds);
+    for round in 0..rounds {
+        // Hospitals a and b ask one query; hospital-c, for the analyst, another: disjoint
+        // participants, joining at the same moment.
+        let mut ab = spec(
+            &schema,
+            "SELECT COUNT(*) AS n FROM encounters",
+            Mode::SemiHonest,
+            Strategy::Partials,
+        );
+        ab.holders = vec!["hospital-a".into(), "hospital-b".into()];
+        ab.recipients = vec!["hospital-a".into()];
+        let mut c = spec(
+            &schema,
+            "SELECT SUM(cost) FROM encounters",
+            Mode::Malicious,
+            Strategy::Rows,
+        );
+        c.holders = vec!["hospital-c".into()];
+        c.recipients = vec!["analyst".into()];
+        let want_ab = query::run_local(&schema, &rows[..2], &ab.sql, ab.mode, ab.strategy).unwrap();
+        let want_c = query::run_local(&schema, &rows[2..], &c.sql, c.mode, c.strategy).unwrap();
+        let runs: Vec<_> = [(0, &ab), (1, &ab), (2, &c)]
+            .into_iter()
+            .map(|(h, q)| {
+                let (cfg, q, r) = (
+                    client(dir.path(), HOLDERS[h], &addrs),
+                    q.clone(),
+                    rows[h].clone(),
+                );
+                thread::spawn(move || participate(&cfg, &q, Some(&r)))
+            })
+            .collect();
+        let analyst = participate(&client(dir.path(), "analyst", &addrs), &c, None);
+        let got: Vec<_> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+        assert_eq!(
+            got[0].as_ref().unwrap().as_ref(),
+            Some(&want_ab),
+            "round {round}"
+        );
+        assert_eq!(got[1].as_ref().unwrap(), &None);
+        assert_eq!(got[2].as_ref().unwrap(), &None);
+        assert_eq!(analyst.unwrap(), Some(want_c), "round {round}");
+    }
+    for p in ps {
+        for o in p.join().unwrap() {
+            o.unwrap();
+        }
+    }
+}

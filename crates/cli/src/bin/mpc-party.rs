@@ -148,7 +148,11 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("mpc-party: {e:#}");
+            // Errors may quote what a peer sent: control characters are escaped.
+            eprintln!(
+                "mpc-party: {}",
+                trustspace_data::error::escape_controls(&format!("{e:#}"))
+            );
             ExitCode::from(2)
         }
     }

@@ -156,7 +156,11 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("mpc-query: {e:#}");
+            // Errors may quote what a peer sent: control characters are escaped.
+            eprintln!(
+                "mpc-query: {}",
+                trustspace_data::error::escape_controls(&format!("{e:#}"))
+            );
             ExitCode::from(2)
         }
     }

@@ -22,8 +22,9 @@ use crate::transport::{PARTIES, Transport};
 
 /// How long one pass of the loop waits for a new client.
 const ACCEPT_WAIT: Duration = Duration::from_millis(5);
-/// Longest wait for the peers' acknowledgements of an abort before the mesh is rebuilt.
-const ABORT_WAIT: Duration = Duration::from_secs(2);
+/// Longest wait for the peers' acknowledgements of an abort before the mesh is rebuilt (they
+/// answer within milliseconds unless stalled).
+const ABORT_WAIT: Duration = Duration::from_secs(1);
 /// Least time the peers get to confirm a session whose joins completed near their deadline.
 const AGREE_GRACE: Duration = Duration::from_secs(3);
 /// Longest SQL shown back to a client in a contest report (characters).
@@ -266,6 +267,17 @@ impl PartyService {
         if let Some(e) = self.contest(&groups) {
             return Some(Next::Failed(e));
         }
+        // Party 0 proposes which complete session runs; the others follow its proposal once
+        // they hold every join it names (so two sessions completing at once cannot cross).
+        let leader = self.config.id == 0;
+        if !leader
+            && let Some(v) = self.mesh.as_ref().and_then(|m| m.hello_from(0))
+            && v.joins
+                .keys()
+                .all(|n| self.joins.get(n).is_some_and(|j| j.digest == v.query))
+        {
+            return Some(Next::Run(v.joins.keys().cloned().collect()));
+        }
         for (digest, members) in &groups {
             let query = &self.joins[&members[0]].query;
             let missing: Vec<String> = query
@@ -274,7 +286,7 @@ impl PartyService {
                 .filter(|p| self.joins.get(*p).is_none_or(|j| j.digest != *digest))
                 .cloned()
                 .collect();
-            if missing.is_empty() {
+            if missing.is_empty() && leader {
                 return Some(Next::Run(members.clone()));
             }
             let first = members.iter().map(|m| self.joins[m].at).min().expect("one");
@@ -423,13 +435,14 @@ impl PartyService {
                 elapsed: started.elapsed(),
             }),
             Err(e) => {
+                // Clients first (queued at once), then the peers, then the links' linger.
                 let mut links = Vec::new();
                 for (_, mut j) in joined {
                     refuse(&mut j.link, &e.to_string());
                     links.push(j.link);
                 }
-                close_all(links);
                 self.resync(&view, &e);
+                close_all(links);
                 Err(e)
             }
         }
@@ -567,26 +580,28 @@ fn run_session(
     let mut party = Party::in_session(&mut net, spec.mode, id.as_bytes())?;
     let out = evaluate(&mut party, &plan, &schema, &table)?;
     let (products, rounds) = (party.products, party.rounds);
+    // The session is done at every party: what follows is delivery, best effort (a client
+    // that left misses its output; nothing is left to abort).
     let frame = encode_shares(&id, &out);
     for r in &spec.recipients {
         let link = &mut joined.get_mut(r).expect("recipient joined").link;
-        send_control(
+        let _ = send_control(
             link,
             &Control::Output {
                 session: id.to_hex(),
                 words: out.len() as u64,
             },
-        )?;
-        link.send(frame.clone())?;
+        )
+        .and_then(|()| link.send(frame.clone()));
     }
     let mut links = Vec::new();
     for (_, mut j) in std::mem::take(joined) {
-        send_control(
+        let _ = send_control(
             &mut j.link,
             &Control::Done {
                 session: id.to_hex(),
             },
-        )?;
+        );
         links.push(j.link);
     }
     close_all(links);
@@ -601,7 +616,7 @@ fn run_session(
 
 /// The next frame from a client, waiting at most the link's timeout while keeping the mesh
 /// alive (the peers wait on this party meanwhile, and must not take a slow holder for a dead
-/// party).
+/// party) and watching it for a peer's abort.
 fn recv_pinging(mesh: &mut SessionMesh<TlsTransport>, link: &mut ClientLink) -> Result<Vec<u8>> {
     let deadline = Instant::now() + link.timeout();
     loop {
@@ -615,6 +630,7 @@ fn recv_pinging(mesh: &mut SessionMesh<TlsTransport>, link: &mut ClientLink) -> 
             });
         }
         mesh.keepalive()?;
+        mesh.check_aborted()?;
         std::thread::sleep(POLL);
     }
 }

@@ -11,14 +11,15 @@
 //! # Frames on the mesh
 //! The mesh outlives sessions, so every frame says what it is ([`MeshMsg`]): data of one session
 //! (tagged with its identifier, so a share of another session is refused by construction, in
-//! both security modes), a party's view ([`MeshMsg::Hello`]) when its joins are complete, and
-//! the abort handshake. A party that fails a session sends `Abort(n)` to both peers and discards
+//! both security modes), a party's view ([`MeshMsg::Hello`]) when its joins are complete — party
+//! 0 proposes, the others follow once they hold every join it names, so two sessions completing
+//! at once cannot cross — pings between sessions, and the abort handshake. A party that fails a session sends `Abort(n)` to both peers and discards
 //! whatever they send until each answers `AbortAck(n)`; every party answers an `Abort` at once,
 //! in any phase. TCP keeps each direction in order, so when both acknowledgements are in, every
 //! stale frame of the dead session (in both directions) has been read and dropped: the next
 //! session starts on a clean mesh, on its first try.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -389,6 +390,8 @@ const PING_EVERY: Duration = Duration::from_millis(500);
 pub struct SessionMesh<T: Transport> {
     net: T,
     hellos: [Option<View>; PARTIES],
+    /// Frames read ahead (looking for an abort while a session waits on a client), in order.
+    ahead: [VecDeque<MeshMsg>; PARTIES],
     /// Peers whose abort of the current attempt this party acknowledged: that link is clean
     /// already, so this party's own abort skips them.
     acked: [bool; PARTIES],
@@ -406,6 +409,7 @@ impl<T: Transport> SessionMesh<T> {
         SessionMesh {
             net,
             hellos: Default::default(),
+            ahead: Default::default(),
             acked: [false; PARTIES],
             heard: [now; PARTIES],
             pinged: now,
@@ -442,7 +446,15 @@ impl<T: Transport> SessionMesh<T> {
         self.net.send(to, m.encode())
     }
 
+    /// The view peer `from` proposed, if it has (see [`Self::agree`]).
+    pub fn hello_from(&self, from: PartyId) -> Option<&View> {
+        self.hellos[from].as_ref()
+    }
+
     fn try_next(&mut self, from: PartyId) -> Result<Option<MeshMsg>> {
+        if let Some(m) = self.ahead[from].pop_front() {
+            return Ok(Some(m));
+        }
         match self.net.try_recv(from)? {
             Some(bytes) => {
                 self.heard[from] = Instant::now();
@@ -493,6 +505,37 @@ impl<T: Transport> SessionMesh<T> {
         Ok(aborts)
     }
 
+    /// While a session waits on a client: reads ahead what the peers sent (kept, in order, for
+    /// the session) and acts on an abort among it at once ([`MpcError::Aborted`], already
+    /// acknowledged; what the peer sent before it is dropped).
+    pub(crate) fn check_aborted(&mut self) -> Result<()> {
+        for j in self.peers() {
+            while let Some(bytes) = self.net.try_recv(j)? {
+                self.heard[j] = Instant::now();
+                let m = MeshMsg::decode(bytes, &party_name(j))?;
+                self.ahead[j].push_back(m);
+            }
+            let found = self.ahead[j]
+                .iter()
+                .position(|m| matches!(m, MeshMsg::Abort { .. }));
+            // What the peer sent before its abort belonged to the aborted session.
+            if let Some(MeshMsg::Abort {
+                nonce,
+                view,
+                reason,
+            }) = found.and_then(|p| self.ahead[j].drain(..=p).next_back())
+            {
+                let a = self.acknowledge(j, nonce, view, reason)?;
+                self.acked[j] = true;
+                return Err(MpcError::Aborted {
+                    peer: party_name(a.peer),
+                    reason: a.reason,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Pings the peers if it is time to (also while a session waits on a client).
     pub(crate) fn keepalive(&mut self) -> Result<()> {
         if self.pinged.elapsed() >= PING_EVERY {
@@ -539,6 +582,16 @@ impl<T: Transport> SessionMesh<T> {
                     match self.try_next(j)? {
                         None => break,
                         Some(MeshMsg::Hello(v)) => self.hellos[j] = Some(v),
+                        Some(MeshMsg::Abort {
+                            nonce,
+                            view: aborted,
+                            reason,
+                        }) if aborted != *view => {
+                            // A late abort of an earlier session: answer it, and propose again
+                            // to that peer (it discarded this party's hello while it waited).
+                            self.acknowledge(j, nonce, aborted, reason)?;
+                            self.send_msg(j, &MeshMsg::Hello(view.clone()))?;
+                        }
                         Some(MeshMsg::Abort {
                             nonce,
                             view,
@@ -744,8 +797,10 @@ impl<T: Transport> Transport for SessionNet<'_, T> {
 
     fn recv(&mut self, from: PartyId) -> Result<Vec<u8>> {
         loop {
-            let bytes = self.mesh.net.recv(from)?;
-            let m = MeshMsg::decode(bytes, &party_name(from))?;
+            let m = match self.mesh.ahead[from].pop_front() {
+                Some(m) => m,
+                None => MeshMsg::decode(self.mesh.net.recv(from)?, &party_name(from))?,
+            };
             if let Some(body) = self.accept(from, m)? {
                 return Ok(body);
             }
