@@ -624,26 +624,10 @@ impl Ctx<'_> {
     }
 }
 
-/// `msg` with the characters that could forge or hide text on a terminal (control characters,
-/// bidirectional and invisible formatting characters) escaped as Rust escapes (`\u{1b}`):
-/// messages quote the query's SQL, which is untrusted.
+/// `msg` with the characters that could forge or hide text on a terminal escaped: messages
+/// quote the query's SQL, which is untrusted.
 fn escape_controls(msg: String) -> String {
-    let unsafe_char = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
-    };
-    if !msg.chars().any(unsafe_char) {
-        return msg;
-    }
-    let mut out = String::with_capacity(msg.len() + 8);
-    for c in msg.chars() {
-        if unsafe_char(c) {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    trustspace_data::error::escape_controls(&msg).into_owned()
 }
 
 /// Parses and checks `sql` against `schema`. Errors are [`MpcError::Unsupported`] (naming the
