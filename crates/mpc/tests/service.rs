@@ -64,6 +64,18 @@ fn client(dir: &Path, name: &str, addrs: &[String]) -> ClientLinkConfig {
     c
 }
 
+/// A holder joining `q` with its rows, on its own thread.
+fn holder(
+    dir: &Path,
+    name: &str,
+    addrs: &[String],
+    q: &QuerySpec,
+    rows: &[Record],
+) -> thread::JoinHandle<Result<Option<query::QueryResult>, MpcError>> {
+    let (cfg, q, r) = (client(dir, name, addrs), q.clone(), rows.to_vec());
+    thread::spawn(move || participate(&cfg, &q, Some(&r)))
+}
+
 /// Starts three parties (threads), each serving one session.
 fn parties(
     dir: &Path,
@@ -97,10 +109,7 @@ fn a_networked_session_answers_like_the_engine_and_only_recipients_get_it() {
         let clients: Vec<_> = HOLDERS
             .iter()
             .enumerate()
-            .map(|(h, name)| {
-                let (cfg, q, r) = (client(dir.path(), name, &addrs), q.clone(), rows[h].clone());
-                thread::spawn(move || participate(&cfg, &q, Some(&r)))
-            })
+            .map(|(h, name)| holder(dir.path(), name, &addrs, &q, &rows[h]))
             .collect();
         let analyst = participate(&client(dir.path(), "analyst", &addrs), &q, None).unwrap();
         let got: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
@@ -134,14 +143,7 @@ fn strangers_and_malformed_joins_are_refused_and_the_session_goes_on() {
         Strategy::Partials,
     );
     let ps = parties(dir.path(), &addrs, Duration::from_secs(30));
-    let first = {
-        let (cfg, q, r) = (
-            client(dir.path(), "hospital-a", &addrs),
-            q.clone(),
-            rows[0].clone(),
-        );
-        thread::spawn(move || participate(&cfg, &q, Some(&r)))
-    };
+    let first = holder(dir.path(), "hospital-a", &addrs, &q, &rows[0]);
     // A client the query does not name is refused before it connects.
     match participate(&client(dir.path(), "mallory", &addrs), &q, None) {
         Err(MpcError::Config(m)) => assert!(m.contains("neither"), "{m}"),
@@ -167,14 +169,7 @@ fn strangers_and_malformed_joins_are_refused_and_the_session_goes_on() {
     // The named participants complete the session.
     let rest: Vec<_> = [1, 2]
         .into_iter()
-        .map(|h| {
-            let (cfg, q, r) = (
-                client(dir.path(), HOLDERS[h], &addrs),
-                q.clone(),
-                rows[h].clone(),
-            );
-            thread::spawn(move || participate(&cfg, &q, Some(&r)))
-        })
+        .map(|h| holder(dir.path(), HOLDERS[h], &addrs, &q, &rows[h]))
         .collect();
     let got = participate(&client(dir.path(), "analyst", &addrs), &q, None).unwrap();
     let want = query::run_local(&schema, &rows, &q.sql, Mode::SemiHonest, Strategy::Rows).unwrap();
@@ -284,14 +279,7 @@ fn a_contested_session_is_refused_at_once_and_the_next_query_answers_on_its_firs
         // The correct query, once: it answers, and correctly.
         let want = query::run_local(&schema, &rows, &q.sql, mode, Strategy::Partials).unwrap();
         let retries: Vec<_> = (0..3)
-            .map(|h| {
-                let (cfg, q, r) = (
-                    client(dir.path(), HOLDERS[h], &addrs),
-                    q.clone(),
-                    rows[h].clone(),
-                );
-                thread::spawn(move || participate(&cfg, &q, Some(&r)))
-            })
+            .map(|h| holder(dir.path(), HOLDERS[h], &addrs, &q, &rows[h]))
             .collect();
         let got: Vec<_> = retries.into_iter().map(|c| c.join().unwrap()).collect();
         assert_eq!(
@@ -331,14 +319,7 @@ fn a_missing_participant_or_a_dead_party_fails_everyone_within_the_timeout() {
     // hospital-c never comes: every party gives up at the join timeout and says who is missing.
     let ps = parties(dir.path(), &addrs, Duration::from_secs(2));
     let t = Instant::now();
-    let a = {
-        let (cfg, q, r) = (
-            client(dir.path(), "hospital-a", &addrs),
-            q.clone(),
-            rows[0].clone(),
-        );
-        thread::spawn(move || participate(&cfg, &q, Some(&r)))
-    };
+    let a = holder(dir.path(), "hospital-a", &addrs, &q, &rows[0]);
     match a.join().unwrap() {
         Err(MpcError::Remote { reason, .. }) => {
             assert!(reason.contains("hospital-c"), "{reason}")
@@ -374,14 +355,7 @@ fn a_missing_participant_or_a_dead_party_fails_everyone_within_the_timeout() {
     let t = Instant::now();
     // Clients reach parties 0 and 1; party 2 is gone, so the client fails too.
     let clients: Vec<_> = (0..3)
-        .map(|h| {
-            let (cfg, q, r) = (
-                client(dir.path(), HOLDERS[h], &addrs),
-                q.clone(),
-                rows[h].clone(),
-            );
-            thread::spawn(move || participate(&cfg, &q, Some(&r)))
-        })
+        .map(|h| holder(dir.path(), HOLDERS[h], &addrs, &q, &rows[h]))
         .chain(std::iter::once({
             let (cfg, q) = (client(dir.path(), "analyst", &addrs), q.clone());
             thread::spawn(move || participate(&cfg, &q, None))
@@ -549,14 +523,7 @@ fn two_sessions_completing_at_once_do_not_cross() {
         let want_c = query::run_local(&schema, &rows[2..], &c.sql, c.mode, c.strategy).unwrap();
         let runs: Vec<_> = [(0, &ab), (1, &ab), (2, &c)]
             .into_iter()
-            .map(|(h, q)| {
-                let (cfg, q, r) = (
-                    client(dir.path(), HOLDERS[h], &addrs),
-                    q.clone(),
-                    rows[h].clone(),
-                );
-                thread::spawn(move || participate(&cfg, &q, Some(&r)))
-            })
+            .map(|(h, q)| holder(dir.path(), HOLDERS[h], &addrs, q, &rows[h]))
             .collect();
         let analyst = participate(&client(dir.path(), "analyst", &addrs), &c, None);
         let got: Vec<_> = runs.into_iter().map(|r| r.join().unwrap()).collect();

@@ -39,6 +39,7 @@ use crate::query::Strategy;
 use crate::sql::{Plan, plan};
 
 mod client;
+pub mod mesh;
 mod party;
 pub mod session;
 mod wire;

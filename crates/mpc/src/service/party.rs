@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use trustspace_data::Schema;
 
-use super::session::{Nonce, POLL, PeerAbort, SessionId, SessionMesh, View, hex, parse_hex32};
+use super::mesh::{PeerAbort, SessionMesh};
+use super::session::{Nonce, POLL, SessionId, View, hex, parse_hex32};
 use super::wire::{
     Control, check_session, decode_control, decode_shares, encode_shares, send_control,
 };

@@ -1,7 +1,8 @@
-//! Tests of the session layer: codecs, identifiers, cross-session refusal, abort-and-resync.
+//! Tests of the session identifier, the mesh frames and the session layer: codecs, identifiers, cross-session refusal, abort-and-resync.
 
 use super::*;
 use crate::engine::{Mode, Party};
+use crate::service::session::{ABORT_ACK, DATA, MeshMsg, SessionId, View};
 use crate::share::Kind;
 use crate::transport::memory::{MemoryTransport, mesh};
 
