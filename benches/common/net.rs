@@ -11,12 +11,11 @@ use std::time::{Duration, Instant};
 use trustspace::data::synth::{Generator, Spec, Table};
 use trustspace::data::{Record, Schema};
 use trustspace::mpc::engine::{Mode, Party};
+use trustspace::mpc::pki::keygen;
 use trustspace::mpc::query::Strategy;
 use trustspace::mpc::service::{PartyService, QuerySpec, participate};
 use trustspace::mpc::share::Kind;
-use trustspace::mpc::transport::tls::{
-    ClientLink, ClientLinkConfig, PartyConfig, TlsTransport, keygen,
-};
+use trustspace::mpc::transport::tls::{ClientLink, ClientLinkConfig, PartyConfig, TlsTransport};
 
 /// Set in a child process: `CONFIG_PATH` of the party it runs.
 const PARTY_ENV: &str = "TRUSTSPACE_MPC_BENCH_PARTY";

@@ -1,9 +1,22 @@
-//! Operator commands for trustspace: what the binaries share.
+//! Operator commands for trustspace, as a library: the binaries in `src/bin` only parse their
+//! arguments, call a handler here and map its error to an exit code, so that tests run the
+//! commands in-process.
 //!
+//! - [`cmd`]: one module per binary: its clap arguments and its handlers, which take their
+//!   inputs as values, return typed results and write what they print to a `&mut dyn Write`.
+//! - [`workflow`]: the data-space workflow end to end (`dataspace run`), one module per step.
 //! - [`party`]: run one MPC compute party (for `mpc-party` and the main job's party processes).
-//! - [`workflow`]: the data-space workflow end to end (`dataspace run`).
 
 #![forbid(unsafe_code)]
 
+pub mod cmd;
 pub mod party;
 pub mod workflow;
+
+/// Seconds since the epoch (0 if the clock is before it): the timestamps of ledger entries.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

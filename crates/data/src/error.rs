@@ -6,6 +6,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::kind::TypeName;
+
 /// Escapes the characters of untrusted text (file contents) that could forge or hide output on
 /// a terminal: control characters (`\n`, `\r`, `\t`, ESC ...) and invisible or bidirectional
 /// formatting characters. Everything else, quotes included, is kept as is.
@@ -250,7 +252,7 @@ pub enum DataError {
         /// The file or name of the schema.
         source_name: String,
         /// What is wrong.
-        reason: String,
+        reason: SchemaProblem,
     },
     /// A schema file is not valid TOML or not shaped as a schema (a value of the wrong type,
     /// an unknown or missing key), with the line and column the TOML parser points at.
@@ -286,13 +288,179 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
-    /// A generator was asked for something it cannot produce.
+    /// A generator was asked for something it cannot produce, or a writer for something it
+    /// cannot write.
     #[error("generator: {0}")]
-    Generator(String),
+    Generator(GeneratorProblem),
 }
 
 impl From<LoadError> for DataError {
     fn from(e: LoadError) -> Self {
         DataError::Load(Box::new(e))
     }
+}
+
+/// Why a schema does not compile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchemaProblem {
+    /// The schema's `name` is empty.
+    #[error("the schema `name` is empty")]
+    EmptyName,
+    /// The schema declares no column.
+    #[error("no columns")]
+    NoColumns,
+    /// More columns than the limit (`schema::MAX_COLUMNS`).
+    #[error("{count} columns, above the limit {limit}")]
+    TooManyColumns {
+        /// Columns declared.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A column's name is empty.
+    #[error("a column has an empty name")]
+    EmptyColumnName,
+    /// Two columns have the same name.
+    #[error("column `{}` is declared twice", escape_controls(.column))]
+    DuplicateColumn {
+        /// The name.
+        column: String,
+    },
+    /// A column's declaration is invalid.
+    #[error("column `{}`: {problem}", escape_controls(.column))]
+    Column {
+        /// The column's name.
+        column: String,
+        /// What is wrong with it.
+        problem: ColumnProblem,
+    },
+}
+
+/// Why one column declaration does not compile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ColumnProblem {
+    /// A key is given that the column's type does not take.
+    #[error("`{key}` does not apply to type {ty}")]
+    KeyNotApplicable {
+        /// The key (`bits`, `scale`, `signed`, `min`, `max`, `values`).
+        key: &'static str,
+        /// The column's type.
+        ty: TypeName,
+    },
+    /// A key the column's type requires is missing.
+    #[error("type {ty} needs `{key}`")]
+    MissingKey {
+        /// The key (`bits`, `scale`, `values`).
+        key: &'static str,
+        /// The column's type.
+        ty: TypeName,
+    },
+    /// `bits` is outside the range the type allows.
+    #[error("`bits` = {bits} is outside {min}..=64")]
+    BitsOutOfRange {
+        /// The declared width.
+        bits: u32,
+        /// The type's least width (1, or 2 when signed).
+        min: u32,
+    },
+    /// `scale` is above the largest scale (`value::MAX_SCALE`).
+    #[error("`scale` = {scale} is above {max}")]
+    ScaleTooLarge {
+        /// The declared scale.
+        scale: u32,
+        /// The largest scale.
+        max: u32,
+    },
+    /// A categorical dictionary is empty.
+    #[error("`values` is empty")]
+    EmptyDictionary,
+    /// A categorical dictionary has more entries than the limit (`schema::MAX_DICTIONARY`).
+    #[error("`values` has {entries} entries, above the limit {limit}")]
+    DictionaryTooLarge {
+        /// Entries declared.
+        entries: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A dictionary entry is the empty string.
+    #[error("`values` entry {index} is empty")]
+    EmptyCategory {
+        /// Its position in the dictionary.
+        index: usize,
+    },
+    /// A dictionary lists a value twice.
+    #[error("`values` lists {value:?} twice")]
+    DuplicateCategory {
+        /// The value.
+        value: String,
+    },
+    /// A `min` or `max` is not a valid value of the column.
+    #[error("`{key}`: {reason}")]
+    Bound {
+        /// `min` or `max`.
+        key: &'static str,
+        /// Why the bound is not a value of the column.
+        reason: Reason,
+    },
+    /// `min` is greater than `max`.
+    #[error("`min` is greater than `max`")]
+    MinAboveMax,
+}
+
+/// Why a generator (or a writer) refuses its input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GeneratorProblem {
+    /// The row count is 0 or above the generator's maximum.
+    #[error("rows must be in 1..={max}, got {got}")]
+    Rows {
+        /// Rows asked for.
+        got: u64,
+        /// The maximum.
+        max: u64,
+    },
+    /// The holder count is 0 or above the row count.
+    #[error("holders must be in 1..=rows ({rows}), got {got}")]
+    Holders {
+        /// Rows asked for.
+        rows: u64,
+        /// Holders asked for.
+        got: u32,
+    },
+    /// Violations were asked for on a table without a reference policy.
+    #[error("table `{table}` has no reference policy, so no violations can be planted")]
+    NoReferencePolicy {
+        /// The table's name.
+        table: &'static str,
+    },
+    /// More violations than rows, or than the generator keeps in memory.
+    #[error("violations must be at most rows ({rows}) and {max}, got {got}")]
+    Violations {
+        /// Rows asked for.
+        rows: u64,
+        /// The most violations a generator plants.
+        max: u64,
+        /// Violations asked for.
+        got: u64,
+    },
+    /// A record to write has another number of values than the schema has columns.
+    #[error("record has {len} values, schema `{schema}` has {columns} columns")]
+    RecordLength {
+        /// Values in the record.
+        len: usize,
+        /// The schema's name.
+        schema: String,
+        /// Columns in the schema.
+        columns: usize,
+    },
+    /// A value to write is not a valid encoding for its column.
+    #[error("column `{column}`: {reason}")]
+    Unformattable {
+        /// The column's name.
+        column: String,
+        /// Why.
+        reason: Reason,
+    },
 }

@@ -14,19 +14,29 @@
 //! - [`synth`]: deterministic, seeded synthetic generators for the healthcare and finance
 //!   reference workloads, split across data holders, with planted policy violations.
 //!
-//! No cryptography lives here.
+//! - [`canon`]: the canonical, versioned byte encoding every registered digest is taken over.
+//!
+//! No cryptography lives here (beyond SHA-256 for digests).
 
 #![forbid(unsafe_code)]
 
+/// The crate's README (its front page in the repository); its example is compiled and run by
+/// `cargo test` as a doc test, so the front page cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+pub mod canon;
 pub mod error;
 mod io;
+mod kind;
 pub mod load;
 pub mod schema;
 pub mod synth;
 pub mod value;
 pub mod write;
 
-pub use error::{DataError, LoadError, Reason};
+pub use error::{ColumnProblem, DataError, GeneratorProblem, LoadError, Reason, SchemaProblem};
 pub use load::{Format, Record, Validation, open, validate};
 pub use schema::{Column, ColumnSpec, Kind, Schema, TypeName};
 pub use value::{Value, format_units};

@@ -86,7 +86,7 @@ impl<R: Read> Guarded<R> {
 impl<R: Read> Read for Guarded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.since_record > MAX_LINE_BYTES + CSV_BUFFER {
-            return Err(std::io::Error::other(TOO_LONG));
+            return Err(std::io::Error::other(RecordTooLong));
         }
         let available = self.inner.fill_buf()?;
         let mut n = available.len().min(buf.len());
@@ -121,7 +121,18 @@ impl<R: Read> Read for Guarded<R> {
     }
 }
 
-const TOO_LONG: &str = "record too long";
+/// The read error [`Guarded`] raises past the record limit, recognised by type (not by its
+/// text) when the CSV reader hands it back.
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("record too long")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
 
 /// The data file formats the loaders read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,9 +314,11 @@ impl<'s, R: Read> CsvRecords<'s, R> {
 
 fn csv_reason(e: csv::Error) -> Reason {
     match e.kind() {
-        csv::ErrorKind::Io(io) if io.to_string() == TOO_LONG => Reason::RecordTooLong {
-            limit: MAX_LINE_BYTES,
-        },
+        csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|e| e.is::<RecordTooLong>()) => {
+            Reason::RecordTooLong {
+                limit: MAX_LINE_BYTES,
+            }
+        }
         csv::ErrorKind::Io(io) => Reason::Io(io.to_string()),
         _ => Reason::Csv(escape_controls(&e.to_string()).into_owned()),
     }

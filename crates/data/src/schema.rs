@@ -43,12 +43,13 @@
 //! loader rejects values outside them.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 
-use crate::error::{DataError, Reason, TomlError, escape_controls};
+use crate::canon::Canon;
+use crate::error::{ColumnProblem, DataError, Reason, SchemaProblem, TomlError};
+pub use crate::kind::{Kind, TypeName};
 use crate::value::{self, Value};
 
 /// Largest schema file accepted, in bytes: a schema is small even with a large dictionary.
@@ -57,41 +58,10 @@ pub const MAX_SCHEMA_BYTES: u64 = 16 << 20;
 pub const MAX_COLUMNS: usize = 4096;
 /// Largest categorical dictionary (2^24 entries).
 pub const MAX_DICTIONARY: usize = 1 << 24;
-
-/// The type named by a column's `type` key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TypeName {
-    /// Unsigned integer of a declared bit width.
-    Uint,
-    /// Signed integer of a declared bit width.
-    Int,
-    /// Fixed-point decimal with a declared scale.
-    Decimal,
-    /// Boolean.
-    Bool,
-    /// Calendar date (ISO-8601).
-    Date,
-    /// Point in time with second precision (RFC 3339).
-    Timestamp,
-    /// One of a declared dictionary of strings.
-    Categorical,
-}
-
-impl fmt::Display for TypeName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = match self {
-            TypeName::Uint => "uint",
-            TypeName::Int => "int",
-            TypeName::Decimal => "decimal",
-            TypeName::Bool => "bool",
-            TypeName::Date => "date",
-            TypeName::Timestamp => "timestamp",
-            TypeName::Categorical => "categorical",
-        };
-        f.write_str(s)
-    }
-}
+/// Domain-separation tag of [`Schema::digest`].
+pub const SCHEMA_DIGEST_TAG: &str = "trustspace.schema";
+/// Version of [`Schema::digest`]'s encoding (1 was a length-prefixed little-endian form).
+pub const SCHEMA_DIGEST_VERSION: u32 = 2;
 
 /// A `min`/`max` bound as written in TOML: an integer, or a string in the column's own format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -245,42 +215,6 @@ impl ColumnSpec {
     }
 }
 
-/// The encoding rule of a compiled column.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Kind {
-    /// Unsigned integer; encoding is the value.
-    Uint {
-        /// Declared width.
-        bits: u32,
-    },
-    /// Signed integer; encoding is value + 2^(bits-1).
-    Int {
-        /// Declared width.
-        bits: u32,
-    },
-    /// Fixed-point decimal; the value times 10^scale, encoded as `Uint` or `Int`.
-    Decimal {
-        /// Decimal places.
-        scale: u32,
-        /// Declared width.
-        bits: u32,
-        /// Whether negative values are allowed (offset-binary encoding).
-        signed: bool,
-    },
-    /// Boolean; 1 or 0.
-    Bool,
-    /// Date; days since 0000-01-01 (proleptic Gregorian).
-    Date,
-    /// Timestamp; seconds since 0000-01-01T00:00:00Z.
-    Timestamp,
-    /// Categorical; index into the dictionary.
-    Categorical {
-        /// The dictionary, in declaration order.
-        values: Vec<String>,
-    },
-}
-
 /// A compiled column: parses text into canonical encodings, checks declared bounds, formats back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
@@ -376,7 +310,7 @@ impl Column {
         Ok(enc)
     }
 
-    fn compile(spec: &ColumnSpec) -> Result<Column, String> {
+    fn compile(spec: &ColumnSpec) -> Result<Column, ColumnProblem> {
         let allowed: &[&str] = match spec.ty {
             TypeName::Uint | TypeName::Int => &["bits", "min", "max"],
             TypeName::Decimal => &["bits", "scale", "signed", "min", "max"],
@@ -394,14 +328,15 @@ impl Column {
         ];
         for (key, is) in present {
             if is && !allowed.contains(&key) {
-                return Err(format!("`{key}` does not apply to type {}", spec.ty));
+                return Err(ColumnProblem::KeyNotApplicable { key, ty: spec.ty });
             }
         }
-        let need_bits = |lo: u32| -> Result<u32, String> {
+        let missing = |key| ColumnProblem::MissingKey { key, ty: spec.ty };
+        let need_bits = |lo: u32| -> Result<u32, ColumnProblem> {
             match spec.bits {
-                None => Err(format!("type {} needs `bits`", spec.ty)),
+                None => Err(missing("bits")),
                 Some(b) if (lo..=64).contains(&b) => Ok(b),
-                Some(b) => Err(format!("`bits` = {b} is outside {lo}..=64")),
+                Some(b) => Err(ColumnProblem::BitsOutOfRange { bits: b, min: lo }),
             }
         };
         let kind = match spec.ty {
@@ -414,9 +349,12 @@ impl Column {
             TypeName::Decimal => {
                 let signed = spec.signed.unwrap_or(false);
                 let bits = need_bits(if signed { 2 } else { 1 })?;
-                let scale = spec.scale.ok_or("type decimal needs `scale`")?;
+                let scale = spec.scale.ok_or_else(|| missing("scale"))?;
                 if scale > value::MAX_SCALE {
-                    return Err(format!("`scale` = {scale} is above {}", value::MAX_SCALE));
+                    return Err(ColumnProblem::ScaleTooLarge {
+                        scale,
+                        max: value::MAX_SCALE,
+                    });
                 }
                 Kind::Decimal {
                     scale,
@@ -428,18 +366,15 @@ impl Column {
             TypeName::Date => Kind::Date,
             TypeName::Timestamp => Kind::Timestamp,
             TypeName::Categorical => {
-                let values = spec
-                    .values
-                    .clone()
-                    .ok_or("type categorical needs `values`")?;
+                let values = spec.values.clone().ok_or_else(|| missing("values"))?;
                 if values.is_empty() {
-                    return Err("`values` is empty".into());
+                    return Err(ColumnProblem::EmptyDictionary);
                 }
                 if values.len() > MAX_DICTIONARY {
-                    return Err(format!(
-                        "`values` has {} entries, above the limit {MAX_DICTIONARY}",
-                        values.len()
-                    ));
+                    return Err(ColumnProblem::DictionaryTooLarge {
+                        entries: values.len(),
+                        limit: MAX_DICTIONARY,
+                    });
                 }
                 Kind::Categorical { values }
             }
@@ -448,10 +383,10 @@ impl Column {
         if let Kind::Categorical { values } = &kind {
             for (i, v) in values.iter().enumerate() {
                 if v.is_empty() {
-                    return Err(format!("`values` entry {i} is empty"));
+                    return Err(ColumnProblem::EmptyCategory { index: i });
                 }
                 if index.insert(v.clone(), i as u32).is_some() {
-                    return Err(format!("`values` lists {v:?} twice"));
+                    return Err(ColumnProblem::DuplicateCategory { value: v.clone() });
                 }
             }
         }
@@ -464,18 +399,16 @@ impl Column {
             max: type_max,
             index,
         };
-        if let Some(b) = &spec.min {
-            col.min = col
-                .parse_unbounded(&b.text())
-                .map_err(|r| format!("`min`: {r}"))?;
-        }
-        if let Some(b) = &spec.max {
-            col.max = col
-                .parse_unbounded(&b.text())
-                .map_err(|r| format!("`max`: {r}"))?;
-        }
+        let bound = |key, b: &Bound| {
+            col.parse_unbounded(&b.text())
+                .map_err(|reason| ColumnProblem::Bound { key, reason })
+        };
+        let min = spec.min.as_ref().map(|b| bound("min", b)).transpose()?;
+        let max = spec.max.as_ref().map(|b| bound("max", b)).transpose()?;
+        col.min = min.unwrap_or(col.min);
+        col.max = max.unwrap_or(col.max);
         if col.min > col.max {
-            return Err("`min` is greater than `max`".into());
+            return Err(ColumnProblem::MinAboveMax);
         }
         Ok(col)
     }
@@ -503,33 +436,39 @@ impl Schema {
     /// Compiles a schema from column declarations.
     pub fn new(name: impl Into<String>, specs: Vec<ColumnSpec>) -> Result<Schema, DataError> {
         let name = name.into();
-        let err = |reason: String| DataError::Schema {
+        let err = |reason: SchemaProblem| DataError::Schema {
             source_name: name.clone(),
             reason,
         };
         if name.is_empty() {
-            return Err(err("the schema `name` is empty".into()));
+            return Err(err(SchemaProblem::EmptyName));
         }
         if specs.is_empty() {
-            return Err(err("no columns".into()));
+            return Err(err(SchemaProblem::NoColumns));
         }
         if specs.len() > MAX_COLUMNS {
-            return Err(err(format!(
-                "{} columns, above the limit {MAX_COLUMNS}",
-                specs.len()
-            )));
+            return Err(err(SchemaProblem::TooManyColumns {
+                count: specs.len(),
+                limit: MAX_COLUMNS,
+            }));
         }
         let mut seen = HashSet::new();
         let mut columns = Vec::with_capacity(specs.len());
         for spec in &specs {
-            let shown = escape_controls(&spec.name);
             if spec.name.is_empty() {
-                return Err(err("a column has an empty name".into()));
+                return Err(err(SchemaProblem::EmptyColumnName));
             }
             if !seen.insert(spec.name.as_str()) {
-                return Err(err(format!("column `{shown}` is declared twice")));
+                return Err(err(SchemaProblem::DuplicateColumn {
+                    column: spec.name.clone(),
+                }));
             }
-            columns.push(Column::compile(spec).map_err(|r| err(format!("column `{shown}`: {r}")))?);
+            columns.push(Column::compile(spec).map_err(|problem| {
+                err(SchemaProblem::Column {
+                    column: spec.name.clone(),
+                    problem,
+                })
+            })?);
         }
         Ok(Schema {
             name,
@@ -589,44 +528,31 @@ impl Schema {
         self.columns.iter().map(|c| c.width).sum()
     }
 
-    /// SHA-256 digest of the schema's canonical form: its name and, per column, name, encoding
-    /// rule, bounds and dictionary. Two schemas that accept and encode the same data the same
-    /// way have the same digest, however their TOML was written.
+    /// SHA-256 digest of the schema's canonical encoding (layout in [`crate::canon`]): its name
+    /// and, per column, name, encoding rule, bounds and dictionary. Two schemas that accept and
+    /// encode the same data the same way have the same digest, however their TOML was written.
     pub fn digest(&self) -> [u8; 32] {
-        let mut h = Sha256::new();
-        let mut put = |bytes: &[u8]| {
-            h.update((bytes.len() as u64).to_le_bytes());
-            h.update(bytes);
-        };
-        put(b"trustspace-schema-v1");
-        put(self.name.as_bytes());
-        for c in &self.columns {
-            put(c.name.as_bytes());
-            let (tag, a, b, s): (u8, u32, u32, bool) = match &c.kind {
-                Kind::Uint { bits } => (1, *bits, 0, false),
-                Kind::Int { bits } => (2, *bits, 0, true),
+        let mut c = Canon::new(SCHEMA_DIGEST_TAG, SCHEMA_DIGEST_VERSION);
+        c.str(&self.name);
+        c.seq(self.columns.iter(), |c, col| {
+            c.str(&col.name);
+            match &col.kind {
+                Kind::Uint { bits } => c.u8(1).u32(*bits),
+                Kind::Int { bits } => c.u8(2).u32(*bits),
                 Kind::Decimal {
                     scale,
                     bits,
                     signed,
-                } => (3, *bits, *scale, *signed),
-                Kind::Bool => (4, 0, 0, false),
-                Kind::Date => (5, 0, 0, false),
-                Kind::Timestamp => (6, 0, 0, false),
-                Kind::Categorical { .. } => (7, 0, 0, false),
+                } => c.u8(3).u32(*scale).u32(*bits).bool(*signed),
+                Kind::Bool => c.u8(4),
+                Kind::Date => c.u8(5),
+                Kind::Timestamp => c.u8(6),
+                Kind::Categorical { values } => c.u8(7).seq(values.iter(), |c, v| {
+                    c.str(v);
+                }),
             };
-            put(&[tag, u8::from(s)]);
-            put(&a.to_le_bytes());
-            put(&b.to_le_bytes());
-            put(&c.min.to_le_bytes());
-            put(&c.max.to_le_bytes());
-            if let Kind::Categorical { values } = &c.kind {
-                put(&(values.len() as u64).to_le_bytes());
-                for v in values {
-                    put(v.as_bytes());
-                }
-            }
-        }
-        h.finalize().into()
+            c.u64(col.min).u64(col.max);
+        });
+        c.sha256()
     }
 }

@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 
 use crate::error::Reason;
-use crate::schema::Kind;
+use crate::kind::Kind;
 
 /// Largest decimal scale: 10^18 still fits comfortably in the i128 arithmetic used here.
 pub const MAX_SCALE: u32 = 18;
@@ -323,28 +323,9 @@ pub(crate) fn encode(kind: &Kind, index: &HashMap<String, u32>, v: &Value) -> Re
             }
         }
         (k, v) => Err(Reason::WrongType {
-            expected: kind_label(k),
+            expected: k.label(),
             found: v.type_label(),
         }),
-    }
-}
-
-fn kind_label(kind: &Kind) -> &'static str {
-    kind.label()
-}
-
-impl Kind {
-    /// The type's name as schemas spell it (`uint`, `decimal`, ...).
-    pub fn label(&self) -> &'static str {
-        match self {
-            Kind::Uint { .. } => "uint",
-            Kind::Int { .. } => "int",
-            Kind::Decimal { .. } => "decimal",
-            Kind::Bool => "bool",
-            Kind::Date => "date",
-            Kind::Timestamp => "timestamp",
-            Kind::Categorical { .. } => "categorical",
-        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::error::{DataError, Reason};
+use crate::error::{DataError, GeneratorProblem};
 use crate::load::Record;
 use crate::schema::{Kind, Schema};
 
@@ -15,17 +15,21 @@ fn wrap(e: impl std::fmt::Display) -> DataError {
 }
 
 fn bad_record(len: usize, schema: &Schema) -> DataError {
-    DataError::Generator(format!(
-        "record has {len} values, schema `{}` has {} columns",
-        schema.name(),
-        schema.columns().len()
-    ))
+    DataError::Generator(GeneratorProblem::RecordLength {
+        len,
+        schema: schema.name().to_string(),
+        columns: schema.columns().len(),
+    })
 }
 
 fn format_value(schema: &Schema, col: usize, enc: u64) -> Result<String, DataError> {
     let c = &schema.columns()[col];
-    c.format(enc)
-        .map_err(|r: Reason| DataError::Generator(format!("column `{}`: {r}", c.name())))
+    c.format(enc).map_err(|reason| {
+        DataError::Generator(GeneratorProblem::Unformattable {
+            column: c.name().to_string(),
+            reason,
+        })
+    })
 }
 
 /// Writes a header line and the records as CSV; returns the number of records written.

@@ -341,7 +341,11 @@ mod tests {
         let [bx, _] = g2(&vk.beta_g2);
         assert!(src.contains(&format!("BETA_X1 = {}", word_literal(bx[0]))));
         for bad in ["", "1V", "V;", "a b", "V\n"] {
-            assert!(render_verifier(&vk, bad, "").is_err(), "{bad:?}");
+            let e = render_verifier(&vk, bad, "");
+            assert!(
+                matches!(&e, Err(EvmError::Format { what, .. }) if what == "contract name"),
+                "{bad:?}: {e:?}"
+            );
         }
         // A comment cannot break out of its line.
         let src = render_verifier(&vk, "V", "x\ncontract Evil {}").unwrap();

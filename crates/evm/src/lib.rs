@@ -24,12 +24,18 @@
 
 #![forbid(unsafe_code)]
 
+/// The crate's README (its front page in the repository); its example is compiled and run by
+/// `cargo test` as a doc test, so the front page cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod encode;
 pub mod error;
 pub mod rpc;
 pub mod state;
 
-pub use error::{EvmError, Result};
+pub use error::{Absent, ChainMismatch, EvmError, Forgery, Result, Revert};
 
 alloy_sol_types::sol! {
     /// The registry's ABI (contracts/src/TrustspaceRegistry.sol) and the verifiers' (the

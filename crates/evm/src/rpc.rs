@@ -7,17 +7,17 @@
 //! reason rather than as a failed receipt.
 
 pub use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use alloy_sol_types::{SolCall, SolInterface};
+use alloy_sol_types::SolCall;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 use trustspace_zk::{Commitment, ProofBundle, VerifyingKeys};
 
-use crate::TrustspaceRegistry::{self, TrustspaceRegistryErrors};
+use crate::TrustspaceRegistry;
 use crate::encode::{
     bundle_abi, digest_word, fr_word, keys_digest, policy_genesis, verify_proof_calldata,
 };
-use crate::error::{EvmError, Result};
+use crate::error::{EvmError, Result, Revert};
 
 /// Who sends transactions.
 #[derive(Debug, Clone)]
@@ -195,7 +195,7 @@ impl Rpc {
                 if r.status != Some(U256::from(1u8)) {
                     return Err(EvmError::Reverted {
                         call: what.to_string(),
-                        reason: format!("transaction {hash} failed on chain"),
+                        revert: Revert::FailedOnChain { tx: hash },
                     });
                 }
                 return Ok(r);
@@ -291,51 +291,20 @@ fn revert_data(e: &Value) -> Option<Vec<u8>> {
 }
 
 fn revert(what: &str, e: &Value) -> EvmError {
-    let reason = match revert_data(e) {
-        Some(d) if d.len() >= 4 => decode_revert(&d),
-        _ => error_message(e),
+    let revert = match revert_data(e) {
+        Some(d) if d.len() >= 4 => Revert::from_data(&d),
+        _ => Revert::Node(error_message(e)),
     };
     EvmError::Reverted {
         call: what.to_string(),
-        reason,
+        revert,
     }
 }
 
-/// A revert reason: the registry's and verifiers' custom errors, `Error(string)`, or the hex.
+/// A revert reason in words: the registry's and verifiers' custom errors, `Error(string)`, or
+/// the hex ([`Revert::from_data`] keeps it as data).
 pub fn decode_revert(d: &[u8]) -> String {
-    if let Ok(e) = TrustspaceRegistryErrors::abi_decode(d) {
-        return match e {
-            TrustspaceRegistryErrors::AlreadyRegistered(x) => {
-                format!(
-                    "AlreadyRegistered({}): the entry exists and is never overwritten",
-                    x.key
-                )
-            }
-            TrustspaceRegistryErrors::NotRegistered(x) => format!("NotRegistered({})", x.key),
-            TrustspaceRegistryErrors::InvalidEntry(x) => format!("InvalidEntry: {}", x.reason),
-            TrustspaceRegistryErrors::Mismatch(x) => format!("Mismatch: {}", x.reason),
-            TrustspaceRegistryErrors::InputNotInField(x) => format!(
-                "InputNotInField({}): a public input is not below the BN254 scalar field modulus",
-                x.value
-            ),
-            TrustspaceRegistryErrors::ProofInvalid(x) => {
-                format!(
-                    "ProofInvalid({}): proof {} does not verify",
-                    x.index, x.index
-                )
-            }
-            TrustspaceRegistryErrors::WrongInputCount(x) => {
-                format!(
-                    "WrongInputCount: {} inputs, the key takes {}",
-                    x.given, x.expected
-                )
-            }
-        };
-    }
-    if let Ok(s) = <alloy_sol_types::Revert as alloy_sol_types::SolError>::abi_decode(d) {
-        return s.reason;
-    }
-    format!("revert data 0x{}", hex::encode(d))
+    Revert::from_data(d).to_string()
 }
 
 /// A contract artifact from `contracts/build.js`: ABI and creation bytecode.
@@ -487,7 +456,7 @@ impl Registry {
         } else {
             Err(EvmError::Reverted {
                 call: "verifyBundle".into(),
-                reason: "returned false".into(),
+                revert: Revert::ReturnedFalse,
             })
         }
     }

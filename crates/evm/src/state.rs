@@ -15,7 +15,7 @@ use serde_json::json;
 use trustspace_zk::Commitment;
 use trustspace_zk::commit::COMMITMENT_VERSION;
 
-use crate::error::{EvmError, Result};
+use crate::error::{Absent, ChainMismatch, EvmError, Forgery, Result};
 use crate::rpc::Rpc;
 
 /// Which block to read at.
@@ -76,29 +76,29 @@ pub fn header(rpc: &Rpc, block: BlockRef) -> Result<TrustedHeader> {
         }
         BlockRef::Latest => rpc.call("eth_getBlockByNumber", json!(["latest", false]))?,
     };
-    let raw = raw
-        .ok_or_else(|| EvmError::NotRegistered(format!("block {block:?} is unknown to the RPC")))?;
+    let raw = raw.ok_or(EvmError::NotRegistered(Absent::Block(block)))?;
     let hash = raw.inner.hash_slow();
     if let BlockRef::Hash(want) = block
         && hash != want
     {
-        return Err(EvmError::Untrusted(format!(
-            "the header the RPC returned for block {want} hashes to {hash}"
-        )));
+        return Err(EvmError::Untrusted(Forgery::HeaderNotTrusted {
+            trusted: want,
+            computed: hash,
+        }));
     }
     if hash != raw.hash {
-        return Err(EvmError::Untrusted(format!(
-            "the header the RPC returned hashes to {hash}, not to the hash it claims ({})",
-            raw.hash
-        )));
+        return Err(EvmError::Untrusted(Forgery::HeaderHashClaim {
+            claimed: raw.hash,
+            computed: hash,
+        }));
     }
     if let BlockRef::Number(n) = block
         && raw.inner.number != n
     {
-        return Err(EvmError::Untrusted(format!(
-            "asked for block {n}, the RPC returned block {}",
-            raw.inner.number
-        )));
+        return Err(EvmError::Untrusted(Forgery::WrongBlock {
+            asked: n,
+            returned: raw.inner.number,
+        }));
     }
     Ok(TrustedHeader {
         header: raw.inner,
@@ -119,10 +119,10 @@ pub fn proven_storage(
         json!([address, slots, format!("{:#x}", at.header.number)]),
     )?;
     if resp.address != address {
-        return Err(EvmError::Untrusted(format!(
-            "eth_getProof answered for {} instead of {address}",
-            resp.address
-        )));
+        return Err(EvmError::Untrusted(Forgery::ProofForOtherAccount {
+            asked: address,
+            answered: resp.address,
+        }));
     }
     let account = TrieAccount {
         nonce: resp.nonce,
@@ -139,36 +139,37 @@ pub fn proven_storage(
     ) {
         // A proof that the account does not exist at all is an answer, not a forgery.
         if verify_proof(at.header.state_root, key, None, &resp.account_proof).is_ok() {
-            return Err(EvmError::NotRegistered(format!(
-                "no account at {address} in block {} (proven absent)",
-                at.header.number
-            )));
+            return Err(EvmError::NotRegistered(Absent::Account {
+                address,
+                block: at.header.number,
+            }));
         }
-        return Err(EvmError::Untrusted(format!(
-            "account proof of {address} against state root {} of block {}: {e}",
-            at.header.state_root, at.hash
-        )));
+        return Err(EvmError::Untrusted(Forgery::AccountProof {
+            address,
+            state_root: at.header.state_root,
+            block_hash: at.hash,
+            reason: e.to_string(),
+        }));
     }
     if resp.code_hash == alloy_primitives::KECCAK256_EMPTY {
-        return Err(EvmError::NotRegistered(format!(
-            "no contract at {address} in block {}",
-            at.header.number
-        )));
+        return Err(EvmError::NotRegistered(Absent::Contract {
+            address,
+            block: at.header.number,
+        }));
     }
     if resp.storage_proof.len() != slots.len() {
-        return Err(EvmError::Untrusted(format!(
-            "{} storage proofs for {} slots",
-            resp.storage_proof.len(),
-            slots.len()
-        )));
+        return Err(EvmError::Untrusted(Forgery::StorageProofCount {
+            proofs: resp.storage_proof.len(),
+            slots: slots.len(),
+        }));
     }
     let mut out = Vec::with_capacity(slots.len());
     for (slot, p) in slots.iter().zip(&resp.storage_proof) {
         if p.key.as_b256() != *slot {
-            return Err(EvmError::Untrusted(format!(
-                "storage proof for slot {} where {slot} was asked",
-                p.key.as_b256()
-            )));
+            return Err(EvmError::Untrusted(Forgery::StorageProofForOtherSlot {
+                asked: *slot,
+                answered: p.key.as_b256(),
+            }));
         }
         let expected = (!p.value.is_zero()).then(|| alloy_rlp::encode(p.value));
         verify_proof(
@@ -178,10 +179,11 @@ pub fn proven_storage(
             &p.proof,
         )
         .map_err(|e| {
-            EvmError::Untrusted(format!(
-                "storage proof of slot {slot} (claimed value {:#x}): {e}",
-                p.value
-            ))
+            EvmError::Untrusted(Forgery::StorageProof {
+                slot: *slot,
+                claimed: p.value,
+                reason: e.to_string(),
+            })
         })?;
         out.push(p.value);
     }
@@ -375,25 +377,22 @@ pub fn verify_against_chain(
     let kd = crate::encode::keys_digest(keys);
     let root = crate::rpc::root_key(&bundle.commitment);
     let e = read_entries(rpc, registry, block, root, B256::from(kd))?;
-    let at = format!("block {} ({})", e.block.header.number, e.block.hash);
-    let dataset = e.dataset.ok_or_else(|| {
-        EvmError::NotRegistered(format!(
-            "no dataset with root {root} in the registry at {at}"
-        ))
-    })?;
-    let policy = e.policy.ok_or_else(|| {
-        EvmError::NotRegistered(format!(
-            "no policy with verifying-keys digest 0x{} in the registry at {at}",
-            hex::encode(kd)
-        ))
-    })?;
+    let (block, block_hash) = (e.block.header.number, e.block.hash);
+    let dataset = e.dataset.ok_or(EvmError::NotRegistered(Absent::Dataset {
+        root,
+        block,
+        block_hash,
+    }))?;
+    let policy = e.policy.ok_or(EvmError::NotRegistered(Absent::Policy {
+        keys_digest: kd,
+        block,
+        block_hash,
+    }))?;
     if policy.policy_digest != keys.policy_digest
         || policy.schema_digest != keys.schema_digest
         || policy.chunk_size != keys.chunk_size
     {
-        return Err(EvmError::Mismatch(
-            "the registered policy's digest, schema or chunk size differs from the keys'".into(),
-        ));
+        return Err(EvmError::Mismatch(ChainMismatch::PolicyParameters));
     }
     let roots: Vec<U256> = bundle
         .chunks
@@ -406,9 +405,7 @@ pub fn verify_against_chain(
         })
         .collect();
     if crate::encode::chunk_roots_hash(&roots) != dataset.chunk_roots_hash {
-        return Err(EvmError::Mismatch(
-            "the bundle's chunk roots are not the ones registered with the dataset".into(),
-        ));
+        return Err(EvmError::Mismatch(ChainMismatch::ChunkRoots));
     }
     let verified = trustspace_zk::verify(bundle, keys, &dataset.commitment)?;
     Ok(ChainVerified {
@@ -436,7 +433,11 @@ mod tests {
             BlockRef::Hash(B256::repeat_byte(0xab))
         );
         for bad in ["", "x", "0x", "-1", "0xzz", "1.5"] {
-            assert!(bad.parse::<BlockRef>().is_err(), "{bad}");
+            let e = bad.parse::<BlockRef>();
+            assert!(
+                matches!(&e, Err(EvmError::Format { what, .. }) if *what == format!("block `{bad}`")),
+                "{bad}: {e:?}"
+            );
         }
     }
 
@@ -462,7 +463,9 @@ mod tests {
             10,
         )
         .unwrap();
-        assert!(fr_of(r).is_err());
+        assert!(
+            matches!(fr_of(r), Err(EvmError::Format { ref what, .. }) if what == "registered root")
+        );
         assert_eq!(
             fr_of(r - U256::from(1u8)).unwrap(),
             -ark_bn254::Fr::from(1u8)

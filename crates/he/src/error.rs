@@ -1,9 +1,15 @@
-//! The crate's one error type: a variant per cause, each message naming the input and the reason.
+//! The crate's one error type: a variant per cause, each message naming the input and the reason;
+//! where a caller may branch on the cause, it is data ([`Exclusion`], [`JsonCause`], and the
+//! DKG's [`Misbehaviour`], [`Violation`], [`Failure`]).
 //!
 //! No message ever carries a plaintext value, a secret share or any other secret: an
 //! out-of-range value is reported by record and column, never by its value.
 
+use std::fmt;
+
 use thiserror::Error;
+
+use crate::ristretto::dkg::{Failure, Misbehaviour, Violation};
 
 /// Result with [`HeError`].
 pub type Result<T> = std::result::Result<T, HeError>;
@@ -83,8 +89,14 @@ pub enum HeError {
     /// An encrypted input whose range proof does not verify: it is refused.
     #[error("{input}: range proof does not verify ({reason}); input refused")]
     InvalidRangeProof {
-        /// Which input (holder, value number).
+        /// Which input (holder, value number), as text.
         input: String,
+        /// The refused holder's position among the columns aggregated together, when the
+        /// aggregation was given several at once.
+        holder: Option<usize>,
+        /// The failing value's position in its column (ristretto), or the failing list's
+        /// (tfhe paths).
+        index: usize,
         /// The verifier's reason.
         reason: String,
     },
@@ -108,13 +120,53 @@ pub enum HeError {
         /// Why.
         reason: String,
     },
-    /// A document that does not decode: bad JSON, wrong version or kind, bad hex, bad length.
+    /// A document that does not decode: bad hex, a bad length, inconsistent fields, a
+    /// truncated binary encoding (JSON errors, versions and kinds have variants of their own).
     #[error("malformed {what}: {reason}")]
     Format {
         /// What was being decoded.
         what: String,
         /// Why it was refused.
         reason: String,
+    },
+    /// A JSON document that does not parse into the expected shape.
+    #[error("malformed {what}: {reason}")]
+    Json {
+        /// What was being decoded.
+        what: String,
+        /// Why, as data: bad syntax, cut short, or the wrong fields or types.
+        cause: JsonCause,
+        /// The parser's message (clipped).
+        reason: String,
+    },
+    /// A document of a format version this build does not read.
+    #[error("malformed {what}: unsupported version {found} (this build reads {supported})")]
+    UnsupportedVersion {
+        /// What was being decoded.
+        what: String,
+        /// The version the document declares.
+        found: u32,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// A document of another kind than the one expected (a total where a key set belongs).
+    #[error("malformed {what}: kind is {found:?}, expected {expected:?}")]
+    WrongKind {
+        /// What was being decoded.
+        what: String,
+        /// The kind the document declares (clipped).
+        found: String,
+        /// The kind expected.
+        expected: &'static str,
+    },
+    /// An authority document whose secret share is not the one its public share key commits to.
+    #[error(
+        "malformed authority document: the secret share does not match authority {authority}'s \
+         public share key"
+    )]
+    ShareMismatch {
+        /// The authority's index.
+        authority: u32,
     },
     /// A document or collection above its size limit.
     #[error("{what} is {size} {unit}, above the limit of {limit}")]
@@ -167,14 +219,14 @@ pub enum HeError {
         /// The authority's index.
         party: u32,
         /// What it did.
-        reason: String,
+        reason: Misbehaviour,
     },
-    /// A DKG step taken out of order or with a message that does not fit the session.
+    /// A DKG message that does not fit the session (unknown sender, sent twice, misaddressed).
     #[error("DKG protocol: {0}")]
-    DkgProtocol(String),
+    DkgProtocol(Violation),
     /// The DKG ended with too few qualified authorities, or without a needed share.
     #[error("DKG failed: {0}")]
-    DkgFailed(String),
+    DkgFailed(Failure),
     /// More values or lists than the parameters were declared for (the noise budget and the
     /// no-overflow guarantee hold only up to the declared counts).
     #[error("{what}: {count} {unit} exceed the declared maximum of {limit}")]
@@ -212,6 +264,7 @@ pub enum HeError {
 
 impl HeError {
     /// Wraps a tfhe error for the step `what`.
+    #[cfg(feature = "tfhe")]
     pub(crate) fn tfhe(what: &'static str, err: impl std::fmt::Display) -> Self {
         HeError::Tfhe {
             what,
@@ -226,7 +279,62 @@ pub struct Excluded {
     /// The authority's index the partial claims.
     pub authority: u32,
     /// Why it was excluded.
-    pub reason: String,
+    pub reason: Exclusion,
+}
+
+/// Why a partial decryption was left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Exclusion {
+    /// It was made under another key set (the key id it names, hex).
+    OtherKeySet {
+        /// The key id the partial names.
+        key_id: String,
+    },
+    /// It was made for another total.
+    OtherTotal,
+    /// It names an authority index beyond n.
+    NoSuchAuthority {
+        /// n.
+        authorities: u32,
+    },
+    /// A second partial from the same authority.
+    Duplicate,
+    /// Its point is not a canonical ristretto255 encoding.
+    NonCanonicalShare,
+    /// Its DLEQ proof does not verify against the authority's public share key.
+    InvalidProof {
+        /// The verifier's reason.
+        reason: String,
+    },
+}
+
+impl fmt::Display for Exclusion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exclusion::OtherKeySet { key_id } => write!(f, "made under key set {key_id}"),
+            Exclusion::OtherTotal => f.write_str("made for another total"),
+            Exclusion::NoSuchAuthority { authorities } => {
+                write!(f, "no such authority (there are {authorities})")
+            }
+            Exclusion::Duplicate => f.write_str("second partial from the same authority"),
+            Exclusion::NonCanonicalShare => f.write_str("share is not a canonical point"),
+            Exclusion::InvalidProof { reason } => {
+                write!(f, "DLEQ proof does not verify ({reason})")
+            }
+        }
+    }
+}
+
+/// What kind of JSON error refused a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonCause {
+    /// Not JSON: bad syntax or trailing characters.
+    Syntax,
+    /// The text ends in the middle of the document.
+    Truncated,
+    /// JSON, but not the document's shape: a missing, unknown or mistyped field.
+    Shape,
 }
 
 fn excluded_note(excluded: &[Excluded]) -> String {

@@ -139,6 +139,26 @@ impl EntryKey {
         out
     }
 
+    /// The kind of entry it indexes, as a word (`dataset`, `policy`, `verdict`).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            EntryKey::Dataset(_) => "dataset",
+            EntryKey::Policy(_) => "policy",
+            EntryKey::Verdict(_) => "verdict",
+        }
+    }
+
+    /// Decodes [`EntryKey::to_bytes`].
+    pub fn from_bytes(b: &[u8; 33]) -> Result<EntryKey> {
+        let d: [u8; 32] = b[1..].try_into().expect("32 bytes");
+        match b[0] {
+            1 => Ok(EntryKey::Dataset(d)),
+            2 => Ok(EntryKey::Policy(d)),
+            3 => Ok(EntryKey::Verdict(d)),
+            _ => Err(LedgerError::malformed("entry key", "unknown kind")),
+        }
+    }
+
     /// The key of the dataset entry for `commitment`.
     pub fn dataset(commitment: &Commitment) -> EntryKey {
         EntryKey::Dataset(fr_bytes(&commitment.root))

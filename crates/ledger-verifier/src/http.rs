@@ -12,7 +12,8 @@
 //! | POST | `/v1/audit` | `{"indices": [...], "from": n?}` | [`Audit`] |
 //! | POST | `/v1/append` | `{"entries": [hex, ...]}` | [`Receipt`] |
 //!
-//! Errors answer with a 4xx/5xx status and `{"error": "..."}`.
+//! Errors answer with a 4xx/5xx status and [`ErrorBody`], `{"error": "...", "code": "..."}`:
+//! the message, and the [`ErrorCode`] a client branches on (see [`RemoteCause::Status`]).
 
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -22,7 +23,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::entry::{Entry, EntryKey, IndexedEntry};
-use crate::error::{LedgerError, Result};
+use crate::error::{ErrorCode, LedgerError, Refusal, RemoteCause, Result};
 use crate::log::CosignedCheckpoint;
 use crate::view::{Audit, LedgerView, Receipt};
 
@@ -33,28 +34,40 @@ pub const MAX_HTTP_BATCH: usize = 1000;
 /// Most indices per audit.
 pub const MAX_AUDIT: usize = 64;
 
-#[derive(Serialize, Deserialize)]
+/// The body of `POST /v1/audit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AuditRequest {
-    indices: Vec<u64>,
+pub struct AuditRequest {
+    /// Entries to prove included.
+    pub indices: Vec<u64>,
+    /// An older size to prove consistency from.
     #[serde(default)]
-    from: Option<u64>,
+    pub from: Option<u64>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// The body of `POST /v1/append`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AppendRequest {
-    entries: Vec<String>,
+pub struct AppendRequest {
+    /// Entries' canonical encodings, hex.
+    pub entries: Vec<String>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Found {
-    index: Option<u64>,
+/// The answer to `GET /v1/find/{key}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Found {
+    /// The entry's index, `null` if no entry has the key.
+    pub index: Option<u64>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct ErrorBody {
-    error: String,
+/// The body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error's message.
+    pub error: String,
+    /// The error's [`ErrorCode`] (absent from services older than the code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// A running ledger service; stops when dropped.
@@ -103,6 +116,7 @@ pub fn serve<L: LedgerView + Send + Sync + 'static>(
 ) -> Result<Service> {
     let server = tiny_http::Server::http(addr).map_err(|e| LedgerError::Remote {
         url: addr.to_string(),
+        cause: RemoteCause::Listen,
         reason: format!("cannot listen: {e}"),
     })?;
     let bound = server
@@ -110,6 +124,7 @@ pub fn serve<L: LedgerView + Send + Sync + 'static>(
         .to_ip()
         .ok_or_else(|| LedgerError::Remote {
             url: addr.to_string(),
+            cause: RemoteCause::Listen,
             reason: "not an IP address".into(),
         })?;
     let server = Arc::new(server);
@@ -142,6 +157,7 @@ fn respond<T: Serialize>(req: tiny_http::Request, result: Result<T>) {
             };
             let body = ErrorBody {
                 error: e.to_string(),
+                code: Some(e.code().name()),
             };
             (status, serde_json::to_vec(&body).expect("serializable"))
         }
@@ -198,9 +214,9 @@ fn handle(ledger: &dyn LedgerView, mut req: tiny_http::Request) {
         (tiny_http::Method::Post, ["v1", "audit"]) => {
             let r = read_json::<AuditRequest>(&mut req).and_then(|a| {
                 if a.indices.len() > MAX_AUDIT {
-                    return Err(LedgerError::Refused(format!(
-                        "at most {MAX_AUDIT} indices per audit"
-                    )));
+                    return Err(LedgerError::Refused(Refusal::TooManyIndices {
+                        max: MAX_AUDIT,
+                    }));
                 }
                 ledger.audit(&a.indices, a.from)
             });
@@ -209,9 +225,9 @@ fn handle(ledger: &dyn LedgerView, mut req: tiny_http::Request) {
         (tiny_http::Method::Post, ["v1", "append"]) => {
             let r = read_json::<AppendRequest>(&mut req).and_then(|a| {
                 if a.entries.len() > MAX_HTTP_BATCH {
-                    return Err(LedgerError::Refused(format!(
-                        "at most {MAX_HTTP_BATCH} entries per request"
-                    )));
+                    return Err(LedgerError::Refused(Refusal::TooManyEntries {
+                        max: MAX_HTTP_BATCH,
+                    }));
                 }
                 let entries = a
                     .entries
@@ -224,7 +240,7 @@ fn handle(ledger: &dyn LedgerView, mut req: tiny_http::Request) {
         }
         _ => respond::<()>(
             req,
-            Err(LedgerError::Refused(format!("no such endpoint: {url}"))),
+            Err(LedgerError::Refused(Refusal::NoSuchEndpoint { url })),
         ),
     }
 }
@@ -233,13 +249,7 @@ fn parse_key(k: &str) -> Result<EntryKey> {
     let mut b = [0u8; 33];
     hex::decode_to_slice(k, &mut b)
         .map_err(|_| LedgerError::malformed("entry key", "expected 66 hex digits"))?;
-    let d: [u8; 32] = b[1..].try_into().expect("32 bytes");
-    match b[0] {
-        1 => Ok(EntryKey::Dataset(d)),
-        2 => Ok(EntryKey::Policy(d)),
-        3 => Ok(EntryKey::Verdict(d)),
-        _ => Err(LedgerError::malformed("entry key", "unknown kind")),
-    }
+    EntryKey::from_bytes(&b)
 }
 
 /// A ledger reached over HTTP; every call has a timeout.
@@ -261,9 +271,10 @@ impl RemoteLedger {
         }
     }
 
-    fn err(&self, reason: impl ToString) -> LedgerError {
+    fn err(&self, cause: RemoteCause, reason: impl ToString) -> LedgerError {
         LedgerError::Remote {
             url: self.url.clone(),
+            cause,
             reason: reason.to_string(),
         }
     }
@@ -272,21 +283,27 @@ impl RemoteLedger {
         &self,
         resp: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<T> {
-        let mut resp = resp.map_err(|e| self.err(e))?;
+        let mut resp = resp.map_err(|e| self.err(RemoteCause::Transport, e))?;
         let status = resp.status();
         let body = resp
             .body_mut()
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
-            .map_err(|e| self.err(e))?;
+            .map_err(|e| self.err(RemoteCause::Transport, e))?;
         if !status.is_success() {
-            let msg = serde_json::from_slice::<ErrorBody>(&body)
-                .map(|b| b.error)
-                .unwrap_or_else(|_| format!("HTTP {status}"));
-            return Err(self.err(msg));
+            let (msg, code) = match serde_json::from_slice::<ErrorBody>(&body) {
+                Ok(b) => (b.error, b.code.as_deref().and_then(ErrorCode::parse)),
+                Err(_) => (format!("HTTP {status}"), None),
+            };
+            let cause = RemoteCause::Status {
+                status: status.as_u16(),
+                code,
+            };
+            return Err(self.err(cause, msg));
         }
-        serde_json::from_slice(&body).map_err(|e| self.err(format!("malformed answer: {e}")))
+        serde_json::from_slice(&body)
+            .map_err(|e| self.err(RemoteCause::BadAnswer, format!("malformed answer: {e}")))
     }
 
     fn get<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T> {
@@ -310,7 +327,7 @@ impl LedgerView for RemoteLedger {
     fn entry(&self, index: u64) -> Result<Entry> {
         let e: IndexedEntry = self.get(&format!("/v1/entry/{index}"))?;
         if e.index != index {
-            return Err(self.err("answered with another entry"));
+            return Err(self.err(RemoteCause::BadAnswer, "answered with another entry"));
         }
         Entry::from_hex(&e.entry)
     }

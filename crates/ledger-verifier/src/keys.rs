@@ -201,9 +201,11 @@ mod tests {
         let id = Identity::generate();
         let p = dir.path().join("k.json");
         id.save(&p).unwrap();
+        let again = id.save(&p);
         assert!(
-            id.save(&p).is_err(),
-            "an existing key file is never overwritten"
+            matches!(&again, Err(LedgerError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::AlreadyExists),
+            "an existing key file is never overwritten: {again:?}"
         );
         let back = Identity::load(&p).unwrap();
         assert_eq!(back.public(), id.public());
@@ -213,8 +215,16 @@ mod tests {
         // The identity point (small order) and a non-canonical y are refused.
         let mut identity = [0u8; 32];
         identity[0] = 1;
-        assert!(PublicKey::from_bytes(&identity).is_err());
-        assert!(PublicKey::from_hex("zz").is_err());
+        let weak = PublicKey::from_bytes(&identity);
+        assert!(
+            matches!(&weak, Err(LedgerError::Malformed { what, .. }) if what == "public key"),
+            "{weak:?}"
+        );
+        let not_hex = PublicKey::from_hex("zz");
+        assert!(
+            matches!(&not_hex, Err(LedgerError::Malformed { what, .. }) if what == "public key"),
+            "{not_hex:?}"
+        );
         assert!(!format!("{id:?}").contains(&hex::encode(id.0.to_bytes())));
     }
 }

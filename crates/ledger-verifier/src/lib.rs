@@ -8,11 +8,17 @@
 //!   inclusion and consistency proofs.
 //! - [`store`]: the embedded ledger (redb), the default; [`http`]: the same ledger as a small
 //!   HTTP/JSON service and its client. Both implement [`view::LedgerView`].
-//! - [`verify`]: `verify(bundle, ledger) -> Verdict`, and self-contained evidence files that
-//!   verify offline.
+//! - [`verify`](mod@verify): `verify(bundle, ledger) -> Verdict`, and self-contained evidence
+//!   files that verify offline.
 //! - [`monitor`]: follows a ledger and alerts on forks, rewrites and bad signatures.
 
 #![forbid(unsafe_code)]
+
+/// The crate's README (its front page in the repository); its example is compiled and run by
+/// `cargo test` as a doc test, so the front page cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub mod entry;
 pub mod error;
@@ -25,7 +31,10 @@ pub mod verify;
 pub mod view;
 
 pub use entry::{Body, DatasetEntry, Entry, EntryKey, PolicyEntry, VerdictEntry};
-pub use error::{LedgerError, Result};
+pub use error::{
+    ErrorCode, ForkCause, InclusionFailure, LedgerError, MismatchCause, Refusal, RemoteCause,
+    Result, StoreFailure,
+};
 pub use keys::{Identity, PublicKey};
 pub use log::{Checkpoint, CosignedCheckpoint, LedgerConfig};
 pub use store::Ledger;

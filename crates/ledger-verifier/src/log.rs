@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 
-use crate::error::{LedgerError, Result};
+use crate::error::{ForkCause, InclusionFailure, LedgerError, Result};
 use crate::keys::{Identity, PublicKey};
 
 /// Largest log size a checkpoint may claim (keeps proof-index arithmetic far from overflow).
@@ -258,23 +258,23 @@ pub struct InclusionProof {
 impl InclusionProof {
     /// Checks that `entry_digest` is the leaf at `self.index` under `checkpoint`.
     pub fn verify(&self, entry_digest: &[u8; 32], checkpoint: &Checkpoint) -> Result<()> {
-        let fail = |reason: &str| LedgerError::NotIncluded {
+        let fail = |cause: InclusionFailure| LedgerError::NotIncluded {
             index: self.index,
             size: checkpoint.size,
-            reason: reason.to_string(),
+            cause,
         };
         if self.size != checkpoint.size {
-            return Err(fail("the proof is for another tree size"));
+            return Err(fail(InclusionFailure::OtherTreeSize));
         }
         if checkpoint.size > MAX_LOG_SIZE || self.index >= checkpoint.size {
-            return Err(fail("index outside the tree"));
+            return Err(fail(InclusionFailure::IndexOutsideTree));
         }
         let proof =
             ct_merkle::InclusionProof::<Sha256>::from_digests(self.hashes.iter().map(|h| h.into()));
         checkpoint
             .root_hash()
             .verify_inclusion(entry_digest, self.index, &proof)
-            .map_err(|e| fail(&e.to_string()))
+            .map_err(|e| fail(InclusionFailure::Path(e.to_string())))
     }
 }
 
@@ -294,36 +294,36 @@ pub struct ConsistencyProof {
 impl ConsistencyProof {
     /// Checks that `new` extends `old` (same log, no entry rewritten or removed).
     pub fn verify(&self, old: &Checkpoint, new: &Checkpoint) -> Result<()> {
-        let fork = |reason: &str| LedgerError::Fork {
+        let fork = |cause: ForkCause| LedgerError::Fork {
             old_size: old.size,
             new_size: new.size,
-            reason: reason.to_string(),
+            cause,
         };
         if old.log_id != new.log_id {
-            return Err(fork("the checkpoints are of different logs"));
+            return Err(fork(ForkCause::DifferentLogs));
         }
         if new.size < old.size {
-            return Err(fork("the newer checkpoint is smaller"));
+            return Err(fork(ForkCause::NewerIsSmaller));
         }
         if self.from != old.size || self.to != new.size {
-            return Err(fork("the proof is for other sizes"));
+            return Err(fork(ForkCause::ProofForOtherSizes));
         }
         if new.size > MAX_LOG_SIZE {
-            return Err(fork("size over the limit"));
+            return Err(fork(ForkCause::SizeOverLimit));
         }
         if old.size == 0 {
             // Every tree extends the empty one; its root is fixed.
             return if old.root == empty_root() && self.hashes.is_empty() {
                 Ok(())
             } else {
-                Err(fork("the empty tree has another root"))
+                Err(fork(ForkCause::EmptyTreeRoot))
             };
         }
         if old.size == new.size {
             return if old.root == new.root && self.hashes.is_empty() {
                 Ok(())
             } else {
-                Err(fork("two different roots for the same size"))
+                Err(fork(ForkCause::TwoRootsForOneSize))
             };
         }
         let proof = ct_merkle::ConsistencyProof::<Sha256>::from_digests(
@@ -331,7 +331,7 @@ impl ConsistencyProof {
         );
         new.root_hash()
             .verify_consistency(&old.root_hash(), &proof)
-            .map_err(|e| fork(&e.to_string()))
+            .map_err(|e| fork(ForkCause::Proof(e.to_string())))
     }
 }
 

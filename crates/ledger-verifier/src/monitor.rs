@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-use crate::error::{LedgerError, Result};
+use crate::error::{ForkCause, LedgerError, Result};
 use crate::keys::read_limited;
 use crate::log::{CosignedCheckpoint, LedgerConfig, empty_root};
 use crate::view::LedgerView;
@@ -39,11 +39,37 @@ pub enum Observation {
     },
 }
 
-#[derive(Serialize, Deserialize)]
+/// Monitor state file format version.
+pub const STATE_VERSION: u32 = 1;
+
+/// The monitor's state file: the last checkpoint it accepted (pretty JSON, no trailing newline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct State {
-    version: u32,
-    last: CosignedCheckpoint,
+pub struct MonitorState {
+    /// Format version ([`STATE_VERSION`]).
+    pub version: u32,
+    /// The last checkpoint accepted.
+    pub last: CosignedCheckpoint,
+}
+
+impl MonitorState {
+    /// The file's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("serializable")
+    }
+
+    /// Decodes a state file (`what` names it in errors); its checkpoint is not checked here.
+    pub fn decode(bytes: &[u8], what: &str) -> Result<MonitorState> {
+        let s: MonitorState = serde_json::from_slice(bytes)
+            .map_err(|e| LedgerError::malformed(what, e.to_string()))?;
+        if s.version != STATE_VERSION {
+            return Err(LedgerError::malformed(
+                what,
+                format!("unsupported monitor state version {}", s.version),
+            ));
+        }
+        Ok(s)
+    }
 }
 
 /// Follows one ledger; remembers (optionally in a state file) the last checkpoint it accepted.
@@ -59,8 +85,7 @@ impl Monitor {
         let last = match state {
             Some(p) if p.exists() => {
                 let bytes = read_limited(p, 1 << 20)?;
-                let s: State = serde_json::from_slice(&bytes)
-                    .map_err(|e| LedgerError::malformed(p.display().to_string(), e.to_string()))?;
+                let s = MonitorState::decode(&bytes, &p.display().to_string())?;
                 s.last.verify(&config)?;
                 Some(s.last)
             }
@@ -91,7 +116,7 @@ impl Monitor {
                 Some(old) => Err(LedgerError::Fork {
                     old_size: old.checkpoint.size,
                     new_size: 0,
-                    reason: "the ledger shrank (entries removed)".into(),
+                    cause: ForkCause::Shrank,
                 }),
             };
         }
@@ -106,13 +131,13 @@ impl Monitor {
                     return Err(LedgerError::Fork {
                         old_size: o.size,
                         new_size: n.size,
-                        reason: "the ledger shrank (entries removed)".into(),
+                        cause: ForkCause::Shrank,
                     });
                 }
-                let proof = audit.consistency.ok_or_else(|| LedgerError::Fork {
+                let proof = audit.consistency.ok_or(LedgerError::Fork {
                     old_size: o.size,
                     new_size: n.size,
-                    reason: "the ledger gave no consistency proof".into(),
+                    cause: ForkCause::NoProofFromLedger,
                 })?;
                 proof.verify(o, n)?;
                 if n.size == o.size {
@@ -135,11 +160,11 @@ impl Monitor {
             return Ok(());
         };
         let tmp = path.with_extension("tmp");
-        let text = serde_json::to_vec_pretty(&State {
-            version: 1,
+        let text = MonitorState {
+            version: STATE_VERSION,
             last: last.clone(),
-        })
-        .expect("serializable");
+        }
+        .encode();
         std::fs::write(&tmp, text).map_err(|e| LedgerError::io(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| LedgerError::io(path, e))
     }
@@ -158,7 +183,7 @@ fn check_empty(cp: &CosignedCheckpoint, config: &LedgerConfig) -> Result<()> {
         return Err(LedgerError::Fork {
             old_size: 0,
             new_size: 0,
-            reason: "a checkpoint of size 0 whose root is not the empty tree's".into(),
+            cause: ForkCause::EmptyCheckpointRoot,
         });
     }
     match cp.verify(config) {

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::entry::{Body, Entry, EntryKey};
-use crate::error::{LedgerError, Result};
+use crate::error::{LedgerError, Refusal, Result, StoreFailure};
 use crate::keys::Identity;
 use crate::log::{Checkpoint, CosignedCheckpoint, LedgerConfig, LogTree, Validator, empty_root};
 use crate::view::{Audit, LedgerView, Receipt};
@@ -60,10 +60,9 @@ impl Ledger {
         std::fs::create_dir_all(&vdir).map_err(|e| LedgerError::io(&vdir, e))?;
         let cfg_path = dir.join("config.json");
         if cfg_path.exists() {
-            return Err(LedgerError::Refused(format!(
-                "{} already holds a ledger",
-                dir.display()
-            )));
+            return Err(LedgerError::Refused(Refusal::LedgerExists {
+                dir: dir.display().to_string(),
+            }));
         }
         let ids: Vec<Identity> = (0..validators).map(|_| Identity::generate()).collect();
         let config = LedgerConfig::new(
@@ -93,10 +92,9 @@ impl Ledger {
             for p in paths {
                 let id = Identity::load(&p)?;
                 if !config.validators.contains(&id.public()) {
-                    return Err(LedgerError::Refused(format!(
-                        "{} is not a validator of this ledger",
-                        p.display()
-                    )));
+                    return Err(LedgerError::Refused(Refusal::NotAValidator {
+                        key_file: p.display().to_string(),
+                    }));
                 }
                 identities.push(id);
             }
@@ -109,7 +107,7 @@ impl Ledger {
             .create(&path)
             .map_err(|e| LedgerError::Store {
                 path: path.display().to_string(),
-                reason: e.to_string(),
+                cause: StoreFailure::Database(e.to_string()),
             })?;
         let (tree, checkpoint) = load_state(&db, &config, &path)?;
         let last = (checkpoint.checkpoint.size > 0).then(|| checkpoint.checkpoint.clone());
@@ -142,7 +140,7 @@ impl Ledger {
     fn store_err(&self, reason: impl ToString) -> LedgerError {
         LedgerError::Store {
             path: self.dir.join("ledger.redb").display().to_string(),
-            reason: reason.to_string(),
+            cause: StoreFailure::Database(reason.to_string()),
         }
     }
 
@@ -163,10 +161,7 @@ impl Ledger {
         e.check_signature()?;
         let key = e.key().to_bytes().to_vec();
         if batch_keys.contains(&key) || self.find(&e.key())?.is_some() {
-            return Err(LedgerError::Duplicate(format!(
-                "this {} is already registered",
-                e.body.kind_name()
-            )));
+            return Err(LedgerError::Duplicate { key: e.key() });
         }
         batch_keys.push(key);
         match &e.body {
@@ -185,9 +180,10 @@ impl Ledger {
                     [("dataset", v.dataset, 1u8), ("policy", v.policy, 2)]
                 {
                     if index >= size || tree.leaf(index) != Some(digest) {
-                        return Err(LedgerError::Refused(format!(
-                            "the verdict names {what} entry {index}, which the log does not hold"
-                        )));
+                        return Err(LedgerError::Refused(Refusal::UnknownReference {
+                            what,
+                            index,
+                        }));
                     }
                     let referenced = self.entry(index)?;
                     let ok = matches!(
@@ -195,9 +191,10 @@ impl Ledger {
                         (Body::Dataset(_), 1) | (Body::Policy(_), 2)
                     );
                     if !ok {
-                        return Err(LedgerError::Refused(format!(
-                            "entry {index} is not a {what} entry"
-                        )));
+                        return Err(LedgerError::Refused(Refusal::WrongReferenceKind {
+                            what,
+                            index,
+                        }));
                     }
                 }
             }
@@ -207,9 +204,7 @@ impl Ledger {
 
     fn append_locked(&self, inner: &mut Inner, entries: Vec<Entry>) -> Result<Receipt> {
         if entries.is_empty() || entries.len() > MAX_BATCH {
-            return Err(LedgerError::Refused(format!(
-                "an append takes 1 to {MAX_BATCH} entries"
-            )));
+            return Err(LedgerError::Refused(Refusal::BatchSize { max: MAX_BATCH }));
         }
         let size = inner.tree.size();
         let mut batch_keys = Vec::new();
@@ -301,10 +296,11 @@ fn load_state(
     config: &LedgerConfig,
     path: &Path,
 ) -> Result<(LogTree, CosignedCheckpoint)> {
-    let store_err = |reason: String| LedgerError::Store {
+    let fail = |cause: StoreFailure| LedgerError::Store {
         path: path.display().to_string(),
-        reason,
+        cause,
     };
+    let store_err = |reason: String| fail(StoreFailure::Database(reason));
     let tx = db.begin_write().map_err(|e| store_err(e.to_string()))?;
     // Create the tables on first open.
     {
@@ -325,22 +321,26 @@ fn load_state(
     for (expected, item) in rows.enumerate() {
         let (k, v) = item.map_err(|e| store_err(e.to_string()))?;
         if k.value() != expected as u64 {
-            return Err(store_err(format!("entry {expected} is missing")));
+            return Err(fail(StoreFailure::MissingEntry(expected as u64)));
         }
-        let entry =
-            Entry::decode(v.value()).map_err(|e| store_err(format!("entry {expected}: {e}")))?;
+        let entry = Entry::decode(v.value()).map_err(|e| {
+            fail(StoreFailure::BadEntry {
+                index: expected as u64,
+                reason: e.to_string(),
+            })
+        })?;
         let indexed = keys
             .get(entry.key().to_bytes().as_slice())
             .map_err(|e| store_err(e.to_string()))?
             .map(|g| g.value());
         if indexed != Some(expected as u64) {
-            return Err(store_err(format!("entry {expected} is not indexed")));
+            return Err(fail(StoreFailure::NotIndexed(expected as u64)));
         }
         tree.push(entry.digest()?);
     }
     let checkpoint = match meta.get(CHECKPOINT).map_err(|e| store_err(e.to_string()))? {
         Some(v) => serde_json::from_slice::<CosignedCheckpoint>(v.value())
-            .map_err(|e| store_err(format!("checkpoint: {e}")))?,
+            .map_err(|e| fail(StoreFailure::BadCheckpoint(e.to_string())))?,
         None if tree.size() == 0 => CosignedCheckpoint {
             checkpoint: Checkpoint {
                 log_id: config.log_id.clone(),
@@ -350,19 +350,18 @@ fn load_state(
             },
             signatures: Vec::new(),
         },
-        None => return Err(store_err("entries without a checkpoint".into())),
+        None => return Err(fail(StoreFailure::EntriesWithoutCheckpoint)),
     };
     if checkpoint.checkpoint.size > 0 {
         checkpoint
             .verify(config)
-            .map_err(|e| store_err(format!("stored checkpoint: {e}")))?;
+            .map_err(|e| fail(StoreFailure::CheckpointQuorum(e.to_string())))?;
     }
     if checkpoint.checkpoint.size != tree.size() || checkpoint.checkpoint.root != tree.root() {
-        return Err(store_err(format!(
-            "the {} stored entries do not reproduce the checkpoint of size {}",
-            tree.size(),
-            checkpoint.checkpoint.size
-        )));
+        return Err(fail(StoreFailure::Diverged {
+            entries: tree.size(),
+            checkpoint_size: checkpoint.checkpoint.size,
+        }));
     }
     Ok((tree, checkpoint))
 }

@@ -16,7 +16,7 @@ use trustspace_zk::encode::fr_to_hex;
 use trustspace_zk::{ProofBundle, VerifyingKeys};
 
 use crate::entry::{Body, Entry, EntryKey, IndexedEntry};
-use crate::error::{LedgerError, Result};
+use crate::error::{ForkCause, InclusionFailure, LedgerError, MismatchCause, RemoteCause, Result};
 use crate::keys::{PublicKey, read_limited};
 use crate::log::{Checkpoint, ConsistencyProof, CosignedCheckpoint, InclusionProof, LedgerConfig};
 use crate::view::LedgerView;
@@ -124,6 +124,7 @@ pub fn verify(
         .try_into()
         .map_err(|_| LedgerError::Remote {
             url: "ledger".into(),
+            cause: RemoteCause::BadAnswer,
             reason: "the audit did not return two inclusion proofs".into(),
         })?;
     let evidence = Evidence {
@@ -163,46 +164,46 @@ pub fn verify_evidence(
                 seen: seen.size,
             });
         }
-        let proof = ev.consistency.as_ref().ok_or_else(|| LedgerError::Fork {
+        let proof = ev.consistency.as_ref().ok_or(LedgerError::Fork {
             old_size: seen.size,
             new_size: cp.size,
-            reason: "no consistency proof from the checkpoint seen before".into(),
+            cause: ForkCause::NoProofInEvidence,
         })?;
         proof.verify(seen, cp)?;
     }
     let (dataset, d_index) = included(&ev.dataset, &ev.dataset_inclusion, cp)?;
     let (policy, p_index) = included(&ev.policy, &ev.policy_inclusion, cp)?;
     let Body::Dataset(d) = &dataset.body else {
-        return Err(LedgerError::Mismatch(format!(
-            "entry {d_index} is not a dataset entry"
-        )));
+        return Err(LedgerError::Mismatch(MismatchCause::NotADatasetEntry {
+            index: d_index,
+        }));
     };
     let Body::Policy(p) = &policy.body else {
-        return Err(LedgerError::Mismatch(format!(
-            "entry {p_index} is not a policy entry"
-        )));
+        return Err(LedgerError::Mismatch(MismatchCause::NotAPolicyEntry {
+            index: p_index,
+        }));
     };
     let bundle = &ev.bundle;
     if bundle.commitment != d.commitment {
-        return Err(LedgerError::Mismatch(format!(
-            "the bundle is bound to another commitment than dataset entry {d_index}"
-        )));
+        return Err(LedgerError::Mismatch(MismatchCause::Commitment {
+            dataset_index: d_index,
+        }));
     }
     if bundle.policy_digest != p.policy_digest {
-        return Err(LedgerError::Mismatch(format!(
-            "the bundle proves another policy than policy entry {p_index}"
-        )));
+        return Err(LedgerError::Mismatch(MismatchCause::Policy {
+            policy_index: p_index,
+        }));
     }
     if !p.matches_circuits(&bundle.circuit) {
-        return Err(LedgerError::Mismatch(format!(
-            "the bundle was proven for other circuits than policy entry {p_index} registers"
-        )));
+        return Err(LedgerError::Mismatch(MismatchCause::Circuits {
+            policy_index: p_index,
+        }));
     }
     let keys = VerifyingKeys::from_json(ev.verifying_keys.clone(), "evidence verifying keys")?;
     if keys.digest() != p.vk_digest {
-        return Err(LedgerError::KeyMismatch(format!(
-            "the verifying keys are not the ones registered with policy entry {p_index}"
-        )));
+        return Err(LedgerError::KeyMismatch {
+            policy_index: p_index,
+        });
     }
     let verified = trustspace_zk::verify(bundle, &keys, &d.commitment)?;
     let revealed = keys.format_all(&verified.revealed);
@@ -229,7 +230,7 @@ fn included(e: &IndexedEntry, proof: &InclusionProof, cp: &Checkpoint) -> Result
         return Err(LedgerError::NotIncluded {
             index: e.index,
             size: cp.size,
-            reason: "the proof is for another index".into(),
+            cause: InclusionFailure::OtherIndex,
         });
     }
     proof.verify(&entry.digest()?, cp)?;

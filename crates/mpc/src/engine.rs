@@ -31,7 +31,7 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 
-use crate::error::{MpcError, Result};
+use crate::error::{Check, MpcError, Peer, Result};
 use crate::share::{Kind, Shares, to_planes};
 use crate::transport::{PartyId, Transport};
 
@@ -117,7 +117,7 @@ fn bind_seed(session: &[u8; 32], seed: &[u8; 32]) -> [u8; 32] {
 fn decode(bytes: &[u8], n: usize, peer: PartyId) -> Result<Vec<u64>> {
     if bytes.len() != n * 8 {
         return Err(MpcError::Malformed {
-            peer: format!("party-{peer}"),
+            peer: Peer::Party(peer),
             reason: format!("expected {n} ring elements, got {} bytes", bytes.len()),
         });
     }
@@ -144,7 +144,7 @@ impl<T: Transport> Party<T> {
         net.send((me + 2) % 3, seed.to_vec())?;
         let theirs = net.recv((me + 1) % 3)?;
         let theirs: [u8; 32] = theirs.try_into().map_err(|_| MpcError::Malformed {
-            peer: format!("party-{}", (me + 1) % 3),
+            peer: Peer::Party((me + 1) % 3),
             reason: "PRF seed is not 32 bytes".into(),
         })?;
         Ok(Party {
@@ -343,7 +343,8 @@ impl<T: Transport> Party<T> {
             let (va, vb, vc) = (opened[k], opened[BUCKET + k], opened[2 * BUCKET + k]);
             if mul(va, vb) != vc {
                 return Err(MpcError::CheatingDetected {
-                    check: "multiplication: an opened triple is not a product".into(),
+                    check: Check::OpenedTriple,
+                    detail: "multiplication: an opened triple is not a product".into(),
                 });
             }
         }
@@ -411,7 +412,8 @@ impl<T: Transport> Party<T> {
         }
         if self.open(&chk)?.iter().any(|&v| v != 0) {
             return Err(MpcError::CheatingDetected {
-                check: format!("multiplication: {what} failed the triple check"),
+                check: Check::Product,
+                detail: format!("multiplication: {what} failed the triple check"),
             });
         }
         Ok(())
@@ -432,7 +434,8 @@ impl<T: Transport> Party<T> {
             let copy = self.recv_words(prev, 4)?;
             if copy != digest_words(&missing) {
                 return Err(MpcError::CheatingDetected {
-                    check: "opening: the two replicas of a share differ".into(),
+                    check: Check::Opening,
+                    detail: "opening: the two replicas of a share differ".into(),
                 });
             }
         }
@@ -465,7 +468,8 @@ impl<T: Transport> Party<T> {
         self.rounds += 1;
         if from_next != to_next || from_prev != to_prev {
             return Err(MpcError::CheatingDetected {
-                check: format!("{what}: replicated shares differ between parties"),
+                check: Check::Replicas,
+                detail: format!("{what}: replicated shares differ between parties"),
             });
         }
         Ok(())

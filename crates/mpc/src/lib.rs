@@ -10,18 +10,26 @@
 //!   [`fold`]: `WHERE` comparisons that a column's declared range decides, folded at plan time.
 //! - [`service`]: networked sessions — party processes and the clients (holders, recipients)
 //!   that join a query over TLS.
-//! - [`transport`]: the parties' message streams (in-process, and TCP with mutual TLS).
+//! - [`transport`]: the parties' message streams (in-process, and TCP with mutual TLS);
+//!   [`pki`]: the consortium CA that issues the certificates the TLS transport checks.
 
 #![forbid(unsafe_code)]
+
+/// The crate's README (its front page in the repository); its example is compiled and run by
+/// `cargo test` as a doc test, so the front page cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub mod engine;
 pub mod error;
 pub mod fold;
 pub mod partial;
+pub mod pki;
 pub mod query;
 pub mod service;
 pub mod share;
 pub mod sql;
 pub mod transport;
 
-pub use error::{MpcError, Result};
+pub use error::{Check, IdentityFault, MpcError, Peer, RangeCheck, Refusal, Result, TlsStep};

@@ -16,50 +16,90 @@
 use trustspace_data::{Record, Schema};
 
 use crate::error::{MpcError, Result};
-use crate::query::domain;
-use crate::sql::{AggFn, Cmp, Operand, Plan, Pred, ring_bounds, ring_of};
+use crate::sql::{Agg, Cmp, Operand, Plan, Pred, domain, ring_bounds, ring_of};
 
 /// The number of groups a plan aggregates into (the GROUP BY column's domain, or 1).
 pub fn groups(plan: &Plan, schema: &Schema) -> usize {
     plan.group_by.map_or(1, |g| domain(schema, g))
 }
 
-/// One partial-aggregate vector of a plan, in [`layout`] order.
+/// One partial-aggregate vector of a plan, in [`layout`] order, with the columns it reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
     /// Matching rows per group.
     Count,
-    /// Σ of aggregate `i`'s column per group.
+    /// Σ of a column per group (`SUM`, `AVG`, `VAR`, `STDDEV`).
     Sum(usize),
-    /// Σ of squares of aggregate `i`'s column per group.
+    /// Σ of squares of a column per group (`VAR`, `STDDEV`).
     SumSq(usize),
-    /// Min or max of aggregate `i`'s column per group (sentinel if the group is empty).
-    Extreme(usize),
-    /// Presence of each domain value of aggregate `i`'s column, per group (`groups × domain`).
-    Present(usize),
-    /// Per-key totals of aggregate `i`'s column in whole units, per group (`groups × keys`).
-    KeySums(usize),
+    /// Min (`max == false`) or max of a column per group (sentinel if the group is empty).
+    Extreme {
+        /// The column.
+        column: usize,
+        /// `MAX` rather than `MIN`.
+        max: bool,
+    },
+    /// Presence of each of the `domain` values of a categorical column, per group
+    /// (`groups × domain`).
+    Present {
+        /// The column.
+        column: usize,
+        /// Its domain size.
+        domain: usize,
+    },
+    /// Per-key totals of the `value` column in whole `unit`s, per group (`groups × keys`).
+    KeySums {
+        /// The value column.
+        value: usize,
+        /// The key column.
+        key: usize,
+        /// Number of keys.
+        keys: u32,
+        /// Value units per counted unit.
+        unit: i64,
+    },
 }
 
-/// The partial-aggregate vectors a plan needs, with their lengths.
+/// The vectors aggregate `a` contributes, in order, with their lengths for `g` groups.
+fn parts(a: Agg, g: usize, schema: &Schema) -> Vec<(Part, usize)> {
+    match a {
+        Agg::Count => vec![],
+        Agg::Sum(c) | Agg::Avg(c) => vec![(Part::Sum(c), g)],
+        Agg::Var { column, .. } | Agg::Stddev { column, .. } => {
+            vec![(Part::Sum(column), g), (Part::SumSq(column), g)]
+        }
+        Agg::Min(column) => vec![(Part::Extreme { column, max: false }, g)],
+        Agg::Max(column) => vec![(Part::Extreme { column, max: true }, g)],
+        Agg::CountDistinct(column) => {
+            let domain = domain(schema, column);
+            vec![(Part::Present { column, domain }, g * domain)]
+        }
+        Agg::Hhi {
+            value,
+            key,
+            keys,
+            unit,
+        } => vec![(
+            Part::KeySums {
+                value,
+                key,
+                keys,
+                unit,
+            },
+            g * keys as usize,
+        )],
+    }
+}
+
+/// The partial-aggregate vectors a plan needs, with their lengths: [`Part::Count`] first, then
+/// each aggregate's vectors in the plan's order (`SUM`/`AVG`: its sums; `VAR`/`STDDEV`: sums,
+/// then sums of squares; `MIN`/`MAX`: extremes; `COUNT(DISTINCT)`: presence; `HHI`: key sums;
+/// `COUNT`: none).
 pub fn layout(plan: &Plan, schema: &Schema) -> Vec<(Part, usize)> {
     let g = groups(plan, schema);
     let mut out = vec![(Part::Count, g)];
-    for (i, a) in plan.aggs.iter().enumerate() {
-        match a.func {
-            AggFn::Count => {}
-            AggFn::Sum | AggFn::Avg => out.push((Part::Sum(i), g)),
-            AggFn::Var { .. } | AggFn::Stddev { .. } => {
-                out.push((Part::Sum(i), g));
-                out.push((Part::SumSq(i), g));
-            }
-            AggFn::Min | AggFn::Max => out.push((Part::Extreme(i), g)),
-            AggFn::CountDistinct => {
-                let d = a.column.map_or(0, |c| domain(schema, c));
-                out.push((Part::Present(i), g * d));
-            }
-            AggFn::Hhi { keys, .. } => out.push((Part::KeySums(i), g * keys as usize)),
-        }
+    for a in &plan.aggs {
+        out.extend(parts(*a, g, schema));
     }
     out
 }
@@ -106,19 +146,15 @@ pub fn aggregate(plan: &Plan, schema: &Schema, records: &[Record]) -> Result<Vec
     let lay = layout(plan, schema);
     let mut out: Vec<Vec<u64>> = Vec::with_capacity(lay.len());
     for (part, len) in &lay {
-        out.push(match part {
-            Part::Extreme(i) => {
-                let a = plan.aggs[*i];
-                let c = a.column.expect("MIN/MAX has a column");
-                vec![sentinel(schema, c, a.func == AggFn::Max)? as u64; *len]
-            }
+        out.push(match *part {
+            Part::Extreme { column, max } => vec![sentinel(schema, column, max)? as u64; *len],
             _ => vec![0; *len],
         });
     }
     // Per-key totals in exact integers, rounded to units at the end.
     let mut key_sums: Vec<Vec<i128>> = lay.iter().map(|_| Vec::new()).collect();
     for ((part, len), acc) in lay.iter().zip(key_sums.iter_mut()) {
-        if matches!(part, Part::KeySums(_)) {
+        if matches!(part, Part::KeySums { .. }) {
             *acc = vec![0; *len];
         }
     }
@@ -149,46 +185,37 @@ pub fn aggregate(plan: &Plan, schema: &Schema, records: &[Record]) -> Result<Vec
         for (((part, _), slot), acc) in lay.iter().zip(out.iter_mut()).zip(key_sums.iter_mut()) {
             match *part {
                 Part::Count => slot[grp] += 1,
-                Part::Sum(i) => {
-                    let x = vals[plan.aggs[i].column.expect("column")];
+                Part::Sum(c) => {
+                    let x = vals[c];
                     slot[grp] = slot[grp].wrapping_add(x as u64);
                 }
-                Part::SumSq(i) => {
-                    let x = vals[plan.aggs[i].column.expect("column")];
+                Part::SumSq(c) => {
+                    let x = vals[c];
                     slot[grp] = slot[grp].wrapping_add(x.wrapping_mul(x) as u64);
                 }
-                Part::Extreme(i) => {
-                    let a = plan.aggs[i];
-                    let x = vals[a.column.expect("column")];
+                Part::Extreme { column, max } => {
+                    let x = vals[column];
                     let cur = slot[grp] as i64;
-                    let better = if a.func == AggFn::Max {
-                        x > cur
-                    } else {
-                        x < cur
-                    };
+                    let better = if max { x > cur } else { x < cur };
                     if better {
                         slot[grp] = x as u64;
                     }
                 }
-                Part::Present(i) => {
-                    let c = plan.aggs[i].column.expect("column");
-                    let d = domain(schema, c);
-                    let x = usize::try_from(vals[c])
+                Part::Present { column, domain: d } => {
+                    let x = usize::try_from(vals[column])
                         .ok()
                         .filter(|&x| x < d)
                         .ok_or_else(|| {
                             MpcError::Input(format!(
                                 "column {}: value outside its domain",
-                                schema.columns()[c].name()
+                                schema.columns()[column].name()
                             ))
                         })?;
                     slot[grp * d + x] = 1;
                 }
-                Part::KeySums(i) => {
-                    let a = plan.aggs[i];
-                    let AggFn::Hhi { key, keys, .. } = a.func else {
-                        unreachable!("key sums belong to HHI")
-                    };
+                Part::KeySums {
+                    value, key, keys, ..
+                } => {
                     let k = usize::try_from(vals[key])
                         .ok()
                         .filter(|&k| k < keys as usize)
@@ -199,16 +226,13 @@ pub fn aggregate(plan: &Plan, schema: &Schema, records: &[Record]) -> Result<Vec
                                 vals[key]
                             ))
                         })?;
-                    acc[grp * keys as usize + k] += i128::from(vals[a.column.expect("column")]);
+                    acc[grp * keys as usize + k] += i128::from(vals[value]);
                 }
             }
         }
     }
     for ((part, _), (slot, acc)) in lay.iter().zip(out.iter_mut().zip(&key_sums)) {
-        if let Part::KeySums(i) = *part {
-            let AggFn::Hhi { unit, .. } = plan.aggs[i].func else {
-                unreachable!("key sums belong to HHI")
-            };
+        if let Part::KeySums { unit, .. } = *part {
             let unit = i128::from(unit);
             for (w, &total) in slot.iter_mut().zip(acc) {
                 // Values are non-negative: round half up to whole units.

@@ -9,13 +9,13 @@ use ark_bn254::{Bn254, Fr};
 use ark_groth16::Proof;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 
+use crate::canon;
 use crate::commit::{Commitment, read_json_limited, write_json};
-use crate::encode::{digest_hex, fr_hex_vec, fr_to_hex};
-use crate::error::{Result, ZkError};
-use crate::keys::CircuitDigests;
+use crate::digests::CircuitDigests;
+use crate::encode::{digest_hex, fr_hex_vec};
+use crate::error::{FormatProblem, Mismatch, ParameterProblem, Result, ZkError};
 
 /// Version of the bundle format.
 pub const BUNDLE_VERSION: u32 = 1;
@@ -99,25 +99,31 @@ impl ProofBundle {
         }
     }
 
-    /// Digest of what the bundle states (circuits, commitment, policy, every public input),
-    /// excluding the malleable proof bytes: the identifier to record on a ledger.
+    /// Digest of what the bundle states (circuits, commitment, policy, every chunk's index and
+    /// public inputs, the final public inputs), excluding the malleable proof bytes: the
+    /// identifier to record on a ledger. SHA-256 of a canonical encoding
+    /// ([`canon::STATEMENT`], layout in [`crate::canon`]).
     pub fn statement_digest(&self) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(b"trustspace-statement-v1\0");
-        h.update(serde_json::to_vec(&self.circuit).expect("serializable"));
-        h.update(serde_json::to_vec(&self.commitment).expect("serializable"));
-        h.update(self.policy_digest);
-        for c in &self.chunks {
-            for x in &c.public_inputs {
-                h.update(fr_to_hex(x));
-            }
-        }
-        if let Some(f) = &self.final_ {
-            for x in &f.public_inputs {
-                h.update(fr_to_hex(x));
-            }
-        }
-        h.finalize().into()
+        let frs = |c: &mut canon::Canon, xs: &Vec<ark_bn254::Fr>| {
+            c.seq(xs.iter(), canon::fr);
+        };
+        let mut c = canon::STATEMENT.start();
+        c.str(&self.circuit.chunk)
+            .option(self.circuit.final_.as_deref(), |c, d| {
+                c.str(d);
+            })
+            .u32(self.commitment.version);
+        canon::fr(&mut c, &self.commitment.root);
+        c.raw(&self.commitment.schema_digest)
+            .u64(self.commitment.records)
+            .u64(self.commitment.chunk_size)
+            .raw(&self.policy_digest)
+            .seq(self.chunks.iter(), |c, chunk| {
+                c.u64(chunk.index);
+                frs(c, &chunk.public_inputs);
+            })
+            .option(self.final_.as_ref(), |c, f| frs(c, &f.public_inputs));
+        c.sha256()
     }
 
     /// Writes the bundle as JSON.
@@ -132,7 +138,7 @@ impl ProofBundle {
         if b.version != BUNDLE_VERSION {
             return Err(ZkError::Format {
                 what: format!("proof bundle {}", path.display()),
-                reason: format!("unsupported version {}", b.version),
+                reason: FormatProblem::UnsupportedVersion { found: b.version },
             });
         }
         Ok(b)
@@ -148,61 +154,40 @@ pub fn proof_to_hex(p: &Proof<Bn254>) -> String {
 
 /// Decodes a proof: exact length, points on the curve and in the prime-order subgroup.
 pub fn proof_from_hex(s: &str, what: &str) -> Result<Proof<Bn254>> {
-    let bad = |reason: String| ZkError::Format {
+    let bad = |reason: FormatProblem| ZkError::Format {
         what: what.to_string(),
         reason,
     };
-    let bytes = hex::decode(s).map_err(|e| bad(format!("not hex: {e}")))?;
+    let bytes = hex::decode(s).map_err(|e| bad(FormatProblem::ProofHex(e)))?;
     if bytes.len() != PROOF_BYTES {
-        return Err(bad(format!(
-            "{} bytes, a proof has {PROOF_BYTES}",
-            bytes.len()
-        )));
+        return Err(bad(FormatProblem::ProofLength {
+            found: bytes.len(),
+            expected: PROOF_BYTES,
+        }));
     }
     Proof::deserialize_compressed(&bytes[..])
-        .map_err(|e| bad(format!("not a valid proof encoding: {e}")))
+        .map_err(|e| bad(FormatProblem::ProofEncoding(e.to_string())))
 }
 
 impl ProofBundle {
-    /// A part of a bundle: the proofs of some chunks (and the final proof, if the part holds the
-    /// last chunk), to be [merged](ProofBundle::merge) with the other parts.
-    pub fn part(
-        keys: &crate::keys::ProvingKeys,
-        commitment: &Commitment,
-        policy: &crate::policy::Policy,
-        mut chunks: Vec<ChunkProof>,
-        final_: Option<FinalProof>,
-    ) -> ProofBundle {
-        chunks.sort_by_key(|c| c.index);
-        ProofBundle::new(
-            keys.digests.clone(),
-            commitment.clone(),
-            policy.digest(),
-            chunks,
-            final_,
-        )
-    }
-
     /// Merges parts proven separately (`--chunks`) into one bundle; they must be for the same
     /// circuits, commitment and policy, and cover every chunk exactly once.
     pub fn merge(parts: Vec<ProofBundle>) -> Result<ProofBundle> {
         let mut it = parts.into_iter();
         let mut out = it
             .next()
-            .ok_or_else(|| ZkError::Parameter("nothing to merge".into()))?;
+            .ok_or(ZkError::Parameter(ParameterProblem::NothingToMerge))?;
         for p in it {
             if p.circuit != out.circuit
                 || p.commitment != out.commitment
                 || p.policy_digest != out.policy_digest
             {
-                return Err(ZkError::Mismatch(
-                    "parts are for different circuits, commitments or policies".into(),
-                ));
+                return Err(Mismatch::PartsDiffer.into());
             }
             out.chunks.extend(p.chunks);
             match (&out.final_, p.final_) {
                 (Some(_), Some(_)) => {
-                    return Err(ZkError::Mismatch("two parts hold a final proof".into()));
+                    return Err(Mismatch::TwoFinalProofs.into());
                 }
                 (None, f) => out.final_ = f,
                 _ => {}
@@ -211,20 +196,20 @@ impl ProofBundle {
         out.chunks.sort_by_key(|c| c.index);
         let n = out.commitment.chunks();
         for (i, c) in out.chunks.iter().enumerate() {
-            if c.index != i as u64 {
-                let what = if c.index < i as u64 {
-                    "proven twice"
-                } else {
-                    "missing"
-                };
-                return Err(ZkError::Mismatch(format!("chunk {i} is {what}")));
+            let chunk = i as u64;
+            if c.index < chunk {
+                return Err(Mismatch::ChunkProvenTwice { chunk }.into());
+            }
+            if c.index > chunk {
+                return Err(Mismatch::ChunkMissing { chunk }.into());
             }
         }
         if out.chunks.len() as u64 != n {
-            return Err(ZkError::Mismatch(format!(
-                "the parts cover {} of {n} chunks",
-                out.chunks.len()
-            )));
+            return Err(Mismatch::PartsCoverage {
+                covered: out.chunks.len(),
+                chunks: n,
+            }
+            .into());
         }
         Ok(out)
     }

@@ -50,9 +50,7 @@ impl Compiled {
         let layout = Layout::new(schema)?;
         crate::commit::check_chunk_size(&layout, chunk_size)?;
         if policy.plan().schema_digest != schema.digest() {
-            return Err(crate::ZkError::Mismatch(
-                "the policy was compiled for another schema".into(),
-            ));
+            return Err(crate::error::Mismatch::PolicySchema.into());
         }
         let trees = policy
             .plan()

@@ -22,7 +22,7 @@ use trustspace_data::{Record, Schema};
 use zeroize::Zeroizing;
 
 use crate::encode::{digest_hex, fr_from_digest, fr_hex};
-use crate::error::{Result, ZkError};
+use crate::error::{DatasetProblem, FormatProblem, Mismatch, ParameterProblem, Result, ZkError};
 use crate::pack::Layout;
 use crate::poseidon::{self, LEAF_INPUTS};
 
@@ -69,11 +69,11 @@ impl Commitment {
     /// Checks that the chunk roots, in order, combine into this commitment's root.
     pub fn check_chunk_roots(&self, chunk_roots: &[Fr]) -> Result<()> {
         if chunk_roots.len() as u64 != self.chunks() {
-            return Err(ZkError::Mismatch(format!(
-                "{} chunk roots for a commitment of {} chunks",
-                chunk_roots.len(),
-                self.chunks()
-            )));
+            return Err(Mismatch::ChunkRootCount {
+                roots: chunk_roots.len(),
+                chunks: self.chunks(),
+            }
+            .into());
         }
         if final_root(
             chunk_roots,
@@ -82,9 +82,7 @@ impl Commitment {
             &self.schema_digest,
         ) != self.root
         {
-            return Err(ZkError::Mismatch(
-                "the chunk roots do not combine into the committed root".into(),
-            ));
+            return Err(Mismatch::ChunkRoots.into());
         }
         Ok(())
     }
@@ -102,24 +100,26 @@ impl Commitment {
     }
 
     fn validate(&self) -> Result<()> {
-        let bad = |reason: String| ZkError::Format {
+        let bad = |reason| ZkError::Format {
             what: "commitment".into(),
             reason,
         };
         if self.version != COMMITMENT_VERSION {
-            return Err(bad(format!("unsupported version {}", self.version)));
+            return Err(bad(FormatProblem::UnsupportedVersion {
+                found: self.version,
+            }));
         }
         if !self.chunk_size.is_power_of_two() || self.chunk_size > MAX_CHUNK_SIZE {
-            return Err(bad(format!(
-                "chunk size {} is not a power of two up to {MAX_CHUNK_SIZE}",
-                self.chunk_size
-            )));
+            return Err(bad(FormatProblem::CommitmentChunkSize {
+                chunk_size: self.chunk_size,
+                max: MAX_CHUNK_SIZE,
+            }));
         }
         if self.records == 0 || self.records > MAX_RECORDS {
-            return Err(bad(format!(
-                "record count {} is outside 1..={MAX_RECORDS}",
-                self.records
-            )));
+            return Err(bad(FormatProblem::CommitmentRecords {
+                records: self.records,
+                max: MAX_RECORDS,
+            }));
         }
         Ok(())
     }
@@ -201,18 +201,19 @@ impl Opening {
     /// Reads an opening file.
     pub fn load(path: &Path) -> Result<Opening> {
         let f: OpeningFile = read_json(path, "opening")?;
-        let bad = |reason: &str| ZkError::Format {
+        let bad = |reason| ZkError::Format {
             what: "opening".into(),
-            reason: reason.into(),
+            reason,
         };
         if f.version != COMMITMENT_VERSION {
-            return Err(bad("unsupported version"));
+            return Err(bad(FormatProblem::UnsupportedVersion { found: f.version }));
         }
-        let bytes = Zeroizing::new(hex::decode(&f.key).map_err(|_| bad("key is not hex"))?);
+        let bytes =
+            Zeroizing::new(hex::decode(&f.key).map_err(|_| bad(FormatProblem::OpeningKeyHex))?);
         let key: [u8; 32] = bytes
             .as_slice()
             .try_into()
-            .map_err(|_| bad("key is not 32 bytes"))?;
+            .map_err(|_| bad(FormatProblem::OpeningKeyLength))?;
         Ok(Opening::from_key(key))
     }
 }
@@ -237,12 +238,12 @@ pub(crate) fn read_json_limited<T: serde::de::DeserializeOwned>(
     if bytes.len() as u64 > limit {
         return Err(ZkError::Format {
             what: format!("{what} {}", path.display()),
-            reason: format!("larger than the limit of {limit} bytes"),
+            reason: FormatProblem::TooLarge { limit },
         });
     }
     serde_json::from_slice(&bytes).map_err(|e| ZkError::Format {
         what: format!("{what} {}", path.display()),
-        reason: e.to_string(),
+        reason: FormatProblem::Json(e.to_string()),
     })
 }
 
@@ -260,10 +261,11 @@ pub fn check_chunk_size(layout: &Layout, chunk_size: u64) -> Result<()> {
         || chunk_size < layout.records_per_leaf as u64
         || chunk_size > MAX_CHUNK_SIZE
     {
-        return Err(ZkError::Parameter(format!(
-            "chunk size must be a power of two between {} (records per leaf) and {MAX_CHUNK_SIZE}, got {chunk_size}",
-            layout.records_per_leaf
-        )));
+        return Err(ZkError::Parameter(ParameterProblem::ChunkSize {
+            got: chunk_size,
+            min: layout.records_per_leaf as u64,
+            max: MAX_CHUNK_SIZE,
+        }));
     }
     Ok(())
 }
@@ -271,20 +273,23 @@ pub fn check_chunk_size(layout: &Layout, chunk_size: u64) -> Result<()> {
 /// Checks that a record fits the schema (count and encodings), so packing cannot overflow.
 pub(crate) fn check_record(schema: &Schema, index: u64, r: &Record) -> Result<()> {
     if r.len() != schema.columns().len() {
-        return Err(ZkError::Dataset(format!(
-            "record {index} has {} values, the schema {} columns",
-            r.len(),
-            schema.columns().len()
-        )));
+        return Err(DatasetProblem::RecordLength {
+            record: index,
+            values: r.len(),
+            columns: schema.columns().len(),
+        }
+        .into());
     }
     for (c, &v) in schema.columns().iter().zip(r) {
         if v < c.min_encoded() || v > c.max_encoded() {
-            return Err(ZkError::Dataset(format!(
-                "record {index}, column `{}`: encoding {v} is outside {}..={}",
-                c.name(),
-                c.min_encoded(),
-                c.max_encoded()
-            )));
+            return Err(DatasetProblem::OutOfBounds {
+                record: index,
+                column: c.name().to_string(),
+                encoding: v,
+                min: c.min_encoded(),
+                max: c.max_encoded(),
+            }
+            .into());
         }
     }
     Ok(())
@@ -392,9 +397,11 @@ pub fn commit_with(
         ));
     }
     if count == 0 || count > MAX_RECORDS {
-        return Err(ZkError::Dataset(format!(
-            "a commitment needs 1..={MAX_RECORDS} records, got {count}"
-        )));
+        return Err(DatasetProblem::RecordCount {
+            count,
+            max: MAX_RECORDS,
+        }
+        .into());
     }
     let schema_digest = schema.digest();
     Ok(Commitment {

@@ -5,7 +5,7 @@ use ark_bn254::Fr;
 use ark_ff::{BigInteger, PrimeField};
 use serde::{Deserialize, Deserializer, Serializer};
 
-use crate::error::{Result, ZkError};
+use crate::error::{FormatProblem, Result, ZkError};
 
 /// `0x` + 64 hex digits, big-endian (the convention of EVM tooling).
 pub fn fr_to_hex(x: &Fr) -> String {
@@ -14,23 +14,24 @@ pub fn fr_to_hex(x: &Fr) -> String {
 
 /// Parses [`fr_to_hex`] output; rejects other lengths and values `>= p`.
 pub fn fr_from_hex(s: &str, what: &str) -> Result<Fr> {
-    let bad = |reason: String| ZkError::Format {
+    let bad = |reason| ZkError::Format {
         what: what.to_string(),
         reason,
     };
     let digits = s
         .strip_prefix("0x")
-        .ok_or_else(|| bad("expected 0x-prefixed hex".into()))?;
+        .ok_or_else(|| bad(FormatProblem::FieldPrefix))?;
     if digits.len() != 64 {
-        return Err(bad(format!("expected 64 hex digits, got {}", digits.len())));
+        return Err(bad(FormatProblem::FieldLength {
+            digits: digits.len(),
+        }));
     }
-    let bytes = hex::decode(digits).map_err(|e| bad(e.to_string()))?;
+    let bytes = hex::decode(digits).map_err(|e| bad(FormatProblem::Hex(e)))?;
     let mut limbs = [0u64; 4];
     for (i, chunk) in bytes.rchunks(8).enumerate() {
         limbs[i] = u64::from_be_bytes(chunk.try_into().expect("8 bytes"));
     }
-    Fr::from_bigint(ark_ff::BigInt(limbs))
-        .ok_or_else(|| bad("not below the BN254 scalar field modulus".into()))
+    Fr::from_bigint(ark_ff::BigInt(limbs)).ok_or_else(|| bad(FormatProblem::FieldNotBelowModulus))
 }
 
 /// Maps 32 bytes (a SHA-256 digest) to a field element by reduction mod p.

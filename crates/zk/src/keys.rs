@@ -1,55 +1,28 @@
-//! Proving and verifying keys, identified by circuit digests: a key derived for another schema,
-//! policy or chunk size is refused with a clear error instead of failing as an invalid proof.
+//! Proving and verifying keys, identified by circuit digests ([`crate::digests`]): a key
+//! derived for another schema, policy or chunk size is refused with a clear error instead of
+//! failing as an invalid proof.
 
 use ark_bn254::Bn254;
 use ark_groth16::{ProvingKey, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
+use crate::bundle::Revealed;
+use crate::canon;
 use crate::circuit::Compiled;
 use crate::commit::{read_json_limited, write_json};
-use crate::error::{Result, ZkError};
+pub use crate::digests::{CIRCUIT_VERSION, CircuitDigests, circuit_digest};
+use crate::error::{FormatProblem, Result, ZkError};
 
-/// Bumped whenever the circuits' construction changes, so old keys are refused.
-pub const CIRCUIT_VERSION: u32 = 1;
 /// Version of the key file formats.
 pub const KEYS_VERSION: u32 = 1;
 const PK_MAGIC: &[u8; 8] = b"TSZKPK01";
+/// Largest proving-key header (the circuit digests, JSON).
+const MAX_PK_HEADER: usize = 4096;
 /// Largest verifying-key file.
 const MAX_VK_FILE: u64 = 1 << 20;
-
-/// Digests naming the chunk circuit and (for policies with aggregates) the final circuit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CircuitDigests {
-    /// SHA-256 of the chunk circuit's definition, hex.
-    pub chunk: String,
-    /// SHA-256 of the final circuit's definition, hex.
-    #[serde(rename = "final", default, skip_serializing_if = "Option::is_none")]
-    pub final_: Option<String>,
-}
-
-fn digest(kind: &str, compiled: &Compiled) -> String {
-    let mut h = Sha256::new();
-    h.update(b"trustspace-zk-circuit\0");
-    h.update(kind.as_bytes());
-    h.update(CIRCUIT_VERSION.to_le_bytes());
-    h.update(compiled.policy().digest());
-    h.update(compiled.chunk_size().to_le_bytes());
-    hex::encode(h.finalize())
-}
-
-/// The circuit digests of a compiled policy: a function of the circuit version, the policy
-/// digest (which covers the schema) and the chunk size.
-pub fn circuit_digest(compiled: &Compiled) -> CircuitDigests {
-    CircuitDigests {
-        chunk: digest("chunk", compiled),
-        final_: (compiled.counters() > 0).then(|| digest("final", compiled)),
-    }
-}
 
 /// The prover's keys.
 pub struct ProvingKeys {
@@ -93,30 +66,33 @@ impl ProvingKeys {
             path: path.to_path_buf(),
             source,
         };
-        let bad = |reason: String| ZkError::Format {
+        let bad = |reason: FormatProblem| ZkError::Format {
             what: format!("proving keys {}", path.display()),
             reason,
         };
         let mut r = BufReader::new(std::fs::File::open(path).map_err(io)?);
         let mut magic = [0u8; 8];
         r.read_exact(&mut magic)
-            .map_err(|_| bad("too short".into()))?;
+            .map_err(|_| bad(FormatProblem::TooShort))?;
         if &magic != PK_MAGIC {
-            return Err(bad("not a trustspace proving-key file (bad magic)".into()));
+            return Err(bad(FormatProblem::BadMagic));
         }
         let mut len = [0u8; 4];
         r.read_exact(&mut len)
-            .map_err(|_| bad("truncated header".into()))?;
+            .map_err(|_| bad(FormatProblem::TruncatedHeader))?;
         let len = u32::from_le_bytes(len) as usize;
-        if len > 4096 {
-            return Err(bad("header too large".into()));
+        if len > MAX_PK_HEADER {
+            return Err(bad(FormatProblem::HeaderTooLarge {
+                len,
+                limit: MAX_PK_HEADER,
+            }));
         }
         let mut header = vec![0u8; len];
         r.read_exact(&mut header)
-            .map_err(|_| bad("truncated header".into()))?;
+            .map_err(|_| bad(FormatProblem::TruncatedHeader))?;
         let digests: CircuitDigests =
-            serde_json::from_slice(&header).map_err(|e| bad(e.to_string()))?;
-        let de = |e: ark_serialize::SerializationError| bad(e.to_string());
+            serde_json::from_slice(&header).map_err(|e| bad(FormatProblem::Json(e.to_string())))?;
+        let de = |e: ark_serialize::SerializationError| bad(FormatProblem::Points(e.to_string()));
         let chunk = ProvingKey::deserialize_uncompressed_unchecked(&mut r).map_err(de)?;
         let final_ = match digests.final_ {
             Some(_) => Some(ProvingKey::deserialize_uncompressed_unchecked(&mut r).map_err(de)?),
@@ -176,26 +152,31 @@ pub fn chunk_inputs(counters: usize) -> usize {
     if counters > 0 { 5 } else { 3 }
 }
 
-fn vk_hex(vk: &VerifyingKey<Bn254>) -> String {
+/// A verifying key, compressed (ark-serialize's canonical form).
+fn vk_bytes(vk: &VerifyingKey<Bn254>) -> Vec<u8> {
     let mut b = Vec::new();
     vk.serialize_compressed(&mut b).expect("serializable");
-    hex::encode(b)
+    b
+}
+
+fn vk_hex(vk: &VerifyingKey<Bn254>) -> String {
+    hex::encode(vk_bytes(vk))
 }
 
 fn vk_from_hex(s: &str, inputs: usize, what: &str) -> Result<VerifyingKey<Bn254>> {
-    let bad = |reason: String| ZkError::Format {
+    let bad = |reason: FormatProblem| ZkError::Format {
         what: what.to_string(),
         reason,
     };
-    let bytes = hex::decode(s).map_err(|e| bad(e.to_string()))?;
+    let bytes = hex::decode(s).map_err(|e| bad(FormatProblem::Hex(e)))?;
     // Points are checked to be on the curve and in the prime-order subgroup.
     let vk = VerifyingKey::<Bn254>::deserialize_compressed(&bytes[..])
-        .map_err(|e| bad(e.to_string()))?;
+        .map_err(|e| bad(FormatProblem::Points(e.to_string())))?;
     if vk.gamma_abc_g1.len() != inputs + 1 {
-        return Err(bad(format!(
-            "key takes {} public inputs, the circuit has {inputs}",
-            vk.gamma_abc_g1.len().saturating_sub(1)
-        )));
+        return Err(bad(FormatProblem::KeyInputs {
+            key: vk.gamma_abc_g1.len().saturating_sub(1),
+            circuit: inputs,
+        }));
     }
     Ok(vk)
 }
@@ -231,45 +212,42 @@ impl VerifyingKeys {
     }
 
     /// Revealed values with their values in column units.
-    pub fn format_all(&self, revealed: &[crate::bundle::Revealed]) -> Vec<crate::bundle::Revealed> {
+    pub fn format_all(&self, revealed: &[Revealed]) -> Vec<Revealed> {
         revealed
             .iter()
             .enumerate()
-            .map(|(i, r)| crate::bundle::Revealed {
+            .map(|(i, r)| Revealed {
                 name: r.name.clone(),
                 value: self.format_revealed(i, &r.value),
             })
             .collect()
     }
 
-    /// SHA-256 over everything that defines these keys (circuits, policy, schema, chunk size,
-    /// revealed values, and the canonical compressed key points): what a ledger registers so a
-    /// verifier knows it holds the keys the policy issuer published.
+    /// SHA-256 of the keys' canonical encoding ([`canon::VERIFYING_KEYS`], layout in
+    /// [`crate::canon`]): everything that defines them (circuits, policy, schema, chunk size,
+    /// revealed values, and the compressed key points). What a ledger registers so a verifier
+    /// knows it holds the keys the policy issuer published.
     pub fn digest(&self) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(b"trustspace-zk-vk-v1\0");
-        h.update(self.digests.chunk.as_bytes());
-        h.update([0]);
-        if let Some(f) = &self.digests.final_ {
-            h.update(f.as_bytes());
-        }
-        h.update([0]);
-        h.update(self.policy_digest);
-        h.update(self.schema_digest);
-        h.update(self.chunk_size.to_le_bytes());
-        h.update((self.reveals.len() as u64).to_le_bytes());
-        for (name, scale) in self.reveals.iter().zip(&self.reveal_scales) {
-            h.update((name.len() as u64).to_le_bytes());
-            h.update(name.as_bytes());
-            h.update(scale.to_le_bytes());
-        }
-        h.update((self.counters as u64).to_le_bytes());
-        h.update(vk_hex(&self.chunk).as_bytes());
-        h.update([0]);
-        if let Some(f) = &self.final_ {
-            h.update(vk_hex(f).as_bytes());
-        }
-        h.finalize().into()
+        let mut c = canon::VERIFYING_KEYS.start();
+        c.str(&self.digests.chunk)
+            .option(self.digests.final_.as_deref(), |c, d| {
+                c.str(d);
+            })
+            .raw(&self.policy_digest)
+            .raw(&self.schema_digest)
+            .u64(self.chunk_size)
+            .seq(self.reveals.iter(), |c, name| {
+                c.str(name);
+            })
+            .seq(self.reveal_scales.iter(), |c, &scale| {
+                c.u32(scale);
+            });
+        canon::idx(&mut c, self.counters);
+        c.bytes(&vk_bytes(&self.chunk))
+            .option(self.final_.as_ref(), |c, vk| {
+                c.bytes(&vk_bytes(vk));
+            });
+        c.sha256()
     }
 
     /// Public inputs of the final proof.
@@ -306,7 +284,7 @@ impl VerifyingKeys {
     pub fn from_json(value: serde_json::Value, what: &str) -> Result<VerifyingKeys> {
         let f: VkFile = serde_json::from_value(value).map_err(|e| ZkError::Format {
             what: what.to_string(),
-            reason: e.to_string(),
+            reason: FormatProblem::Json(e.to_string()),
         })?;
         Self::from_file(f, what.to_string())
     }
@@ -321,20 +299,20 @@ impl VerifyingKeys {
         if f.version != KEYS_VERSION {
             return Err(ZkError::Format {
                 what,
-                reason: format!("unsupported version {}", f.version),
+                reason: FormatProblem::UnsupportedVersion { found: f.version },
             });
         }
         if f.reveal_scales.len() != f.reveals.len() || f.reveal_scales.iter().any(|&s| s > 18) {
             return Err(ZkError::Format {
                 what,
-                reason: "one decimal scale (at most 18) per revealed value".into(),
+                reason: FormatProblem::RevealScales,
             });
         }
         let has_final = f.digests.final_.is_some();
         if has_final != f.final_.is_some() || has_final != (f.counters > 0) {
             return Err(ZkError::Format {
                 what,
-                reason: "final key, final digest and counters must come together".into(),
+                reason: FormatProblem::FinalKeyParts,
             });
         }
         let chunk = vk_from_hex(&f.chunk, chunk_inputs(f.counters), &what)?;

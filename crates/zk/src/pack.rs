@@ -58,11 +58,11 @@ impl Layout {
         }
         let elements_per_record = (element + 1).next_power_of_two();
         if elements_per_record > LEAF_INPUTS {
-            return Err(ZkError::Schema(format!(
-                "records of {} bits need {} field elements; at most {LEAF_INPUTS} are supported",
-                schema.record_bits(),
-                element + 1
-            )));
+            return Err(ZkError::RecordTooWide {
+                bits: schema.record_bits(),
+                elements: element + 1,
+                limit: LEAF_INPUTS,
+            });
         }
         Ok(Layout {
             slots,

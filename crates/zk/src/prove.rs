@@ -19,8 +19,17 @@ use crate::circuit::{
     ChunkCircuit, ChunkPublic, Compiled, FinalCircuit, FinalPublic, accumulator, genesis,
 };
 use crate::commit::{Commitment, Opening, chunk_root};
-use crate::error::{Result, ZkError};
-use crate::keys::{ProvingKeys, VerifyingKeys, circuit_digest};
+use crate::digests::circuit_digest;
+use crate::error::{DatasetProblem, Mismatch, ParameterProblem, Result, Unsatisfied, ZkError};
+use crate::keys::{ProvingKeys, VerifyingKeys};
+
+/// A cryptographic RNG behind a trait object. The public functions below are generic over the
+/// caller's RNG but hand it on as `&mut dyn CryptoRand`, so arkworks' setup and prover are
+/// compiled once, here, and not again in every crate, test and example that calls them (each
+/// such copy cost tens of seconds of build time). The draws are the caller's RNG's, unchanged.
+trait CryptoRand: RngCore + CryptoRng {}
+
+impl<T: RngCore + CryptoRng + ?Sized> CryptoRand for T {}
 
 /// Generates the proving and verifying keys of a compiled policy (circuit-specific Groth16
 /// setup; whoever runs it must be trusted to discard its randomness).
@@ -28,11 +37,18 @@ pub fn setup<R: RngCore + CryptoRng>(
     compiled: &Compiled,
     rng: &mut R,
 ) -> Result<(ProvingKeys, VerifyingKeys)> {
+    setup_with(compiled, rng)
+}
+
+fn setup_with(
+    compiled: &Compiled,
+    mut rng: &mut dyn CryptoRand,
+) -> Result<(ProvingKeys, VerifyingKeys)> {
     let (chunk_pk, chunk_vk) =
-        Groth16::<Bn254>::circuit_specific_setup(ChunkCircuit::for_setup(compiled), rng)?;
+        Groth16::<Bn254>::circuit_specific_setup(ChunkCircuit::for_setup(compiled), &mut rng)?;
     let (final_pk, final_vk) = if compiled.counters() > 0 {
         let (p, v) =
-            Groth16::<Bn254>::circuit_specific_setup(FinalCircuit::for_setup(compiled), rng)?;
+            Groth16::<Bn254>::circuit_specific_setup(FinalCircuit::for_setup(compiled), &mut rng)?;
         (Some(p), Some(v))
     } else {
         (None, None)
@@ -55,23 +71,22 @@ fn scan(compiled: &Compiled, first_index: u64, records: &[Record]) -> Result<Vec
     for (i, r) in records.iter().enumerate() {
         let index = first_index + i as u64;
         if r.len() != compiled.widths.len() {
-            return Err(ZkError::Dataset(format!(
-                "record {index} has {} values",
-                r.len()
-            )));
+            return Err(DatasetProblem::Values {
+                record: index,
+                values: r.len(),
+            }
+            .into());
         }
         for (&v, &w) in r.iter().zip(&compiled.widths) {
             if w < 64 && v >> w != 0 {
-                return Err(ZkError::Dataset(format!(
-                    "record {index}: a value is wider than its column"
-                )));
+                return Err(DatasetProblem::TooWide { record: index }.into());
             }
         }
         if let Some(rule) = compiled.policy.first_broken(r) {
-            return Err(ZkError::Unsatisfied(format!(
-                "record {index} breaks rule `{}`",
-                trustspace_data::error::escape_controls(&rule.name)
-            )));
+            return Err(ZkError::Unsatisfied(Unsatisfied::Rule {
+                record: index,
+                rule: rule.name.clone(),
+            }));
         }
         for (k, c) in plan.counters.iter().enumerate() {
             partial[k] += c.contribution(r);
@@ -100,9 +115,7 @@ impl<'a> Prover<'a> {
         opening: &'a Opening,
     ) -> Result<Prover<'a>> {
         if keys.digests != circuit_digest(compiled) {
-            return Err(ZkError::Mismatch(
-                "the proving keys were generated for another schema, policy or chunk size".into(),
-            ));
+            return Err(Mismatch::ProvingKeys.into());
         }
         let mut p = Prover::unkeyed(compiled, commitment, opening)?;
         p.keys = Some(keys);
@@ -116,16 +129,14 @@ impl<'a> Prover<'a> {
         opening: &'a Opening,
     ) -> Result<Prover<'a>> {
         if commitment.chunk_size != compiled.chunk_size() {
-            return Err(ZkError::Mismatch(format!(
-                "the commitment has chunks of {} records, the keys {}",
-                commitment.chunk_size,
-                compiled.chunk_size()
-            )));
+            return Err(Mismatch::ChunkSize {
+                commitment: commitment.chunk_size,
+                keys: compiled.chunk_size(),
+            }
+            .into());
         }
         if commitment.schema_digest != compiled.policy.plan().schema_digest {
-            return Err(ZkError::Mismatch(
-                "the commitment is to data of another schema".into(),
-            ));
+            return Err(Mismatch::CommitmentSchema.into());
         }
         Ok(Prover {
             compiled,
@@ -138,7 +149,7 @@ impl<'a> Prover<'a> {
 
     fn keys(&self) -> Result<&'a ProvingKeys> {
         self.keys
-            .ok_or_else(|| ZkError::Parameter("this prover has no proving keys".into()))
+            .ok_or(ZkError::Parameter(ParameterProblem::NoProvingKeys))
     }
 
     /// The native pass, chunk `totals.len() - 1`: checks the records and accumulates totals.
@@ -154,28 +165,30 @@ impl<'a> Prover<'a> {
 
     fn check_chunk_len(&self, c: u64, records: &[Record]) -> Result<()> {
         if c >= self.commitment.chunks() {
-            return Err(ZkError::Dataset(format!(
-                "more records than the {} committed",
-                self.commitment.records
-            )));
+            return Err(DatasetProblem::MoreThanCommitted {
+                committed: self.commitment.records,
+            }
+            .into());
         }
         let want = self.commitment.active_in_chunk(c);
         if records.len() as u64 != want {
-            return Err(ZkError::Dataset(format!(
-                "chunk {c} has {} records, the commitment implies {want}",
-                records.len()
-            )));
+            return Err(DatasetProblem::ChunkLength {
+                chunk: c,
+                records: records.len(),
+                expected: want,
+            }
+            .into());
         }
         Ok(())
     }
 
     fn scanned(&self) -> Result<()> {
         if self.totals.len() as u64 - 1 != self.commitment.chunks() {
-            return Err(ZkError::Dataset(format!(
-                "{} of {} chunks were scanned; scan every chunk before proving",
-                self.totals.len() - 1,
-                self.commitment.chunks()
-            )));
+            return Err(DatasetProblem::NotScanned {
+                scanned: self.totals.len() as u64 - 1,
+                chunks: self.commitment.chunks(),
+            }
+            .into());
         }
         Ok(())
     }
@@ -243,6 +256,15 @@ impl<'a> Prover<'a> {
         records: &[Record],
         rng: &mut R,
     ) -> Result<ChunkProof> {
+        self.prove_chunk_with(c, records, rng)
+    }
+
+    fn prove_chunk_with(
+        &self,
+        c: u64,
+        records: &[Record],
+        rng: &mut dyn CryptoRand,
+    ) -> Result<ChunkProof> {
         let circuit = self.chunk_circuit(c, records)?;
         let public = circuit.public.clone();
         let proof = prove_with(&self.keys()?.chunk, circuit, rng)?;
@@ -260,10 +282,9 @@ impl<'a> Prover<'a> {
         let totals = self.totals.last().expect("genesis");
         for b in &self.compiled.policy.plan().bounds {
             if !b.holds(totals, self.commitment.records) {
-                return Err(ZkError::Unsatisfied(format!(
-                    "aggregate bound `{}` fails",
-                    trustspace_data::error::escape_controls(&b.name)
-                )));
+                return Err(ZkError::Unsatisfied(Unsatisfied::Aggregate {
+                    bound: b.name.clone(),
+                }));
             }
         }
         Ok(())
@@ -271,6 +292,10 @@ impl<'a> Prover<'a> {
 
     /// The final proof over the totals (only for policies with aggregates).
     pub fn prove_final<R: RngCore + CryptoRng>(&self, rng: &mut R) -> Result<Option<FinalProof>> {
+        self.prove_final_with(rng)
+    }
+
+    fn prove_final_with(&self, rng: &mut dyn CryptoRand) -> Result<Option<FinalProof>> {
         self.check_aggregates()?;
         let Some(pk) = &self.keys()?.final_ else {
             return Ok(None);
@@ -317,10 +342,10 @@ impl<'a> Prover<'a> {
         let complete = chunks.len() as u64 == self.commitment.chunks()
             && chunks.iter().enumerate().all(|(i, c)| c.index == i as u64);
         if !complete {
-            return Err(ZkError::Dataset(format!(
-                "a bundle needs exactly one proof for each of the {} chunks",
-                self.commitment.chunks()
-            )));
+            return Err(DatasetProblem::ChunkProofs {
+                chunks: self.commitment.chunks(),
+            }
+            .into());
         }
         Ok(ProofBundle::new(
             self.keys()?.digests.clone(),
@@ -332,29 +357,47 @@ impl<'a> Prover<'a> {
     }
 }
 
+impl ProofBundle {
+    /// A part of a bundle: the proofs of some chunks (and the final proof, if the part holds the
+    /// last chunk), to be [merged](ProofBundle::merge) with the other parts.
+    pub fn part(
+        keys: &ProvingKeys,
+        commitment: &Commitment,
+        policy: &crate::policy::Policy,
+        mut chunks: Vec<ChunkProof>,
+        final_: Option<FinalProof>,
+    ) -> ProofBundle {
+        chunks.sort_by_key(|c| c.index);
+        ProofBundle::new(
+            keys.digests.clone(),
+            commitment.clone(),
+            policy.digest(),
+            chunks,
+            final_,
+        )
+    }
+}
+
 fn check_record_widths(compiled: &Compiled, index: u64, r: &Record) -> Result<()> {
     if r.len() != compiled.widths.len()
         || r.iter()
             .zip(&compiled.widths)
             .any(|(&v, &w)| w < 64 && v >> w != 0)
     {
-        return Err(ZkError::Dataset(format!(
-            "record {index} does not fit the schema's widths"
-        )));
+        return Err(DatasetProblem::Widths { record: index }.into());
     }
     Ok(())
 }
 
-fn prove_with<C, R>(
+fn prove_with<C>(
     pk: &ProvingKey<Bn254>,
     circuit: C,
-    rng: &mut R,
+    mut rng: &mut dyn CryptoRand,
 ) -> Result<ark_groth16::Proof<Bn254>>
 where
     C: ark_relations::gr1cs::ConstraintSynthesizer<Fr>,
-    R: RngCore + CryptoRng,
 {
-    Ok(Groth16::<Bn254>::prove(pk, circuit, rng)?)
+    Ok(Groth16::<Bn254>::prove(pk, circuit, &mut rng)?)
 }
 
 /// Proves an in-memory dataset end to end: scan, chunk proofs in parallel, final proof.
@@ -366,13 +409,23 @@ pub fn prove_all<R: RngCore + CryptoRng>(
     records: &[Record],
     rng: &mut R,
 ) -> Result<ProofBundle> {
-    let schema_ok = records.len() as u64 == commitment.records;
-    if !schema_ok {
-        return Err(ZkError::Dataset(format!(
-            "{} records given, {} committed",
-            records.len(),
-            commitment.records
-        )));
+    prove_all_with(compiled, keys, commitment, opening, records, rng)
+}
+
+fn prove_all_with(
+    compiled: &Compiled,
+    keys: &ProvingKeys,
+    commitment: &Commitment,
+    opening: &Opening,
+    records: &[Record],
+    rng: &mut dyn CryptoRand,
+) -> Result<ProofBundle> {
+    if records.len() as u64 != commitment.records {
+        return Err(DatasetProblem::RecordsGiven {
+            given: records.len() as u64,
+            committed: commitment.records,
+        }
+        .into());
     }
     let mut prover = Prover::new(compiled, keys, commitment, opening)?;
     let size = commitment.chunk_size as usize;
@@ -393,10 +446,10 @@ pub fn prove_all<R: RngCore + CryptoRng>(
         .zip(seeds.par_iter())
         .enumerate()
         .map(|(c, (chunk, seed))| {
-            prover.prove_chunk(c as u64, chunk, &mut ChaCha20Rng::from_seed(*seed))
+            prover.prove_chunk_with(c as u64, chunk, &mut ChaCha20Rng::from_seed(*seed))
         })
         .collect::<Result<Vec<_>>>()?;
-    let final_proof = prover.prove_final(rng)?;
+    let final_proof = prover.prove_final_with(rng)?;
     prover.finish(chunks, final_proof)
 }
 
@@ -425,5 +478,5 @@ pub fn check_opening(
         .collect();
     commitment
         .check_chunk_roots(&roots)
-        .map_err(|_| ZkError::Dataset("the records and opening do not match the commitment".into()))
+        .map_err(|_| DatasetProblem::Opening.into())
 }

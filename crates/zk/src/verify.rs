@@ -14,7 +14,7 @@ use crate::bundle::{ProofBundle, Revealed, proof_from_hex};
 use crate::circuit::genesis;
 use crate::commit::Commitment;
 use crate::encode::fr_from_digest;
-use crate::error::{Result, ZkError};
+use crate::error::{BadProof, ChunkMismatch, Mismatch, ProofId, Result, ZkError};
 use crate::keys::{VerifyingKeys, chunk_inputs};
 
 /// What a verified bundle establishes.
@@ -28,10 +28,6 @@ pub struct Verified {
     pub revealed: Vec<Revealed>,
 }
 
-fn mismatch(m: impl Into<String>) -> ZkError {
-    ZkError::Mismatch(m.into())
-}
-
 /// Verifies `bundle` under `keys` for the `commitment` the verifier trusts (from the ledger, or
 /// published by the holder).
 pub fn verify(
@@ -40,55 +36,56 @@ pub fn verify(
     commitment: &Commitment,
 ) -> Result<Verified> {
     if bundle.circuit != keys.digests {
-        return Err(mismatch(
-            "the bundle was proven for other circuits than these verifying keys",
-        ));
+        return Err(Mismatch::BundleCircuits.into());
     }
     if bundle.policy_digest != keys.policy_digest {
-        return Err(mismatch("the bundle proves another policy"));
+        return Err(Mismatch::BundlePolicy.into());
     }
     if &bundle.commitment != commitment {
-        return Err(mismatch("the bundle is bound to another commitment"));
+        return Err(Mismatch::BundleCommitment.into());
     }
     if commitment.schema_digest != keys.schema_digest || commitment.chunk_size != keys.chunk_size {
-        return Err(mismatch(
-            "the commitment's schema or chunk size differs from the keys'",
-        ));
+        return Err(Mismatch::CommitmentParameters.into());
     }
     let n = commitment.chunks();
     if bundle.chunks.len() as u64 != n {
-        return Err(mismatch(format!(
-            "{} chunk proofs for {n} chunks",
-            bundle.chunks.len()
-        )));
+        return Err(Mismatch::ChunkProofCount {
+            proofs: bundle.chunks.len(),
+            chunks: n,
+        }
+        .into());
     }
     let digest = fr_from_digest(&keys.policy_digest);
     let aggregates = keys.final_.is_some();
     let mut acc = None;
     let mut roots = Vec::with_capacity(n as usize);
     for (i, c) in bundle.chunks.iter().enumerate() {
-        let at = |m: &str| mismatch(format!("chunk {i}: {m}"));
+        let at = |problem| {
+            ZkError::Mismatch(Mismatch::Chunk {
+                chunk: i as u64,
+                problem,
+            })
+        };
         if c.index != i as u64 {
-            return Err(at("out of order"));
+            return Err(at(ChunkMismatch::OutOfOrder));
         }
         let x = &c.public_inputs;
         if x.len() != chunk_inputs(keys.counters) {
-            return Err(at(&format!(
-                "{} public inputs, the key takes {}",
-                x.len(),
-                chunk_inputs(keys.counters)
-            )));
+            return Err(at(ChunkMismatch::InputCount {
+                found: x.len(),
+                expected: chunk_inputs(keys.counters),
+            }));
         }
         if x[0] != digest {
-            return Err(at("public input 0 is not the policy digest"));
+            return Err(at(ChunkMismatch::PolicyInput));
         }
         if x[2] != Fr::from(commitment.active_in_chunk(i as u64)) {
-            return Err(at("active-record count differs from the commitment's"));
+            return Err(at(ChunkMismatch::ActiveCount));
         }
         if aggregates {
             let expected_in = acc.unwrap_or_else(|| genesis(keys.counters));
             if x[3] != expected_in {
-                return Err(at("accumulator does not continue the previous chunk's"));
+                return Err(at(ChunkMismatch::Accumulator));
             }
             acc = Some(x[4]);
         }
@@ -96,12 +93,17 @@ pub fn verify(
     }
     commitment.check_chunk_roots(&roots)?;
 
-    let mut jobs: Vec<(String, &ark_groth16::VerifyingKey<Bn254>, &Vec<Fr>, &String)> = bundle
+    let mut jobs: Vec<(
+        ProofId,
+        &ark_groth16::VerifyingKey<Bn254>,
+        &Vec<Fr>,
+        &String,
+    )> = bundle
         .chunks
         .iter()
         .map(|c| {
             (
-                format!("chunk {}", c.index),
+                ProofId::Chunk(c.index),
                 &keys.chunk,
                 &c.public_inputs,
                 &c.proof,
@@ -110,64 +112,47 @@ pub fn verify(
         .collect();
     let revealed = match (&keys.final_, &bundle.final_) {
         (None, None) => Vec::new(),
-        (Some(_), None) => {
-            return Err(mismatch(
-                "the policy has aggregates but the bundle no final proof",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(mismatch(
-                "the bundle has a final proof the policy does not need",
-            ));
-        }
+        (Some(_), None) => return Err(Mismatch::MissingFinalProof.into()),
+        (None, Some(_)) => return Err(Mismatch::UnexpectedFinalProof.into()),
         (Some(vk), Some(f)) => {
             let x = &f.public_inputs;
             if x.len() != keys.final_inputs() {
-                return Err(mismatch(format!(
-                    "final proof: {} public inputs, the key takes {}",
-                    x.len(),
-                    keys.final_inputs()
-                )));
+                return Err(Mismatch::FinalInputCount {
+                    found: x.len(),
+                    expected: keys.final_inputs(),
+                }
+                .into());
             }
             if x[0] != digest || Some(x[1]) != acc || x[2] != Fr::from(commitment.records) {
-                return Err(mismatch(
-                    "final proof: public inputs do not continue the chunks",
-                ));
+                return Err(Mismatch::FinalInputs.into());
             }
             if f.revealed.len() != keys.reveals.len() {
-                return Err(mismatch(
-                    "final proof: revealed values do not match the policy",
-                ));
+                return Err(Mismatch::RevealedValues.into());
             }
             let mut out = Vec::new();
             for ((r, name), xi) in f.revealed.iter().zip(&keys.reveals).zip(&x[3..]) {
                 let v: u128 = r
                     .value
                     .parse()
-                    .map_err(|_| mismatch(format!("revealed `{name}` is not an integer")))?;
+                    .map_err(|_| Mismatch::RevealedNotInteger { name: name.clone() })?;
                 if &r.name != name || Fr::from(v) != *xi {
-                    return Err(mismatch(format!(
-                        "revealed `{name}` differs from the proof's public input"
-                    )));
+                    return Err(Mismatch::RevealedDiffers { name: name.clone() }.into());
                 }
                 out.push(Revealed {
                     name: name.clone(),
                     value: r.value.clone(),
                 });
             }
-            jobs.push(("final proof".into(), vk, &f.public_inputs, &f.proof));
+            jobs.push((ProofId::Final, vk, &f.public_inputs, &f.proof));
             out
         }
     };
-    jobs.par_iter().try_for_each(|(what, vk, inputs, proof)| {
-        let proof = proof_from_hex(proof, what)?;
-        let ok = Groth16::<Bn254>::verify(vk, inputs, &proof)
-            .map_err(|e| ZkError::InvalidProof(format!("{what}: {e}")))?;
-        if ok {
-            Ok(())
-        } else {
-            Err(ZkError::InvalidProof(format!("{what} does not verify")))
-        }
+    jobs.par_iter().try_for_each(|&(id, vk, inputs, proof)| {
+        let proof = proof_from_hex(proof, &id.to_string())?;
+        let bad = |error| ZkError::InvalidProof(BadProof { proof: id, error });
+        let ok =
+            Groth16::<Bn254>::verify(vk, inputs, &proof).map_err(|e| bad(Some(e.to_string())))?;
+        if ok { Ok(()) } else { Err(bad(None)) }
     })?;
     Ok(Verified {
         records: commitment.records,

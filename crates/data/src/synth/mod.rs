@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
-use crate::error::DataError;
+use crate::error::{DataError, GeneratorProblem};
 use crate::load::Record;
 use crate::schema::Schema;
 use crate::value::Value;
@@ -232,28 +232,31 @@ pub const MAX_VIOLATIONS: u64 = 10_000_000;
 impl Generator {
     /// Checks the spec and prepares the generator.
     pub fn new(spec: Spec) -> Result<Generator, DataError> {
-        let bad = |m: String| Err(DataError::Generator(m));
+        let bad = |p| Err(DataError::Generator(p));
         if spec.rows == 0 || spec.rows > MAX_ROWS {
-            return bad(format!("rows must be in 1..={MAX_ROWS}, got {}", spec.rows));
+            return bad(GeneratorProblem::Rows {
+                got: spec.rows,
+                max: MAX_ROWS,
+            });
         }
         if spec.holders == 0 || u64::from(spec.holders) > spec.rows {
-            return bad(format!(
-                "holders must be in 1..=rows ({}), got {}",
-                spec.rows, spec.holders
-            ));
+            return bad(GeneratorProblem::Holders {
+                rows: spec.rows,
+                got: spec.holders,
+            });
         }
         let kinds = spec.table.violation_kinds();
         if spec.violations > 0 && kinds.is_empty() {
-            return bad(format!(
-                "table `{}` has no reference policy, so no violations can be planted",
-                spec.table
-            ));
+            return bad(GeneratorProblem::NoReferencePolicy {
+                table: spec.table.name(),
+            });
         }
         if spec.violations > spec.rows || spec.violations > MAX_VIOLATIONS {
-            return bad(format!(
-                "violations must be at most rows ({}) and {MAX_VIOLATIONS}, got {}",
-                spec.rows, spec.violations
-            ));
+            return bad(GeneratorProblem::Violations {
+                rows: spec.rows,
+                max: MAX_VIOLATIONS,
+                got: spec.violations,
+            });
         }
         let mut pick = Streams::new(spec.seed, &format!("{}/violations", spec.table)).rng(0);
         let mut rows: Vec<u64> =

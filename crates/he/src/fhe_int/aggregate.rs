@@ -149,7 +149,7 @@ fn sum_all<S: FheUintId>(
     let g = params.groups();
     let per_list = values_per_list(params.value_width());
     let mut partials: Vec<Vec<FheUint<S>>> = (0..g).map(|_| Vec::new()).collect();
-    for c in contributions {
+    for (position, c) in contributions.iter().enumerate() {
         for (index, list) in c.lists.iter().enumerate() {
             let input = format!("contribution of holder `{}`, list {index}", clip(&c.holder));
             let meta = metadata(&keys.public.id(), params, session, &c.holder, c.rows, index);
@@ -157,6 +157,8 @@ fn sum_all<S: FheUintId>(
                 .verify_and_expand(&keys.public.crs, &keys.public.compact, &meta)
                 .map_err(|e| HeError::InvalidRangeProof {
                     input: input.clone(),
+                    holder: Some(position),
+                    index,
                     reason: clip(&e.to_string()),
                 })?;
             let first = index * per_list;
@@ -361,6 +363,15 @@ where
     Ok(out)
 }
 
+/// Refuses bytes left after tfhe's deserialization (it reads what it needs and no more), so
+/// that only the one encoding of a result is accepted.
+fn no_trailing_bytes(what: &str, rest: &[u8]) -> Result<()> {
+    if !rest.is_empty() {
+        return Err(format_err(what, format!("{} trailing bytes", rest.len())));
+    }
+    Ok(())
+}
+
 impl EncryptedVerdict {
     /// Encodes the verdict for the key holder.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
@@ -376,8 +387,10 @@ impl EncryptedVerdict {
         r.magic(VERDICT_MAGIC)?;
         let keys_id = *r.array::<32>()?;
         let params = FheBoolConformanceParams::from(PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128);
-        let value = safe_deserialize_conformant(r.rest(), MAX_RESULT_BYTES, &params)
+        let mut body = r.rest();
+        let value = safe_deserialize_conformant(&mut body, MAX_RESULT_BYTES, &params)
             .map_err(|e| format_err("verdict", e))?;
+        no_trailing_bytes("verdict", body)?;
         Ok(EncryptedVerdict { keys_id, value })
     }
 }
@@ -413,13 +426,14 @@ impl EncryptedValue {
         r.magic(VALUE_MAGIC)?;
         let keys_id = *r.array::<32>()?;
         let tag = r.array::<1>()?[0];
-        let body = r.rest();
+        let mut body = r.rest();
         let sums = match tag {
-            16 => Sums::U16(vec![read!(FheUint16ConformanceParams, body)]),
-            32 => Sums::U32(vec![read!(FheUint32ConformanceParams, body)]),
-            64 => Sums::U64(vec![read!(FheUint64ConformanceParams, body)]),
+            16 => Sums::U16(vec![read!(FheUint16ConformanceParams, &mut body)]),
+            32 => Sums::U32(vec![read!(FheUint32ConformanceParams, &mut body)]),
+            64 => Sums::U64(vec![read!(FheUint64ConformanceParams, &mut body)]),
             other => return Err(format_err("encrypted value", format!("width tag {other}"))),
         };
+        no_trailing_bytes("encrypted value", body)?;
         Ok(EncryptedValue { keys_id, sums })
     }
 }

@@ -107,6 +107,8 @@ impl<'a> Aggregator<'a> {
             if outcome.is_invalid() {
                 return Err(HeError::InvalidRangeProof {
                     input,
+                    holder: None,
+                    index: i,
                     reason: "the list is not a well-formed encryption of in-range values \
                                  under this key and for this session"
                         .into(),
@@ -142,8 +144,21 @@ pub fn aggregate(
     columns: &[EncryptedColumn],
 ) -> Result<EncryptedSum> {
     let mut agg = Aggregator::new(setup, session);
-    for c in columns {
-        agg.add_column(c)?;
+    for (position, c) in columns.iter().enumerate() {
+        agg.add_column(c).map_err(|e| match e {
+            HeError::InvalidRangeProof {
+                input,
+                index,
+                reason,
+                ..
+            } => HeError::InvalidRangeProof {
+                input,
+                holder: Some(position),
+                index,
+                reason,
+            },
+            other => other,
+        })?;
     }
     Ok(agg.total())
 }

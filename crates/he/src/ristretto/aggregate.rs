@@ -122,6 +122,8 @@ impl Aggregator {
                     clip(&column.label),
                     column.values.len()
                 ),
+                holder: None,
+                index: i,
                 reason: e.to_string(),
             });
         }
@@ -212,8 +214,15 @@ pub fn aggregate(
     let mut agg = Aggregator::new(key, spec);
     for (i, c) in columns.iter().enumerate() {
         agg.add_column(c).map_err(|e| match e {
-            HeError::InvalidRangeProof { input, reason } => HeError::InvalidRangeProof {
+            HeError::InvalidRangeProof {
+                input,
+                index,
+                reason,
+                ..
+            } => HeError::InvalidRangeProof {
                 input: format!("holder {i}: {input}"),
+                holder: Some(i),
+                index,
                 reason,
             },
             other => other,

@@ -9,7 +9,9 @@ use elastic_elgamal::group::Ristretto;
 use elastic_elgamal::{Ciphertext, LogEqualityProof, PublicKey};
 use zeroize::Zeroizing;
 
-use crate::error::{HeError, Result, clip};
+use serde_json::error::Category;
+
+use crate::error::{HeError, JsonCause, Result, clip};
 
 /// Size of an encoded point.
 pub(crate) const POINT_BYTES: usize = 32;
@@ -153,8 +155,13 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(
             unit: "bytes",
         });
     }
-    serde_json::from_slice(bytes).map_err(|e| HeError::Format {
+    serde_json::from_slice(bytes).map_err(|e| HeError::Json {
         what: what.to_string(),
+        cause: match e.classify() {
+            Category::Eof => JsonCause::Truncated,
+            Category::Data => JsonCause::Shape,
+            Category::Syntax | Category::Io => JsonCause::Syntax,
+        },
         reason: clip(&e.to_string()),
     })
 }

@@ -24,7 +24,7 @@ use super::keys::{Authority, KeyId, KeySet, check_key};
 use super::range::format_units;
 use super::rng::Bridge;
 use super::wire::{self, MAX_SMALL_DOC_BYTES};
-use crate::error::{Excluded, HeError, Result};
+use crate::error::{Excluded, Exclusion, HeError, Result};
 
 /// One authority's partial decryption of one total, with its DLEQ proof.
 #[derive(Clone)]
@@ -147,16 +147,18 @@ pub fn decrypt_total(
     let mut excluded = Vec::new();
     for p in partials {
         let reason = if p.key_id != key.id() {
-            Some(format!("made under key set {}", p.key_id))
+            Some(Exclusion::OtherKeySet {
+                key_id: p.key_id.to_string(),
+            })
         } else if p.total != digest {
-            Some("made for another total".to_string())
+            Some(Exclusion::OtherTotal)
         } else if p.authority >= n {
-            Some(format!("no such authority (there are {n})"))
+            Some(Exclusion::NoSuchAuthority { authorities: n })
         } else if !seen.insert(p.authority) {
-            Some("second partial from the same authority".to_string())
+            Some(Exclusion::Duplicate)
         } else {
             match CandidateDecryption::<Ristretto>::from_bytes(&p.share) {
-                None => Some("share is not a canonical point".to_string()),
+                None => Some(Exclusion::NonCanonicalShare),
                 Some(c) => match key.inner().verify_share(
                     c,
                     total.ciphertext,
@@ -170,7 +172,9 @@ pub fn decrypt_total(
                     Err(e) => {
                         // A later, honest partial from the same authority may still be used.
                         seen.remove(&p.authority);
-                        Some(format!("DLEQ proof does not verify ({e})"))
+                        Some(Exclusion::InvalidProof {
+                            reason: e.to_string(),
+                        })
                     }
                 },
             }

@@ -330,12 +330,8 @@ impl Authority {
                     reason: "not a canonical scalar".into(),
                 })?;
             let inner = ActiveParticipant::new(key_set.inner.clone(), doc.index as usize, share)
-                .map_err(|_| HeError::Format {
-                    what: "authority document".into(),
-                    reason: format!(
-                        "the secret share does not match authority {}'s public share key",
-                        doc.index
-                    ),
+                .map_err(|_| HeError::ShareMismatch {
+                    authority: doc.index,
                 })?;
             Ok(Authority { inner, key_set })
         })();

@@ -15,7 +15,7 @@
 //! | `he-ristretto-encrypted-column` | a holder | key id, sum spec id, label, ciphertexts with range proofs |
 //! | `he-ristretto-total` | the aggregator | key id, sum spec id, label, count, span, offset, scale, ciphertext |
 //! | `he-ristretto-partial-decryption` | an authority | key id, total digest, index, share point, DLEQ proof |
-//! | `he-ristretto-dkg-*` | DKG participants | commitment, reveal, share (secret), complaint, answer |
+//! | `he-ristretto-dkg-*` | DKG participants | commitment, reveal, share (secret), complaint, answer ([`super::dkg`]) |
 
 use serde::Serialize;
 
@@ -42,24 +42,32 @@ pub(crate) const KIND_AUTHORITY: &str = "he-ristretto-authority";
 pub(crate) const KIND_COLUMN: &str = "he-ristretto-encrypted-column";
 pub(crate) const KIND_TOTAL: &str = "he-ristretto-total";
 pub(crate) const KIND_PARTIAL: &str = "he-ristretto-partial-decryption";
-pub(crate) const KIND_DKG_COMMITMENT: &str = "he-ristretto-dkg-commitment";
-pub(crate) const KIND_DKG_REVEAL: &str = "he-ristretto-dkg-reveal";
-pub(crate) const KIND_DKG_SHARE: &str = "he-ristretto-dkg-share";
-pub(crate) const KIND_DKG_COMPLAINT: &str = "he-ristretto-dkg-complaint";
-pub(crate) const KIND_DKG_ANSWER: &str = "he-ristretto-dkg-answer";
 
-/// Checks a document's version and kind.
-pub(crate) fn check_header(version: u32, kind: &str, expected: &str, what: &str) -> Result<()> {
+/// Checks a document's version.
+pub(crate) fn check_version(version: u32, what: &str) -> Result<()> {
     if version != VERSION {
-        return Err(HeError::Format {
+        return Err(HeError::UnsupportedVersion {
             what: what.to_string(),
-            reason: format!("unsupported version {version} (this build reads {VERSION})"),
+            found: version,
+            supported: VERSION,
         });
     }
+    Ok(())
+}
+
+/// Checks a document's version and kind.
+pub(crate) fn check_header(
+    version: u32,
+    kind: &str,
+    expected: &'static str,
+    what: &str,
+) -> Result<()> {
+    check_version(version, what)?;
     if kind != expected {
-        return Err(HeError::Format {
+        return Err(HeError::WrongKind {
             what: what.to_string(),
-            reason: format!("kind is {:?}, expected {expected:?}", clip(kind)),
+            found: clip(kind),
+            expected,
         });
     }
     Ok(())

@@ -14,11 +14,11 @@
 
 use trustspace_data::Schema;
 
-use super::GroupAggs;
+use super::aggregate::{AggState, GroupAggs};
 use crate::engine::Party;
 use crate::error::{MpcError, Result};
 use crate::share::{Kind, Shares};
-use crate::sql::{AggFn, Plan, ring_bounds};
+use crate::sql::{Plan, ring_bounds};
 use crate::transport::Transport;
 
 /// This party's shares of every group's rank by aggregate `i` (descending if `desc`); `pass`
@@ -33,7 +33,6 @@ pub(super) fn ranks<T: Transport>(
 ) -> Result<Shares> {
     let me = p.me();
     let groups = pass.len();
-    let a = plan.aggs[i];
     // Ordered pairs (g, h), h != g, at g·(groups − 1) + (h, or h − 1 past g): with ~2,000 groups
     // there are ~4 million, so vectors are built element by element.
     let m = groups * groups.saturating_sub(1);
@@ -55,51 +54,51 @@ pub(super) fn ranks<T: Transport>(
     };
     let public = |v: u64| vec![v; groups];
     // x at (g, h) is a value whose order against x at (h, g) is the order of g's key against h's.
-    let x = if a.func == AggFn::Avg {
-        // Groups that do not appear average one step beyond the column's range.
-        let c = a.column.expect("AVG has a column");
-        let (lo, hi) = ring_bounds(&schema.columns()[c])?;
-        let sink = if desc {
-            lo.wrapping_sub(1)
-        } else {
-            hi.wrapping_add(1)
-        } as u64;
-        let sum = aggs.sum[i].as_ref().expect("sum");
-        // S' = pass·(S − sink) + sink, C' = pass·(C − 1) + 1.
-        let both = p.mul(
-            &Shares::concat(&[pass, pass]),
-            &Shares::concat(&[
-                &sum.add_public(me, &public(sink.wrapping_neg())),
-                &aggs.count.add_public(me, &public(u64::MAX)),
-            ]),
-        )?;
-        let s = both.slice(0..groups).add_public(me, &public(sink));
-        let c = both.slice(groups..2 * groups).add_public(me, &public(1));
-        // S'_g · C'_h
-        p.mul(&pairs(&s, true), &pairs(&c, false))?
-    } else {
-        let key = match a.func {
-            AggFn::Count => &aggs.count,
-            AggFn::Sum => aggs.sum[i].as_ref().expect("sum"),
-            AggFn::Min | AggFn::Max => aggs.extreme[i].as_ref().expect("extreme"),
-            AggFn::CountDistinct => aggs.distinct[i].as_ref().expect("distinct"),
-            _ => {
-                return Err(MpcError::Unsupported(format!(
-                    "ORDER BY {}: ORDER BY supports COUNT, SUM, AVG, MIN, MAX and COUNT(DISTINCT)",
-                    a.to_sql(schema)
-                )));
-            }
-        };
-        // Groups that do not appear sink below every real key (keys are within ±2^62).
-        let sink: u64 = if desc {
-            (-(1i64 << 62)) as u64
-        } else {
-            1 << 62
-        };
-        let k = p
-            .mul(pass, &key.add_public(me, &public(sink.wrapping_neg())))?
-            .add_public(me, &public(sink));
-        pairs(&k, true)
+    let x = match &aggs.per[i] {
+        AggState::Avg { column, sum } => {
+            // Groups that do not appear average one step beyond the column's range.
+            let (lo, hi) = ring_bounds(&schema.columns()[*column])?;
+            let sink = if desc {
+                lo.wrapping_sub(1)
+            } else {
+                hi.wrapping_add(1)
+            } as u64;
+            // S' = pass·(S − sink) + sink, C' = pass·(C − 1) + 1.
+            let both = p.mul(
+                &Shares::concat(&[pass, pass]),
+                &Shares::concat(&[
+                    &sum.add_public(me, &public(sink.wrapping_neg())),
+                    &aggs.count.add_public(me, &public(u64::MAX)),
+                ]),
+            )?;
+            let s = both.slice(0..groups).add_public(me, &public(sink));
+            let c = both.slice(groups..2 * groups).add_public(me, &public(1));
+            // S'_g · C'_h
+            p.mul(&pairs(&s, true), &pairs(&c, false))?
+        }
+        state => {
+            let key = match state {
+                AggState::Count => &aggs.count,
+                AggState::Sum(s) | AggState::Extreme(s) | AggState::Distinct(s) => s,
+                _ => {
+                    return Err(MpcError::Unsupported(format!(
+                        "ORDER BY {}: ORDER BY supports COUNT, SUM, AVG, MIN, MAX and \
+                         COUNT(DISTINCT)",
+                        plan.aggs[i].to_sql(schema)
+                    )));
+                }
+            };
+            // Groups that do not appear sink below every real key (keys are within ±2^62).
+            let sink: u64 = if desc {
+                (-(1i64 << 62)) as u64
+            } else {
+                1 << 62
+            };
+            let k = p
+                .mul(pass, &key.add_public(me, &public(sink.wrapping_neg())))?
+                .add_public(me, &public(sink));
+            pairs(&k, true)
+        }
     };
     // y at (g, h) is x at (h, g); lt at (g, h) is [key_g < key_h].
     let mut y = x.clone();

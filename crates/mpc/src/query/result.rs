@@ -15,8 +15,8 @@
 use trustspace_data::{Kind as ColKind, Schema};
 
 use super::{Opened, OpenedGroup, QueryResult};
-use crate::error::{MpcError, Result};
-use crate::sql::{Agg, AggFn, Output, Plan, ring_bounds};
+use crate::error::{Check, MpcError, RangeCheck, Result};
+use crate::sql::{Agg, Output, Plan, ring_bounds};
 
 /// SQL's `NULL` as it appears in [`QueryResult::rows`].
 pub const NULL: &str = "NULL";
@@ -59,21 +59,21 @@ pub(crate) fn selected(plan: &Plan) -> Vec<bool> {
 /// What a plan's output opens about each revealed group's row count.
 pub(crate) fn count_opening(plan: &Plan) -> CountOpening {
     let sel = selected(plan);
-    let funcs = || {
+    let selected = || {
         plan.aggs
             .iter()
             .zip(&sel)
             .filter(|(_, s)| **s)
-            .map(|(a, _)| a.func)
+            .map(|(a, _)| a)
     };
-    if funcs().any(|f| {
+    if selected().any(|a| {
         matches!(
-            f,
-            AggFn::Count | AggFn::Avg | AggFn::Var { .. } | AggFn::Stddev { .. }
+            a,
+            Agg::Count | Agg::Avg(_) | Agg::Var { .. } | Agg::Stddev { .. }
         )
     }) {
         CountOpening::Exact
-    } else if funcs().any(|f| f == AggFn::Sum) {
+    } else if selected().any(|a| matches!(a, Agg::Sum(_))) {
         CountOpening::NonEmpty
     } else {
         CountOpening::Hidden
@@ -87,7 +87,8 @@ pub(crate) fn row_count(plan: &Plan, word: u64) -> Result<RowCount> {
         CountOpening::NonEmpty if word <= 1 => RowCount::NonEmpty(word == 1),
         CountOpening::NonEmpty => {
             return Err(MpcError::CheatingDetected {
-                check: "result: an emptiness flag is not 0 or 1".into(),
+                check: Check::Output,
+                detail: "result: an emptiness flag is not 0 or 1".into(),
             });
         }
         CountOpening::Hidden => RowCount::Hidden,
@@ -108,7 +109,9 @@ pub fn format(plan: &Plan, schema: &Schema, opened: &Opened) -> Result<QueryResu
         for (out, _) in &plan.outputs {
             row.push(match out {
                 Output::GroupKey => {
-                    let c = plan.group_by.expect("group key");
+                    let c = plan.group_by.ok_or_else(|| {
+                        MpcError::Query("a group key output without GROUP BY".into())
+                    })?;
                     match schema.columns()[c].kind() {
                         ColKind::Categorical { values } => values[*g].clone(),
                         _ => (*g == 1).to_string(),
@@ -144,7 +147,7 @@ pub fn avg_units(num: i128, den: i128) -> i128 {
 }
 
 fn format_agg(schema: &Schema, a: Agg, rows: RowCount, (v, sq): (i64, i64)) -> Result<String> {
-    let scale = scale_of(schema, a.column);
+    let scale = scale_of(schema, a.column());
     let count = || match rows {
         RowCount::Exact(n) => Ok(n),
         _ => Err(MpcError::Query(format!(
@@ -152,12 +155,13 @@ fn format_agg(schema: &Schema, a: Agg, rows: RowCount, (v, sq): (i64, i64)) -> R
             a.to_sql(schema)
         ))),
     };
-    Ok(match a.func {
-        AggFn::Hhi { .. } => {
+    Ok(match a {
+        Agg::Hhi { .. } => {
             if v == -1 {
-                return Err(MpcError::Query(
-                    "HHI: the market total reaches 2^31 units; choose a larger unit".into(),
-                ));
+                return Err(MpcError::Range {
+                    check: RangeCheck::MarketTotal,
+                    reason: "HHI: the market total reaches 2^31 units; choose a larger unit".into(),
+                });
             }
             if v == 0 {
                 NULL.into()
@@ -167,12 +171,12 @@ fn format_agg(schema: &Schema, a: Agg, rows: RowCount, (v, sq): (i64, i64)) -> R
                 fixed(avg_units(1_000_000 * q, s * s), 2)
             }
         }
-        AggFn::Count | AggFn::CountDistinct => v.to_string(),
-        AggFn::Sum => match rows {
+        Agg::Count | Agg::CountDistinct(_) => v.to_string(),
+        Agg::Sum(_) => match rows {
             RowCount::Exact(0) | RowCount::NonEmpty(false) => NULL.into(),
             _ => fixed(v as i128, scale),
         },
-        AggFn::Avg => {
+        Agg::Avg(_) => {
             let count = count()?;
             if count == 0 {
                 NULL.into()
@@ -180,8 +184,7 @@ fn format_agg(schema: &Schema, a: Agg, rows: RowCount, (v, sq): (i64, i64)) -> R
                 fixed(avg_units(v as i128, count as i128), scale)
             }
         }
-        AggFn::Min | AggFn::Max => {
-            let c = a.column.expect("column");
+        Agg::Min(c) | Agg::Max(c) => {
             let col = &schema.columns()[c];
             let (lo, hi) = ring_bounds(col)?;
             if v < lo || v > hi {
@@ -190,7 +193,7 @@ fn format_agg(schema: &Schema, a: Agg, rows: RowCount, (v, sq): (i64, i64)) -> R
                 format_value(col, v)?
             }
         }
-        AggFn::Var { pop } | AggFn::Stddev { pop } => {
+        Agg::Var { pop, .. } | Agg::Stddev { pop, .. } => {
             let n = count()? as i128;
             let d = if pop { n } else { n - 1 };
             if d <= 0 {
@@ -199,7 +202,7 @@ fn format_agg(schema: &Schema, a: Agg, rows: RowCount, (v, sq): (i64, i64)) -> R
                 // n·Σx² − (Σx)², exact, over n·d, in units of 10^-2·scale.
                 let num = n * sq as i128 - (v as i128) * (v as i128);
                 let var = num as f64 / (n * d) as f64 / 10f64.powi(2 * scale as i32);
-                let out = if matches!(a.func, AggFn::Stddev { .. }) {
+                let out = if matches!(a, Agg::Stddev { .. }) {
                     var.sqrt()
                 } else {
                     var

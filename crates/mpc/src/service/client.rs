@@ -12,11 +12,11 @@ use super::wire::{
     Control, check_session, decode_control, decode_shares, encode_shares, send_control,
 };
 use super::{PROTOCOL_VERSION, QuerySpec};
-use crate::error::{MpcError, Result};
+use crate::error::{MpcError, Peer, Result};
 use crate::query::{QueryResult, contribute, format, open_output};
 use crate::share::Shares;
 use crate::transport::PARTIES;
-use crate::transport::tls::{ClientLink, ClientLinkConfig, party_name};
+use crate::transport::tls::{ClientLink, ClientLinkConfig};
 
 /// A client's side of a session: joins the query at all three parties, contributes `rows` if
 /// the client is a holder, and returns the result if it is a recipient (`None` otherwise).
@@ -37,9 +37,7 @@ pub fn participate(
     let holder = spec.holders.contains(&name);
     let recipient = spec.recipients.contains(&name);
     if !holder && !recipient {
-        return Err(MpcError::Config(format!(
-            "{name} is neither a holder nor a recipient of this query"
-        )));
+        return Err(MpcError::NotParticipant { name });
     }
     let parts = match (holder, rows) {
         (true, Some(r)) => Some(contribute(
@@ -93,7 +91,7 @@ pub fn participate(
     let mut finals = first_from_each(&mut links, wait)?;
     if recipient {
         for (i, (link, c)) in links.iter_mut().zip(&finals).enumerate() {
-            let peer = party_name(i);
+            let peer = Peer::Party(i);
             let Control::Output { session, words } = c else {
                 return Err(MpcError::Malformed {
                     peer,
@@ -112,10 +110,10 @@ pub fn participate(
     }
     for (i, c) in finals.iter().enumerate() {
         match c {
-            Control::Done { session } => check_session(session, &id, &party_name(i))?,
+            Control::Done { session } => check_session(session, &id, &Peer::Party(i))?,
             other => {
                 return Err(MpcError::Malformed {
-                    peer: party_name(i),
+                    peer: Peer::Party(i),
                     reason: format!("expected the end of the session, got {}", kind(other)),
                 });
             }
@@ -158,10 +156,10 @@ fn first_from_each(links: &mut [ClientLink], wait: Duration) -> Result<Vec<Contr
                 continue;
             };
             progressed = true;
-            match decode_control(&bytes, &party_name(i))? {
+            match decode_control(&bytes, &Peer::Party(i))? {
                 Control::Error { reason } => {
                     return Err(MpcError::Remote {
-                        peer: party_name(i),
+                        peer: Peer::Party(i),
                         reason,
                     });
                 }
@@ -170,7 +168,7 @@ fn first_from_each(links: &mut [ClientLink], wait: Duration) -> Result<Vec<Contr
                     disagreeing,
                 } => {
                     return Err(MpcError::Contested {
-                        peer: party_name(i),
+                        peer: Peer::Party(i),
                         disagreeing,
                         reason,
                     });
@@ -182,7 +180,7 @@ fn first_from_each(links: &mut [ClientLink], wait: Duration) -> Result<Vec<Contr
             if Instant::now() >= deadline {
                 let late = got.iter().position(Option::is_none).expect("one missing");
                 return Err(MpcError::Timeout {
-                    peer: party_name(late),
+                    peer: Peer::Party(late),
                     secs: wait.as_secs().max(1),
                 });
             }
@@ -202,7 +200,7 @@ fn check_announcements(
 ) -> Result<SessionId> {
     let mut agreed: Option<(SessionId, Vec<(String, String)>)> = None;
     for (i, c) in got.into_iter().enumerate() {
-        let peer = party_name(i);
+        let peer = Peer::Party(i);
         let mismatch = |reason: String| MpcError::SessionMismatch {
             peer: peer.clone(),
             reason,

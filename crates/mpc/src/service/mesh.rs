@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rand::RngCore;
 
 use super::session::{MeshMsg, POLL, SessionId, View};
-use crate::error::{MpcError, Result};
+use crate::error::{MpcError, Peer, Result};
 use crate::transport::tls::party_name;
 use crate::transport::{PARTIES, PartyId, Transport};
 
@@ -99,7 +99,7 @@ impl<T: Transport> SessionMesh<T> {
         match self.net.try_recv(from)? {
             Some(bytes) => {
                 self.heard[from] = Instant::now();
-                MeshMsg::decode(bytes, &party_name(from)).map(Some)
+                MeshMsg::decode(bytes, &Peer::Party(from)).map(Some)
             }
             None => Ok(None),
         }
@@ -153,7 +153,7 @@ impl<T: Transport> SessionMesh<T> {
         for j in self.peers() {
             while let Some(bytes) = self.net.try_recv(j)? {
                 self.heard[j] = Instant::now();
-                let m = MeshMsg::decode(bytes, &party_name(j))?;
+                let m = MeshMsg::decode(bytes, &Peer::Party(j))?;
                 self.ahead[j].push_back(m);
             }
             let found = self.ahead[j]
@@ -169,7 +169,7 @@ impl<T: Transport> SessionMesh<T> {
                 let a = self.acknowledge(j, nonce, view, reason)?;
                 self.acked[j] = true;
                 return Err(MpcError::Aborted {
-                    peer: party_name(a.peer),
+                    peer: Peer::Party(a.peer),
                     reason: a.reason,
                 });
             }
@@ -192,7 +192,7 @@ impl<T: Transport> SessionMesh<T> {
     fn check_heard(&self, j: PartyId) -> Result<()> {
         if self.heard[j].elapsed() > self.silence {
             return Err(MpcError::Timeout {
-                peer: party_name(j),
+                peer: Peer::Party(j),
                 secs: self.silence.as_secs().max(1),
             });
         }
@@ -241,7 +241,7 @@ impl<T: Transport> SessionMesh<T> {
                             let a = self.acknowledge(j, nonce, view, reason)?;
                             self.acked[j] = true;
                             return Err(MpcError::Aborted {
-                                peer: party_name(a.peer),
+                                peer: Peer::Party(a.peer),
                                 reason: a.reason,
                             });
                         }
@@ -266,7 +266,7 @@ impl<T: Transport> SessionMesh<T> {
                 return match mismatch.first() {
                     None => Ok(view.id()),
                     Some((j, _)) => Err(MpcError::SessionMismatch {
-                        peer: party_name(*j),
+                        peer: Peer::Party(*j),
                         reason: mismatch
                             .iter()
                             .map(|(_, d)| d.as_str())
@@ -276,13 +276,10 @@ impl<T: Transport> SessionMesh<T> {
                 };
             }
             if Instant::now() >= deadline {
-                let late: Vec<String> = self
-                    .peers()
-                    .filter(|&j| self.hellos[j].is_none())
-                    .map(party_name)
-                    .collect();
+                let late: Vec<PartyId> =
+                    self.peers().filter(|&j| self.hellos[j].is_none()).collect();
                 return Err(MpcError::SessionMismatch {
-                    peer: late.join(", "),
+                    peer: Peer::Parties(late),
                     reason: "did not confirm the session in time (it has not seen every \
                              participant's join)"
                         .into(),
@@ -351,7 +348,7 @@ impl<T: Transport> SessionMesh<T> {
                     Some(_) => {}
                     None if Instant::now() >= deadline => {
                         return Err(MpcError::Timeout {
-                            peer: party_name(j),
+                            peer: Peer::Party(j),
                             secs: wait.as_secs().max(1),
                         });
                     }
@@ -393,7 +390,7 @@ impl<T: Transport> SessionNet<'_, T> {
         match m {
             MeshMsg::Data { session, body } if session == self.id => Ok(Some(body)),
             MeshMsg::Data { session, .. } => Err(MpcError::SessionMismatch {
-                peer: party_name(from),
+                peer: Peer::Party(from),
                 reason: format!(
                     "a message of session {session} arrived during session {}",
                     self.id
@@ -407,12 +404,12 @@ impl<T: Transport> SessionNet<'_, T> {
                 let a = self.mesh.acknowledge(from, nonce, view, reason)?;
                 self.mesh.acked[from] = true;
                 Err(MpcError::Aborted {
-                    peer: party_name(a.peer),
+                    peer: Peer::Party(a.peer),
                     reason: a.reason,
                 })
             }
             MeshMsg::Hello(_) => Err(MpcError::SessionMismatch {
-                peer: party_name(from),
+                peer: Peer::Party(from),
                 reason: format!("started another session during session {}", self.id),
             }),
             MeshMsg::AbortAck { .. } | MeshMsg::Ping => Ok(None),
@@ -440,7 +437,7 @@ impl<T: Transport> Transport for SessionNet<'_, T> {
         loop {
             let m = match self.mesh.ahead[from].pop_front() {
                 Some(m) => m,
-                None => MeshMsg::decode(self.mesh.net.recv(from)?, &party_name(from))?,
+                None => MeshMsg::decode(self.mesh.net.recv(from)?, &Peer::Party(from))?,
             };
             if let Some(body) = self.accept(from, m)? {
                 return Ok(body);

@@ -15,10 +15,10 @@ use super::wire::{
 };
 use super::{PROTOCOL_VERSION, QuerySpec, SessionReport, shown};
 use crate::engine::Party;
-use crate::error::{MpcError, Result};
+use crate::error::{MpcError, Peer, Result};
 use crate::query::{Contribution, SharedTable, check_contribution, check_ranges, evaluate};
 use crate::sql::Plan;
-use crate::transport::tls::{ClientLink, PartyConfig, TlsTransport, party_name};
+use crate::transport::tls::{ClientLink, PartyConfig, TlsTransport};
 use crate::transport::{PARTIES, Transport};
 
 /// How long one pass of the loop waits for a new client.
@@ -178,15 +178,16 @@ impl PartyService {
     /// the same client replaces the older one (whose run has ended or moved on).
     fn admit(&mut self, mut link: ClientLink, bytes: &[u8]) {
         let name = link.peer_name().to_string();
+        let peer = link.peer().clone();
         let checked = (|| {
             let Control::Join {
                 version,
                 query,
                 nonce,
-            } = decode_control(bytes, &name)?
+            } = decode_control(bytes, &peer)?
             else {
                 return Err(MpcError::Malformed {
-                    peer: name.clone(),
+                    peer: peer.clone(),
                     reason: "expected a join".into(),
                 });
             };
@@ -196,7 +197,7 @@ impl PartyService {
                 )));
             }
             let nonce = parse_hex32(&nonce).ok_or_else(|| MpcError::Malformed {
-                peer: name.clone(),
+                peer: peer.clone(),
                 reason: "join nonce is not 64 hex digits".into(),
             })?;
             query.check()?;
@@ -240,7 +241,7 @@ impl PartyService {
             .map(|(n, _)| n.clone())
             .collect();
         let e = MpcError::Aborted {
-            peer: party_name(a.peer),
+            peer: Peer::Party(a.peer),
             reason: a.reason.clone(),
         };
         self.fail(&hit, &e);
@@ -292,11 +293,10 @@ impl PartyService {
             }
             let first = members.iter().map(|m| self.joins[m].at).min().expect("one");
             if first.elapsed() >= self.join_timeout {
-                let e = MpcError::Config(format!(
-                    "session not complete within {} s: waiting for {}",
-                    self.join_timeout.as_secs(),
-                    missing.join(", ")
-                ));
+                let e = MpcError::Incomplete {
+                    secs: self.join_timeout.as_secs(),
+                    missing,
+                };
                 let members = members.clone();
                 self.fail(&members, &e);
                 return Some(Next::Failed(e));
@@ -400,7 +400,7 @@ impl PartyService {
             close_all(closing);
             let (reason, disagreeing) = first.expect("two or more members");
             return Some(MpcError::Contested {
-                peer: party_name(self.config.id),
+                peer: Peer::Party(self.config.id),
                 disagreeing,
                 reason,
             });
@@ -456,7 +456,10 @@ impl PartyService {
             return;
         };
         let reason = e.to_string();
-        let party_gone = matches!(e, MpcError::Timeout { peer, .. } | MpcError::Disconnected { peer, .. } if peer.starts_with("party-"));
+        let party_gone = matches!(
+            e,
+            MpcError::Timeout { peer, .. } | MpcError::Disconnected { peer, .. } if peer.is_party()
+        );
         if party_gone {
             mesh.abort_and_leave(view, &reason);
             self.mesh = None;
@@ -514,13 +517,13 @@ fn run_session(
                 Ok(None) => {}
                 Ok(Some(_)) => {
                     return Err(MpcError::Malformed {
-                        peer: name.clone(),
+                        peer: Peer::Client(name.clone()),
                         reason: "a message before the session was announced".into(),
                     });
                 }
                 Err(_) => {
                     return Err(MpcError::Disconnected {
-                        peer: name.clone(),
+                        peer: Peer::Client(name.clone()),
                         reason: "left before the session started".into(),
                     });
                 }
@@ -564,7 +567,7 @@ fn run_session(
     for j in (0..PARTIES).filter(|&j| j != me) {
         if net.recv(j)? != mine {
             return Err(MpcError::SessionMismatch {
-                peer: party_name(j),
+                peer: Peer::Party(j),
                 reason: "it received different row counts from the holders".into(),
             });
         }
@@ -626,7 +629,7 @@ fn recv_pinging(mesh: &mut SessionMesh<TlsTransport>, link: &mut ClientLink) -> 
         }
         if Instant::now() >= deadline {
             return Err(MpcError::Timeout {
-                peer: link.peer_name().to_string(),
+                peer: link.peer().clone(),
                 secs: link.timeout().as_secs().max(1),
             });
         }
@@ -646,18 +649,19 @@ fn receive_contribution(
     plan: &Plan,
 ) -> Result<Contribution> {
     let name = link.peer_name().to_string();
+    let peer = link.peer().clone();
     let Control::Contribution {
         session,
         rows,
         vectors,
-    } = decode_control(&recv_pinging(mesh, link)?, &name)?
+    } = decode_control(&recv_pinging(mesh, link)?, &peer)?
     else {
         return Err(MpcError::Malformed {
-            peer: name,
+            peer,
             reason: "expected a contribution".into(),
         });
     };
-    check_session(&session, id, &name)?;
+    check_session(&session, id, &peer)?;
     let rows_usize = usize::try_from(rows).map_err(|_| MpcError::Input(format!("{rows} rows")))?;
     let want = crate::query::expected_lengths(plan, schema, spec.strategy, rows_usize);
     if vectors as usize != want.len() {
@@ -669,7 +673,7 @@ fn receive_contribution(
     let mut columns = Vec::with_capacity(want.len());
     for len in want {
         let bytes = recv_pinging(mesh, link)?;
-        columns.push(decode_shares(id, &bytes, len, &name)?);
+        columns.push(decode_shares(id, &bytes, len, &peer)?);
     }
     let c = Contribution { rows, columns };
     check_contribution(plan, schema, spec.strategy, &c)?;

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{MpcError, Result};
+use crate::error::{MpcError, Peer, Result};
 
 /// A client's fresh join nonce.
 pub type Nonce = [u8; 32];
@@ -124,9 +124,9 @@ impl View {
 
     /// Decodes [`View::encode`]'s form, refusing anything not canonical (unsorted or repeated
     /// names, names that are not client names, trailing bytes).
-    pub fn decode(bytes: &[u8], peer: &str) -> Result<View> {
+    pub fn decode(bytes: &[u8], peer: &Peer) -> Result<View> {
         let bad = |reason: &str| MpcError::Malformed {
-            peer: peer.to_string(),
+            peer: peer.clone(),
             reason: format!("session view: {reason}"),
         };
         let mut r = Reader(bytes);
@@ -297,9 +297,9 @@ impl MeshMsg {
     }
 
     /// Decodes a frame from `peer`, refusing unknown kinds and malformed fields.
-    pub fn decode(mut bytes: Vec<u8>, peer: &str) -> Result<MeshMsg> {
+    pub fn decode(mut bytes: Vec<u8>, peer: &Peer) -> Result<MeshMsg> {
         let bad = |reason: &str| MpcError::Malformed {
-            peer: peer.to_string(),
+            peer: peer.clone(),
             reason: format!("mesh frame: {reason}"),
         };
         let Some(&kind) = bytes.first() else {

@@ -34,7 +34,7 @@ fn mesh_messages_round_trip_and_malformed_ones_are_refused() {
         MeshMsg::Ping,
     ];
     for m in msgs {
-        assert_eq!(MeshMsg::decode(m.encode(), "party-1").unwrap(), m);
+        assert_eq!(MeshMsg::decode(m.encode(), &Peer::Party(1)).unwrap(), m);
     }
     for bad in [
         vec![],
@@ -44,15 +44,15 @@ fn mesh_messages_round_trip_and_malformed_ones_are_refused() {
         vec![ABORT_ACK, 1],
     ] {
         assert!(matches!(
-            MeshMsg::decode(bad, "party-1"),
-            Err(MpcError::Malformed { peer, .. }) if peer == "party-1"
+            MeshMsg::decode(bad, &Peer::Party(1)),
+            Err(MpcError::Malformed { peer, .. }) if peer == Peer::Party(1)
         ));
     }
     // A view must be canonical: names sorted, no trailing bytes.
     let mut bytes = v.encode();
     bytes.push(0);
     assert!(matches!(
-        View::decode(&bytes, "p"),
+        View::decode(&bytes, &Peer::Other("p".into())),
         Err(MpcError::Malformed { .. })
     ));
     let mut swapped = v.encode();
@@ -61,7 +61,7 @@ fn mesh_messages_round_trip_and_malformed_ones_are_refused() {
     let (first, second) = (swapped[a.clone()].to_vec(), swapped[b.clone()].to_vec());
     swapped.splice(a.start..b.end, second.into_iter().chain(first));
     assert!(matches!(
-        View::decode(&swapped, "p"),
+        View::decode(&swapped, &Peer::Other("p".into())),
         Err(MpcError::Malformed { .. })
     ));
 }
@@ -120,7 +120,7 @@ fn a_share_of_another_session_is_refused_in_both_modes() {
         });
         assert!(
             out.iter().any(
-                |r| matches!(r, Err(MpcError::SessionMismatch { peer, .. }) if peer == "party-2")
+                |r| matches!(r, Err(MpcError::SessionMismatch { peer, .. }) if *peer == Peer::Party(2))
             ),
             "{mode:?}: {out:?}"
         );
@@ -151,7 +151,7 @@ fn an_abort_cleans_the_mesh_and_the_next_session_runs_on_its_first_try() {
         let e = failed.unwrap_err();
         if i > 0 {
             assert!(
-                matches!(&e, MpcError::Aborted { peer, .. } if peer == "party-0"),
+                matches!(&e, MpcError::Aborted { peer, .. } if *peer == Peer::Party(0)),
                 "{e}"
             );
         }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::QuerySpec;
 use super::session::SessionId;
-use crate::error::{MpcError, Result};
+use crate::error::{MpcError, Peer, Result};
 use crate::share::{Kind, Shares};
 use crate::transport::tls::ClientLink;
 
@@ -52,9 +52,9 @@ pub(crate) fn send_control(link: &mut ClientLink, c: &Control) -> Result<()> {
 }
 
 /// Decodes a control message from `peer`.
-pub(crate) fn decode_control(bytes: &[u8], peer: &str) -> Result<Control> {
+pub(crate) fn decode_control(bytes: &[u8], peer: &Peer) -> Result<Control> {
     let malformed = |reason: String| MpcError::Malformed {
-        peer: peer.to_string(),
+        peer: peer.clone(),
         reason,
     };
     if bytes.len() > MAX_CONTROL {
@@ -81,18 +81,18 @@ pub(crate) fn decode_shares(
     session: &SessionId,
     bytes: &[u8],
     len: usize,
-    peer: &str,
+    peer: &Peer,
 ) -> Result<Shares> {
     if bytes.len() < 32 || bytes[..32] != session.as_bytes()[..] {
         return Err(MpcError::SessionMismatch {
-            peer: peer.to_string(),
+            peer: peer.clone(),
             reason: format!("a share frame not bound to session {session}"),
         });
     }
     let bytes = &bytes[32..];
     if len.checked_mul(16) != Some(bytes.len()) {
         return Err(MpcError::Malformed {
-            peer: peer.to_string(),
+            peer: peer.clone(),
             reason: format!("expected {len} shared elements, got {} bytes", bytes.len()),
         });
     }
@@ -109,11 +109,11 @@ pub(crate) fn decode_shares(
 }
 
 /// Checks that a control message names `session` (a message of another session is refused).
-pub(crate) fn check_session(got: &str, session: &SessionId, peer: &str) -> Result<()> {
+pub(crate) fn check_session(got: &str, session: &SessionId, peer: &Peer) -> Result<()> {
     match SessionId::from_hex(got) {
         Some(id) if id == *session => Ok(()),
         _ => Err(MpcError::SessionMismatch {
-            peer: peer.to_string(),
+            peer: peer.clone(),
             reason: format!(
                 "a message of session {} during session {session}",
                 super::shown(got)
@@ -143,27 +143,32 @@ mod tests {
             b: vec![3, 4],
         };
         let frame = encode_shares(&id(1), &s);
-        assert_eq!(decode_shares(&id(1), &frame, 2, "hospital-a").unwrap(), s);
-        match decode_shares(&id(2), &frame, 2, "hospital-a") {
-            Err(MpcError::SessionMismatch { peer, .. }) => assert_eq!(peer, "hospital-a"),
+        assert_eq!(
+            decode_shares(&id(1), &frame, 2, &Peer::Client("hospital-a".into())).unwrap(),
+            s
+        );
+        match decode_shares(&id(2), &frame, 2, &Peer::Client("hospital-a".into())) {
+            Err(MpcError::SessionMismatch { peer, .. }) => {
+                assert_eq!(peer, Peer::Client("hospital-a".into()))
+            }
             r => panic!("{r:?}"),
         }
         // Untagged (version-1) frames and wrong lengths are refused too.
         assert!(matches!(
-            decode_shares(&id(1), &frame[32..], 2, "h"),
+            decode_shares(&id(1), &frame[32..], 2, &Peer::Client("h".into())),
             Err(MpcError::SessionMismatch { .. })
         ));
         for len in [3, usize::MAX / 8] {
             assert!(matches!(
-                decode_shares(&id(1), &frame, len, "h"),
+                decode_shares(&id(1), &frame, len, &Peer::Client("h".into())),
                 Err(MpcError::Malformed { .. })
             ));
         }
-        assert!(check_session(&id(1).to_hex(), &id(1), "party-0").is_ok());
+        assert!(check_session(&id(1).to_hex(), &id(1), &Peer::Party(0)).is_ok());
         for other in [id(2).to_hex(), "zz".into(), String::new()] {
             assert!(matches!(
-                check_session(&other, &id(1), "party-0"),
-                Err(MpcError::SessionMismatch { peer, .. }) if peer == "party-0"
+                check_session(&other, &id(1), &Peer::Party(0)),
+                Err(MpcError::SessionMismatch { peer, .. }) if peer == Peer::Party(0)
             ));
         }
     }

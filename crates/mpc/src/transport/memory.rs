@@ -10,7 +10,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel}
 use std::time::Duration;
 
 use super::{MAX_MESSAGE, PARTIES, PartyId, Transport};
-use crate::error::{MpcError, Result};
+use crate::error::{MpcError, Peer, Result};
 
 /// One party's end of an in-process mesh.
 pub struct MemoryTransport {
@@ -72,7 +72,7 @@ impl Transport for MemoryTransport {
         })?;
         if payload.len() > MAX_MESSAGE {
             return Err(MpcError::Malformed {
-                peer: format!("party-{to}"),
+                peer: Peer::Party(to),
                 reason: format!(
                     "outgoing message of {} bytes exceeds the {MAX_MESSAGE}-byte limit",
                     payload.len()
@@ -80,7 +80,7 @@ impl Transport for MemoryTransport {
             });
         }
         tx.send(payload).map_err(|_| MpcError::Disconnected {
-            peer: format!("party-{to}"),
+            peer: Peer::Party(to),
             reason: "gone".into(),
         })
     }
@@ -90,7 +90,7 @@ impl Transport for MemoryTransport {
             Ok(m) => Ok(Some(m)),
             Err(TryRecvError::Empty) => Ok(None),
             Err(TryRecvError::Disconnected) => Err(MpcError::Disconnected {
-                peer: format!("party-{from}"),
+                peer: Peer::Party(from),
                 reason: "gone".into(),
             }),
         }
@@ -100,11 +100,11 @@ impl Transport for MemoryTransport {
         let rx = self.receiver(from)?;
         rx.recv_timeout(self.timeout).map_err(|e| match e {
             RecvTimeoutError::Timeout => MpcError::Timeout {
-                peer: format!("party-{from}"),
+                peer: Peer::Party(from),
                 secs: secs_ceil(self.timeout),
             },
             RecvTimeoutError::Disconnected => MpcError::Disconnected {
-                peer: format!("party-{from}"),
+                peer: Peer::Party(from),
                 reason: "gone".into(),
             },
         })
@@ -154,7 +154,7 @@ mod tests {
         let t = Instant::now();
         match a.recv(1) {
             Err(MpcError::Timeout { peer, secs }) => {
-                assert_eq!(peer, "party-1");
+                assert_eq!(peer, Peer::Party(1));
                 assert_eq!(secs, 1, "sub-second timeouts round up");
             }
             other => panic!("expected Timeout, got {other:?}"),
@@ -173,7 +173,7 @@ mod tests {
         assert_eq!(a.recv(1).expect("queued message"), b"last words");
         assert!(matches!(
             a.recv(1),
-            Err(MpcError::Disconnected { ref peer, .. }) if peer == "party-1"
+            Err(MpcError::Disconnected { ref peer, .. }) if *peer == Peer::Party(1)
         ));
         assert!(matches!(
             a.send(1, vec![1]),

@@ -1,16 +1,16 @@
-//! Compiling a policy file against a schema: columns resolved, values encoded, sets turned into
-//! intervals, aggregates into counters and linear bounds.
+//! The compiler: a policy spec ([`super::spec`]) resolved against a schema into a
+//! [`Plan`]: columns resolved to indices, values encoded, sets turned into intervals, aggregates
+//! into counters and linear bounds. Every failure is a [`PolicyError`] naming the rule or
+//! aggregate, the column and the cause.
 
 use std::path::Path;
-use trustspace_data::error::escape_controls;
 use trustspace_data::schema::Bound;
 use trustspace_data::{Column, Kind, Schema};
 
-use super::spec::{AggregateSpec, PredicateSpec, RuleSpec};
-use super::{
-    Atom, Counter, Inequality, MAX_INLINE_INTERVALS, MAX_RULES, MAX_SET_ENTRIES, Op, Plan, Reveal,
-    Rule, Term,
-};
+use super::plan::{Atom, Counter, Inequality, Op, Plan, Reveal, Rule, Term};
+use super::spec::{AggregateSpec, Measure, Operator, PredicateSpec, RuleSpec};
+use super::{MAX_INLINE_INTERVALS, MAX_RULES, MAX_SET_ENTRIES};
+use crate::error::{AggregateProblem, PolicyError, PredicateProblem, RulePart};
 
 /// Compiles policy specs against a schema; `base` resolves set files.
 pub(super) struct Compiler<'a> {
@@ -18,29 +18,8 @@ pub(super) struct Compiler<'a> {
     pub(super) base: Option<&'a Path>,
 }
 
-type CResult<T> = std::result::Result<T, String>;
-
-/// Why a policy does not compile: a share bound outside `[0, 1]` (typed, for callers to match),
-/// or anything else, described.
-pub(super) enum CompileError {
-    Invalid(String),
-    ShareOutOfRange {
-        aggregate: String,
-        key: &'static str,
-        value: String,
-    },
-}
-
-impl From<String> for CompileError {
-    fn from(reason: String) -> Self {
-        CompileError::Invalid(reason)
-    }
-}
-
-/// Untrusted text (names and values from a policy or schema file) for an error message.
-fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    escape_controls(text)
-}
+type PResult<T> = std::result::Result<T, PredicateProblem>;
+type AResult<T> = std::result::Result<T, AggregateProblem>;
 
 /// A bound as written, for descriptions and messages.
 fn text(b: &Bound) -> String {
@@ -93,17 +72,21 @@ fn complement(ranges: &[(u64, u64)], max: u64) -> Vec<(u64, u64)> {
 }
 
 impl Compiler<'_> {
-    fn column(&self, name: &str) -> CResult<(usize, &Column)> {
+    fn column(&self, name: &str) -> PResult<(usize, &Column)> {
         let i = self
             .schema
             .index_of(name)
-            .ok_or_else(|| format!("unknown column `{}`", shown(name)))?;
+            .ok_or_else(|| PredicateProblem::UnknownColumn {
+                column: name.to_string(),
+            })?;
         Ok((i, &self.schema.columns()[i]))
     }
 
-    fn value(&self, c: &Column, b: &Bound) -> CResult<u64> {
-        c.parse(&text(b))
-            .map_err(|r| format!("column `{}`: {r}", shown(c.name())))
+    fn value(&self, c: &Column, b: &Bound) -> PResult<u64> {
+        c.parse(&text(b)).map_err(|reason| PredicateProblem::Value {
+            column: c.name().to_string(),
+            reason,
+        })
     }
 
     fn set_values(
@@ -111,7 +94,7 @@ impl Compiler<'_> {
         c: &Column,
         list: Option<&Vec<Bound>>,
         file: Option<&String>,
-    ) -> CResult<Vec<u64>> {
+    ) -> PResult<Vec<u64>> {
         let mut out = Vec::new();
         if let Some(list) = list {
             for b in list {
@@ -119,138 +102,123 @@ impl Compiler<'_> {
             }
         }
         if let Some(f) = file {
-            let base = self
-                .base
-                .ok_or("set files are only allowed in policies read from a file")?;
+            let base = self.base.ok_or(PredicateProblem::SetFileNotAllowed)?;
             let path = base.join(f);
-            let content = std::fs::read_to_string(&path)
-                .map_err(|e| format!("set file {}: {e}", shown(&path.display().to_string())))?;
+            let content = match std::fs::read_to_string(&path) {
+                Ok(content) => content,
+                Err(source) => return Err(PredicateProblem::SetFileRead { path, source }),
+            };
             for (n, line) in content.lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') {
                     continue;
                 }
-                out.push(c.parse(line).map_err(|r| {
-                    format!("{}:{}: {r}", shown(&path.display().to_string()), n + 1)
-                })?);
+                match c.parse(line) {
+                    Ok(v) => out.push(v),
+                    Err(reason) => {
+                        return Err(PredicateProblem::SetFileValue {
+                            path,
+                            line: n + 1,
+                            reason,
+                        });
+                    }
+                }
             }
         }
         if out.len() > MAX_SET_ENTRIES {
-            return Err(format!(
-                "set of {} entries, above {MAX_SET_ENTRIES}",
-                out.len()
-            ));
+            return Err(PredicateProblem::SetTooLarge {
+                entries: out.len(),
+                limit: MAX_SET_ENTRIES,
+            });
         }
         Ok(out)
     }
 
+    /// Whether `op` may compare columns `c` and `rc`: the same encoding (same kind and, where
+    /// it matters, width, scale and signedness), and for categoricals only `==`/`!=` over the
+    /// same dictionary.
+    fn comparable(c: &Column, rc: &Column, op: Op) -> bool {
+        let numeric = |c: &Column| !matches!(c.kind(), Kind::Categorical { .. });
+        let same_kind = std::mem::discriminant(c.kind()) == std::mem::discriminant(rc.kind());
+        same_kind
+            && (numeric(c) || matches!(op, Op::Eq | Op::Ne) && c.dictionary() == rc.dictionary())
+            && match (c.kind(), rc.kind()) {
+                (
+                    Kind::Decimal {
+                        scale: a,
+                        signed: sa,
+                        bits: ba,
+                    },
+                    Kind::Decimal {
+                        scale: b,
+                        signed: sb,
+                        bits: bb,
+                    },
+                ) => a == b && sa == sb && (!sa || ba == bb),
+                (Kind::Int { bits: a }, Kind::Int { bits: b }) => a == b,
+                _ => true,
+            }
+    }
+
     /// Compiles a predicate; `tree_ok` allows large sets (a proof of membership, not a boolean).
-    fn atom(&self, p: &PredicateSpec, tree_ok: bool) -> CResult<(Atom, String)> {
+    /// Returns the atom and a description (the default name of a rule).
+    fn atom(&self, p: &PredicateSpec, tree_ok: bool) -> PResult<(Atom, String)> {
         let (col, c) = self.column(&p.column)?;
-        let consts = [
-            (Op::Eq, &p.eq),
-            (Op::Ne, &p.ne),
-            (Op::Lt, &p.lt),
-            (Op::Le, &p.le),
-            (Op::Gt, &p.gt),
-            (Op::Ge, &p.ge),
-        ];
-        let cols = [
-            (Op::Eq, &p.eq_column),
-            (Op::Ne, &p.ne_column),
-            (Op::Lt, &p.lt_column),
-            (Op::Le, &p.le_column),
-            (Op::Gt, &p.gt_column),
-            (Op::Ge, &p.ge_column),
-        ];
-        let n = consts.iter().filter(|(_, v)| v.is_some()).count()
-            + cols.iter().filter(|(_, v)| v.is_some()).count()
-            + usize::from(p.between.is_some())
-            + usize::from(p.in_set.is_some() || p.in_file.is_some())
-            + usize::from(p.not_in.is_some() || p.not_in_file.is_some());
-        if n != 1 {
-            return Err(format!(
-                "a predicate on `{}` needs exactly one operator, found {n}",
-                shown(&p.column)
-            ));
-        }
-        for (op, v) in consts {
-            if let Some(b) = v {
+        let (ranges, desc) = match p.operator()? {
+            Operator::Const(op, b) => {
                 let value = self.value(c, b)?;
+                let desc = format!("{} {} {}", p.column, op.symbol(), text(b));
                 return Ok((
                     Atom::Const {
                         column: col,
                         op,
                         value,
                     },
-                    format!("{} {} {}", p.column, op.symbol(), text(b)),
+                    desc,
                 ));
             }
-        }
-        for (op, v) in cols {
-            if let Some(other) = v {
+            Operator::Column(op, other) => {
                 let (right, rc) = self.column(other)?;
-                let numeric = |c: &Column| !matches!(c.kind(), Kind::Categorical { .. });
-                let same_kind =
-                    std::mem::discriminant(c.kind()) == std::mem::discriminant(rc.kind());
-                let comparable = same_kind
-                    && (numeric(c)
-                        || matches!(op, Op::Eq | Op::Ne) && c.dictionary() == rc.dictionary())
-                    && match (c.kind(), rc.kind()) {
-                        (
-                            Kind::Decimal {
-                                scale: a,
-                                signed: sa,
-                                bits: ba,
-                            },
-                            Kind::Decimal {
-                                scale: b,
-                                signed: sb,
-                                bits: bb,
-                            },
-                        ) => a == b && sa == sb && (!sa || ba == bb),
-                        (Kind::Int { bits: a }, Kind::Int { bits: b }) => a == b,
-                        _ => true,
-                    };
-                if !comparable {
-                    return Err(format!(
-                        "columns `{}` and `{}` are not comparable (their encodings differ)",
-                        shown(&p.column),
-                        shown(other)
-                    ));
+                if !Self::comparable(c, rc, op) {
+                    return Err(PredicateProblem::NotComparable {
+                        left: p.column.clone(),
+                        right: other.to_string(),
+                    });
                 }
+                let desc = format!("{} {} {other}", p.column, op.symbol());
                 return Ok((
                     Atom::Columns {
                         left: col,
                         op,
                         right,
                     },
-                    format!("{} {} {other}", p.column, op.symbol()),
+                    desc,
                 ));
             }
-        }
-        let (ranges, desc) = if let Some([lo, hi]) = &p.between {
-            let (a, b) = (self.value(c, lo)?, self.value(c, hi)?);
-            if a > b {
-                return Err(format!(
-                    "`between` on `{}`: {} is above {}",
-                    shown(&p.column),
-                    shown(&text(lo)),
-                    shown(&text(hi))
-                ));
+            Operator::Between(lo, hi) => {
+                let (a, b) = (self.value(c, lo)?, self.value(c, hi)?);
+                if a > b {
+                    return Err(PredicateProblem::EmptyBetween {
+                        column: p.column.clone(),
+                        lo: text(lo),
+                        hi: text(hi),
+                    });
+                }
+                (
+                    vec![(a, b)],
+                    format!("{} between {} and {}", p.column, text(lo), text(hi)),
+                )
             }
-            (
-                vec![(a, b)],
-                format!("{} between {} and {}", p.column, text(lo), text(hi)),
-            )
-        } else if p.in_set.is_some() || p.in_file.is_some() {
-            let v = self.set_values(c, p.in_set.as_ref(), p.in_file.as_ref())?;
-            let d = format!("{} in a set of {}", p.column, v.len());
-            (intervals(v), d)
-        } else {
-            let v = self.set_values(c, p.not_in.as_ref(), p.not_in_file.as_ref())?;
-            let d = format!("{} not in a set of {}", p.column, v.len());
-            (complement(&intervals(v), type_max(c)), d)
+            Operator::In(list, file) => {
+                let v = self.set_values(c, list, file)?;
+                let d = format!("{} in a set of {}", p.column, v.len());
+                (intervals(v), d)
+            }
+            Operator::NotIn(list, file) => {
+                let v = self.set_values(c, list, file)?;
+                let d = format!("{} not in a set of {}", p.column, v.len());
+                (complement(&intervals(v), type_max(c)), d)
+            }
         };
         if ranges.len() <= MAX_INLINE_INTERVALS {
             Ok((
@@ -269,38 +237,42 @@ impl Compiler<'_> {
                 desc,
             ))
         } else {
-            Err(format!(
-                "`{}` compiles to {} intervals; sets of more than {MAX_INLINE_INTERVALS} intervals are allowed in `require` only",
-                shown(&desc),
-                ranges.len()
-            ))
+            Err(PredicateProblem::TooManyIntervals {
+                predicate: desc,
+                intervals: ranges.len(),
+                limit: MAX_INLINE_INTERVALS,
+            })
         }
     }
 
-    fn scaled_fraction(&self, s: &str) -> CResult<(u128, u128)> {
-        // A non-negative decimal fraction as num/den, exactly.
+    /// A non-negative decimal fraction as `(numerator, denominator)`, exactly.
+    fn scaled_fraction(s: &str) -> AResult<(u128, u128)> {
         let (i, f) = s.split_once('.').unwrap_or((s, ""));
         let ok = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        let bad = || AggregateProblem::Fraction {
+            value: s.to_string(),
+        };
         if i.is_empty() || !ok(i) || !ok(f) || f.len() > 6 || i.len() > 6 {
-            return Err(format!(
-                "{s:?} is not a decimal fraction such as \"0.01\" (at most 6 digits each side of the point)"
-            ));
+            return Err(bad());
         }
         let den = 10u128.pow(f.len() as u32);
-        let num = format!("{i}{f}")
-            .parse::<u128>()
-            .map_err(|e| e.to_string())?;
+        let num = format!("{i}{f}").parse::<u128>().map_err(|_| bad())?;
         Ok((num, den))
     }
 
+    /// Compiles a whole policy.
     pub(super) fn compile(
         &self,
         name: &str,
         rules: &[RuleSpec],
         aggs: &[AggregateSpec],
-    ) -> std::result::Result<Plan, CompileError> {
-        if rules.len() + aggs.len() > MAX_RULES {
-            return Err(format!("more than {MAX_RULES} rules").into());
+    ) -> std::result::Result<Plan, PolicyError> {
+        let count = rules.len() + aggs.len();
+        if count > MAX_RULES {
+            return Err(PolicyError::TooManyRules {
+                count,
+                limit: MAX_RULES,
+            });
         }
         let mut plan = Plan {
             name: name.to_string(),
@@ -311,14 +283,16 @@ impl Compiler<'_> {
             reveals: Vec::new(),
         };
         for (i, r) in rules.iter().enumerate() {
-            let (require, rd) = self
-                .atom(&r.require, true)
-                .map_err(|e| format!("rule {}: {e}", i + 1))?;
+            let at = |part| {
+                move |problem| PolicyError::Rule {
+                    rule: i + 1,
+                    part,
+                    problem,
+                }
+            };
+            let (require, rd) = self.atom(&r.require, true).map_err(at(RulePart::Require))?;
             let when = match &r.when {
-                Some(w) => Some(
-                    self.atom(w, false)
-                        .map_err(|e| format!("rule {}: {e}", i + 1))?,
-                ),
+                Some(w) => Some(self.atom(w, false).map_err(at(RulePart::When))?),
                 None => None,
             };
             let desc = match &when {
@@ -332,159 +306,159 @@ impl Compiler<'_> {
             });
         }
         for a in aggs {
-            let e = |m: String| format!("aggregate `{}`: {m}", shown(&a.name));
-            let filter = match &a.filter {
-                Some(f) => Some(self.atom(f, false).map_err(e)?.0),
-                None => None,
-            };
-            let mut counter = |column: Option<usize>, filter: Option<Atom>| {
-                let c = Counter { column, filter };
-                match plan.counters.iter().position(|x| *x == c) {
-                    Some(i) => i,
-                    None => {
-                        plan.counters.push(c);
-                        plan.counters.len() - 1
-                    }
-                }
-            };
-            let (value, sum_col) = match (&a.sum, a.count) {
-                (Some(col), false) => {
-                    let (i, c) = self.column(col).map_err(e)?;
-                    if !matches!(
-                        c.kind(),
-                        Kind::Uint { .. } | Kind::Decimal { signed: false, .. } | Kind::Bool
-                    ) {
-                        return Err(e(format!(
-                            "`sum` needs an unsigned numeric column; `{}` is not",
-                            shown(col)
-                        ))
-                        .into());
-                    }
-                    (counter(Some(i), filter.clone()), Some(c))
-                }
-                (None, true) => (counter(None, filter.clone()), None),
-                _ => {
-                    return Err(e(
-                        "give exactly one of `sum = \"column\"` or `count = true`".into()
-                    )
-                    .into());
-                }
-            };
-            let bound_value = |b: &Bound| -> CResult<u128> {
-                match sum_col {
-                    Some(c) => self.value(c, b).map(u128::from).map_err(e),
-                    None => text(b).parse::<u64>().map(u128::from).map_err(|_| {
-                        e(format!(
-                            "count bound {:?} is not a non-negative integer",
-                            text(b)
-                        ))
-                    }),
-                }
-            };
-            let mut push = |left: Vec<(u128, Term)>, right: Vec<(u128, Term)>, what: &str| {
-                plan.bounds.push(Inequality {
-                    name: format!("{} {what}", a.name),
-                    left,
-                    right,
-                });
-            };
-            if let Some(b) = &a.max {
-                push(
-                    vec![(1, Term::Counter(value))],
-                    vec![(bound_value(b)?, Term::One)],
-                    "max",
-                );
-            }
-            if let Some(b) = &a.min {
-                push(
-                    vec![(bound_value(b)?, Term::One)],
-                    vec![(1, Term::Counter(value))],
-                    "min",
-                );
-            }
-            let share = a.min_share.is_some() || a.max_share.is_some();
-            let mean = a.min_mean.is_some() || a.max_mean.is_some();
-            if share && sum_col.is_some() {
-                return Err(e("`min_share`/`max_share` apply to counts".into()).into());
-            }
-            if mean && sum_col.is_none() {
-                return Err(e("`min_mean`/`max_mean` apply to sums".into()).into());
-            }
-            // A share is a fraction of the records: outside [0, 1] it could never bind (a
-            // maximum) or never hold (a minimum), which is a mistake in the policy.
-            let fraction = |key: &'static str, s: &String| {
-                let (num, den) = self.scaled_fraction(s).map_err(e)?;
-                if num > den {
-                    return Err(CompileError::ShareOutOfRange {
-                        aggregate: a.name.clone(),
-                        key,
-                        value: s.clone(),
-                    });
-                }
-                Ok((num, den))
-            };
-            if let Some(s) = &a.max_share {
-                let (num, den) = fraction("max_share", s)?;
-                push(
-                    vec![(den, Term::Counter(value))],
-                    vec![(num, Term::Records)],
-                    "max_share",
-                );
-            }
-            if let Some(s) = &a.min_share {
-                let (num, den) = fraction("min_share", s)?;
-                push(
-                    vec![(num, Term::Records)],
-                    vec![(den, Term::Counter(value))],
-                    "min_share",
-                );
-            }
-            let mut count_of_filter = None;
-            if mean {
-                // Without a filter the count is the public record count: no counter needed.
-                let n = if filter.is_none() {
-                    Term::Records
-                } else {
-                    let n = counter(None, filter.clone());
-                    count_of_filter = Some(n);
-                    Term::Counter(n)
-                };
-                if let Some(b) = &a.max_mean {
-                    push(
-                        vec![(1, Term::Counter(value))],
-                        vec![(bound_value(b)?, n)],
-                        "max_mean",
-                    );
-                }
-                if let Some(b) = &a.min_mean {
-                    push(
-                        vec![(bound_value(b)?, n)],
-                        vec![(1, Term::Counter(value))],
-                        "min_mean",
-                    );
-                }
-            }
-            if a.reveal {
-                let suffix = if sum_col.is_some() { "sum" } else { "count" };
-                let scale = match sum_col.map(Column::kind) {
-                    Some(Kind::Decimal { scale, .. }) => *scale,
-                    _ => 0,
-                };
-                plan.reveals.push(Reveal {
-                    name: format!("{}.{suffix}", a.name),
-                    counter: value,
-                    scale,
-                });
-                if let Some(n) = count_of_filter {
-                    plan.reveals.push(Reveal {
-                        name: format!("{}.count", a.name),
-                        counter: n,
-                        scale: 0,
-                    });
-                }
-            }
+            self.aggregate(&mut plan, a)
+                .map_err(|problem| PolicyError::Aggregate {
+                    aggregate: a.name.clone(),
+                    problem,
+                })?;
         }
         Ok(plan)
+    }
+
+    /// Compiles one aggregate into the plan's counters, bounds and reveals.
+    fn aggregate(&self, plan: &mut Plan, a: &AggregateSpec) -> AResult<()> {
+        let filter = match &a.filter {
+            Some(f) => Some(self.atom(f, false)?.0),
+            None => None,
+        };
+        let mut counter = |column: Option<usize>, filter: Option<Atom>| {
+            let c = Counter { column, filter };
+            match plan.counters.iter().position(|x| *x == c) {
+                Some(i) => i,
+                None => {
+                    plan.counters.push(c);
+                    plan.counters.len() - 1
+                }
+            }
+        };
+        let (value, sum_col) = match a.measure()? {
+            Measure::Sum(col) => {
+                let (i, c) = self.column(col)?;
+                if !matches!(
+                    c.kind(),
+                    Kind::Uint { .. } | Kind::Decimal { signed: false, .. } | Kind::Bool
+                ) {
+                    return Err(AggregateProblem::NotSummable {
+                        column: col.to_string(),
+                    });
+                }
+                (counter(Some(i), filter.clone()), Some(c))
+            }
+            Measure::Count => (counter(None, filter.clone()), None),
+        };
+        let bound_value = |b: &Bound| -> AResult<u128> {
+            match sum_col {
+                Some(c) => Ok(u128::from(self.value(c, b)?)),
+                None => text(b)
+                    .parse::<u64>()
+                    .map(u128::from)
+                    .map_err(|_| AggregateProblem::CountBound { value: text(b) }),
+            }
+        };
+        let mut bounds = Vec::new();
+        let mut push = |left: Vec<(u128, Term)>, right: Vec<(u128, Term)>, what: &str| {
+            bounds.push(Inequality {
+                name: format!("{} {what}", a.name),
+                left,
+                right,
+            });
+        };
+        if let Some(b) = &a.max {
+            push(
+                vec![(1, Term::Counter(value))],
+                vec![(bound_value(b)?, Term::One)],
+                "max",
+            );
+        }
+        if let Some(b) = &a.min {
+            push(
+                vec![(bound_value(b)?, Term::One)],
+                vec![(1, Term::Counter(value))],
+                "min",
+            );
+        }
+        let share = a.min_share.is_some() || a.max_share.is_some();
+        let mean = a.min_mean.is_some() || a.max_mean.is_some();
+        if share && sum_col.is_some() {
+            return Err(AggregateProblem::ShareOnSum);
+        }
+        if mean && sum_col.is_none() {
+            return Err(AggregateProblem::MeanOnCount);
+        }
+        // A share is a fraction of the records: outside [0, 1] it could never bind (a
+        // maximum) or never hold (a minimum), which is a mistake in the policy.
+        let fraction = |key: &'static str, s: &String| {
+            let (num, den) = Self::scaled_fraction(s)?;
+            if num > den {
+                return Err(AggregateProblem::ShareOutOfRange {
+                    key,
+                    value: s.clone(),
+                });
+            }
+            Ok((num, den))
+        };
+        if let Some(s) = &a.max_share {
+            let (num, den) = fraction("max_share", s)?;
+            push(
+                vec![(den, Term::Counter(value))],
+                vec![(num, Term::Records)],
+                "max_share",
+            );
+        }
+        if let Some(s) = &a.min_share {
+            let (num, den) = fraction("min_share", s)?;
+            push(
+                vec![(num, Term::Records)],
+                vec![(den, Term::Counter(value))],
+                "min_share",
+            );
+        }
+        let mut count_of_filter = None;
+        if mean {
+            // Without a filter the count is the public record count: no counter needed.
+            let n = if filter.is_none() {
+                Term::Records
+            } else {
+                let n = counter(None, filter.clone());
+                count_of_filter = Some(n);
+                Term::Counter(n)
+            };
+            if let Some(b) = &a.max_mean {
+                push(
+                    vec![(1, Term::Counter(value))],
+                    vec![(bound_value(b)?, n)],
+                    "max_mean",
+                );
+            }
+            if let Some(b) = &a.min_mean {
+                push(
+                    vec![(bound_value(b)?, n)],
+                    vec![(1, Term::Counter(value))],
+                    "min_mean",
+                );
+            }
+        }
+        plan.bounds.extend(bounds);
+        if a.reveal {
+            let suffix = if sum_col.is_some() { "sum" } else { "count" };
+            let scale = match sum_col.map(Column::kind) {
+                Some(Kind::Decimal { scale, .. }) => *scale,
+                _ => 0,
+            };
+            plan.reveals.push(Reveal {
+                name: format!("{}.{suffix}", a.name),
+                counter: value,
+                scale,
+            });
+            if let Some(n) = count_of_filter {
+                plan.reveals.push(Reveal {
+                    name: format!("{}.count", a.name),
+                    counter: n,
+                    scale: 0,
+                });
+            }
+        }
+        Ok(())
     }
 }
 

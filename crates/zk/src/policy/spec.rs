@@ -1,8 +1,14 @@
-//! A policy file as written: the TOML shapes of predicates, per-record rules and aggregates,
-//! before [`super::Policy`] compiles them against a schema.
+//! The policy file as written: the TOML shapes of predicates, per-record rules and aggregates,
+//! parsed and checked for what needs no schema (one operator per predicate, one measure per
+//! aggregate), before [`super::compile`] resolves them against a schema into a
+//! [`Plan`](super::Plan).
 
 use serde::{Deserialize, Serialize};
+use trustspace_data::error::TomlError;
 use trustspace_data::schema::Bound;
+
+use super::plan::Op;
+use crate::error::{AggregateProblem, PredicateProblem, ZkError};
 
 /// A predicate as written in a policy file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +121,7 @@ pub struct AggregateSpec {
     pub reveal: bool,
 }
 
+/// A whole policy file.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PolicyFile {
@@ -123,4 +130,103 @@ pub(super) struct PolicyFile {
     pub(super) record: Vec<RuleSpec>,
     #[serde(default)]
     pub(super) aggregate: Vec<AggregateSpec>,
+}
+
+impl PolicyFile {
+    /// Parses policy TOML; a syntax or shape error is located by line and column.
+    pub(super) fn parse(text: &str, source_name: &str) -> Result<PolicyFile, ZkError> {
+        toml::from_str(text).map_err(|e| ZkError::PolicyToml {
+            source_name: source_name.to_string(),
+            error: TomlError::new(text, &e),
+        })
+    }
+}
+
+/// The one operator of a predicate, as written.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Operator<'a> {
+    /// `column op value`.
+    Const(Op, &'a Bound),
+    /// `column op other_column`.
+    Column(Op, &'a str),
+    /// `lo <= column <= hi`.
+    Between(&'a Bound, &'a Bound),
+    /// `column` in a set: listed values and/or a file of values.
+    In(Option<&'a Vec<Bound>>, Option<&'a String>),
+    /// `column` not in a set.
+    NotIn(Option<&'a Vec<Bound>>, Option<&'a String>),
+}
+
+impl PredicateSpec {
+    /// The predicate's operator; exactly one must be given (`in` and `in_file` together count
+    /// as one set, as do `not_in` and `not_in_file`).
+    pub(super) fn operator(&self) -> Result<Operator<'_>, PredicateProblem> {
+        let consts = [
+            (Op::Eq, &self.eq),
+            (Op::Ne, &self.ne),
+            (Op::Lt, &self.lt),
+            (Op::Le, &self.le),
+            (Op::Gt, &self.gt),
+            (Op::Ge, &self.ge),
+        ];
+        let cols = [
+            (Op::Eq, &self.eq_column),
+            (Op::Ne, &self.ne_column),
+            (Op::Lt, &self.lt_column),
+            (Op::Le, &self.le_column),
+            (Op::Gt, &self.gt_column),
+            (Op::Ge, &self.ge_column),
+        ];
+        let in_set = self.in_set.is_some() || self.in_file.is_some();
+        let not_in = self.not_in.is_some() || self.not_in_file.is_some();
+        let found = consts.iter().filter(|(_, v)| v.is_some()).count()
+            + cols.iter().filter(|(_, v)| v.is_some()).count()
+            + usize::from(self.between.is_some())
+            + usize::from(in_set)
+            + usize::from(not_in);
+        if found != 1 {
+            return Err(PredicateProblem::OperatorCount {
+                column: self.column.clone(),
+                found,
+            });
+        }
+        let op = consts
+            .iter()
+            .find_map(|(op, v)| v.as_ref().map(|b| Operator::Const(*op, b)))
+            .or_else(|| {
+                cols.iter()
+                    .find_map(|(op, v)| v.as_deref().map(|c| Operator::Column(*op, c)))
+            })
+            .or_else(|| {
+                self.between
+                    .as_ref()
+                    .map(|[lo, hi]| Operator::Between(lo, hi))
+            })
+            .unwrap_or(if in_set {
+                Operator::In(self.in_set.as_ref(), self.in_file.as_ref())
+            } else {
+                Operator::NotIn(self.not_in.as_ref(), self.not_in_file.as_ref())
+            });
+        Ok(op)
+    }
+}
+
+/// What an aggregate accumulates.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Measure<'a> {
+    /// The sum of a column.
+    Sum(&'a str),
+    /// The number of records.
+    Count,
+}
+
+impl AggregateSpec {
+    /// The aggregate's measure; exactly one of `sum` and `count` must be given.
+    pub(super) fn measure(&self) -> Result<Measure<'_>, AggregateProblem> {
+        match (&self.sum, self.count) {
+            (Some(col), false) => Ok(Measure::Sum(col)),
+            (None, true) => Ok(Measure::Count),
+            _ => Err(AggregateProblem::Measure),
+        }
+    }
 }

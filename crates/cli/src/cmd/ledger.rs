@@ -1,0 +1,262 @@
+//! `ledger`: create, serve, inspect and monitor a trustspace ledger, and load it for crash
+//! tests. One handler per subcommand, writing what it prints to `out`; [`exit_code`] classifies
+//! a failure: `ledger monitor` exits 1 on a fork, a rewrite, a rollback or a bad signature (the
+//! alert), 2 on bad input or an unreachable ledger.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use trustspace_ledger_verifier::log::LedgerConfig;
+use trustspace_ledger_verifier::monitor::{Monitor, Observation};
+use trustspace_ledger_verifier::{
+    Body, CosignedCheckpoint, Entry, Identity, Ledger, LedgerError, LedgerView, PolicyEntry,
+    PublicKey,
+};
+
+const EXAMPLES: &str = "\
+Examples:
+  ledger init --dir led/ --validators 3 --threshold 2
+  ledger keygen --out owner.key
+  ledger serve --dir led/ --addr 127.0.0.1:7800
+  ledger status --ledger http://127.0.0.1:7800
+  ledger monitor --ledger http://127.0.0.1:7800 --trust led/config.json --state seen.json --interval 10";
+
+/// `ledger`'s arguments.
+#[derive(Parser, Debug)]
+#[command(name = "ledger", version, about = "The trustspace consortium ledger", after_help = EXAMPLES)]
+pub struct Cli {
+    #[allow(missing_docs)]
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `ledger`'s subcommands.
+// A clap field's doc comment is its --help text: fields shown without help have none.
+#[allow(missing_docs)]
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create an embedded ledger with fresh validator keys (a test deployment: the validators'
+    /// keys live in DIR/validators; a real consortium keeps each on its own machine).
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value = "trustspace")]
+        log_id: String,
+        #[arg(long, default_value_t = 3)]
+        validators: usize,
+        #[arg(long, default_value_t = 2)]
+        threshold: usize,
+    },
+    /// Generate a signing key for a data owner, policy issuer or verifier (file mode 0600).
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Serve an embedded ledger over HTTP/JSON (default: loopback only).
+    Serve {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:7800")]
+        addr: String,
+        #[arg(long, default_value_t = 4)]
+        threads: usize,
+    },
+    /// Print the latest checkpoint of a ledger (directory or URL).
+    Status {
+        #[arg(long)]
+        ledger: String,
+    },
+    /// Follow a ledger: check each new checkpoint's quorum and consistency with the last seen.
+    Monitor {
+        #[arg(long)]
+        ledger: String,
+        /// The ledger configuration you trust.
+        #[arg(long)]
+        trust: PathBuf,
+        /// Where to remember the last accepted checkpoint between runs.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Seconds between checks; without it, check once and exit.
+        #[arg(long)]
+        interval: Option<u64>,
+    },
+    /// Append COUNT synthetic policy entries, one transaction each, printing `acked N` after
+    /// each is durable (load and crash testing).
+    Stress {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        count: u64,
+        /// Entries per append.
+        #[arg(long, default_value_t = 1)]
+        batch: u64,
+    },
+}
+
+/// Runs one parsed command; what it prints goes to `out`, `stress`'s rate to `log`.
+pub fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<()> {
+    match cli.command {
+        Command::Init {
+            dir,
+            log_id,
+            validators,
+            threshold,
+        } => init(&dir, &log_id, validators, threshold, out),
+        Command::Keygen { out: path } => keygen(&path, out).map(drop),
+        Command::Serve { dir, addr, threads } => serve(&dir, &addr, threads, out),
+        Command::Status { ledger } => status(&ledger, out).map(drop),
+        Command::Monitor {
+            ledger,
+            trust,
+            state,
+            interval,
+        } => monitor(
+            &ledger,
+            &trust,
+            state.as_deref(),
+            interval.map(Duration::from_secs),
+            out,
+        )
+        .map(drop),
+        Command::Stress { dir, count, batch } => stress(&dir, count, batch, out, log),
+    }
+}
+
+/// Whether a failure is an alert (the ledger misbehaved: exit 1) rather than bad input or an
+/// unreachable ledger (exit 2); returns the exit code and the line's prefix.
+pub fn exit_code(e: &anyhow::Error) -> (u8, &'static str) {
+    let alert = e.downcast_ref::<LedgerError>().is_some_and(|l| {
+        !matches!(
+            l,
+            LedgerError::Malformed { .. }
+                | LedgerError::Io { .. }
+                | LedgerError::Remote { .. }
+                | LedgerError::Store { .. }
+        )
+    });
+    if alert { (1, "ALERT") } else { (2, "error") }
+}
+
+/// `ledger init`: a ledger in `dir` with fresh validator keys.
+pub fn init(
+    dir: &Path,
+    log_id: &str,
+    validators: usize,
+    threshold: usize,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let l = Ledger::init(dir, log_id, validators, threshold)?;
+    writeln!(
+        out,
+        "ledger {log_id:?} in {}: {validators} validators, {threshold} must sign; give verifiers {}",
+        dir.display(),
+        dir.join("config.json").display()
+    )?;
+    drop(l);
+    Ok(())
+}
+
+/// `ledger keygen`: a fresh signing key in `path`; returns its public key.
+pub fn keygen(path: &Path, out: &mut dyn Write) -> Result<PublicKey> {
+    let id = Identity::generate();
+    id.save(path)?;
+    writeln!(out, "{} (public key {})", path.display(), id.public())?;
+    Ok(id.public())
+}
+
+/// `ledger serve`: serves the ledger in `dir` until the process ends.
+pub fn serve(dir: &Path, addr: &str, threads: usize, out: &mut dyn Write) -> Result<()> {
+    let l = Arc::new(Ledger::open(dir)?);
+    let service = trustspace_ledger_verifier::http::serve(l, addr, threads)?;
+    writeln!(out, "serving {} on {}", dir.display(), service.url())?;
+    out.flush()?;
+    service.wait();
+    Ok(())
+}
+
+/// `ledger status`: prints and returns the latest checkpoint.
+pub fn status(ledger: &str, out: &mut dyn Write) -> Result<CosignedCheckpoint> {
+    let view = trustspace_ledger_verifier::http::open(ledger)?;
+    let cp = view.checkpoint()?;
+    writeln!(out, "{}", serde_json::to_string_pretty(&cp)?)?;
+    Ok(cp)
+}
+
+/// `ledger monitor`: checks the ledger against `trust` (and the checkpoint remembered in
+/// `state`); with an `interval`, again and again until a check fails. Returns what the (only)
+/// check saw; an alert is a [`LedgerError`] (see [`exit_code`]).
+pub fn monitor(
+    ledger: &str,
+    trust: &Path,
+    state: Option<&Path>,
+    interval: Option<Duration>,
+    out: &mut dyn Write,
+) -> Result<Observation> {
+    let config = LedgerConfig::load(trust)?;
+    let mut m = Monitor::new(config, state)?;
+    let view = trustspace_ledger_verifier::http::open(ledger)?;
+    loop {
+        let seen = m.check(view.as_ref())?;
+        match &seen {
+            Observation::Empty => writeln!(out, "ok: empty ledger, nothing recorded yet")?,
+            Observation::First { size } => writeln!(out, "ok: first checkpoint, {size} entries")?,
+            Observation::Unchanged { size } => writeln!(out, "ok: unchanged, {size} entries")?,
+            Observation::Extended { from, to } => {
+                writeln!(out, "ok: {from} -> {to} entries, consistent")?
+            }
+        }
+        match interval {
+            Some(d) => std::thread::sleep(d.max(Duration::from_secs(1))),
+            None => return Ok(seen),
+        }
+    }
+}
+
+/// `ledger stress`: appends `count` synthetic policy entries, `batch` per append, printing
+/// `acked N` to `out` after each append is durable and the rate to `log`.
+pub fn stress(
+    dir: &Path,
+    count: u64,
+    batch: u64,
+    out: &mut dyn Write,
+    log: &mut dyn Write,
+) -> Result<()> {
+    let l = Ledger::open(dir)?;
+    let who = Identity::generate();
+    let started = Instant::now();
+    let base = l.checkpoint()?.checkpoint.size;
+    let mut done = 0u64;
+    while done < count {
+        let n = batch.min(count - done);
+        let entries = (0..n)
+            .map(|i| {
+                let k = base + done + i;
+                let mut digest = [0u8; 32];
+                digest[..8].copy_from_slice(&k.to_be_bytes());
+                digest[8..16].copy_from_slice(&who.public().to_bytes()[..8]);
+                let body = Body::Policy(PolicyEntry {
+                    policy_digest: digest,
+                    chunk_circuit: [1; 32],
+                    final_circuit: None,
+                    vk_digest: [2; 32],
+                    name: format!("stress-{k}"),
+                });
+                Entry::sign(body, k, &who)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let r = l.append(entries).context("append")?;
+        done += n;
+        writeln!(out, "acked {}", r.first_index + r.count)?;
+        out.flush()?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    writeln!(
+        log,
+        "{count} entries in {secs:.2} s ({:.0} entries/s)",
+        count as f64 / secs
+    )?;
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! `zkprove`'s clap arguments: one struct per subcommand, which is also the handler's input.
+//! A clap field's doc comment is its `--help` text, so flags shown without help text carry
+//! no doc comment (hence the module's `missing_docs` allowance); the subcommand's help is the
+//! variant's doc comment in [`Command`].
+
+#![allow(missing_docs)]
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  zkprove commit --schema s.toml --data hospital.csv --chunk-size 1024 --out run/
+  zkprove setup  --schema s.toml --policy policy.toml --chunk-size 1024 --out run/
+  zkprove prove  --schema s.toml --policy policy.toml --data hospital.csv \\
+                 --commitment run/commitment.json --opening run/opening.json \\
+                 --keys run/proving.key --out run/bundle.json
+  # spread one job over machines, then merge the parts:
+  zkprove prove ... --chunks 0..16 --out part0.json
+  zkprove prove ... --chunks 16..32 --out part1.json
+  zkprove merge --out run/bundle.json part0.json part1.json
+  zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json
+  # on a ledger (see `ledger init`, `ledger keygen`):
+  zkprove register --ledger led/ --identity owner.key --name hospital-1 dataset --commitment run/commitment.json
+  zkprove register --ledger led/ --identity issuer.key --name reference policy --keys run/verifying.json
+  zkverify --ledger led/ --trust led/config.json --keys run/verifying.json --evidence-out ev.json run/bundle.json
+  # on an EVM chain (see contracts/ and the README):
+  zkprove export-verifier --keys run/verifying.json --out run/evm/
+  zkprove export-calldata --keys run/verifying.json --bundle run/bundle.json --out run/calldata.json
+  zkprove export-snarkjs  --keys run/verifying.json --bundle run/bundle.json --out run/snarkjs/
+  zkverify --chain http://127.0.0.1:8545 --registry 0x... --block 0x<trusted block hash> --keys run/verifying.json run/bundle.json";
+
+/// `zkprove`'s arguments.
+#[derive(Parser, Debug)]
+#[command(name = "zkprove", version, about = "Prove in zero knowledge that a committed dataset complies with a policy", after_help = EXAMPLES)]
+pub struct Cli {
+    /// Print a JSON summary instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `zkprove`'s subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Commit to a dataset: writes commitment.json (public) and opening.json (secret).
+    Commit(CommitArgs),
+    /// Generate the proving key (proving.key) and verifying keys (verifying.json) of a policy.
+    Setup(SetupArgs),
+    /// Prove that the committed dataset satisfies the policy.
+    Prove(ProveArgs),
+    /// Register a dataset commitment or a policy's verifying keys on a ledger, signed by you.
+    Register(RegisterArgs),
+    /// Merge parts proven with `--chunks` into one bundle.
+    Merge(MergeArgs),
+    /// Render Solidity Groth16 verifiers for verifying keys (EVM chains with the BN254
+    /// precompiles): ChunkVerifier.sol, FinalVerifier.sol (with aggregates) and the
+    /// IGroth16Verifier.sol they import; compile with `node contracts/build.js --compile`.
+    ExportVerifier(ExportVerifierArgs),
+    /// Write the EVM calldata of a bundle: the registry's `verifyBundle` call and each proof's
+    /// `verifyProof` call on its verifier (JSON, hex).
+    ExportCalldata(ExportCalldataArgs),
+    /// Deploy and use the trustspace registry on an EVM chain (transactions are sent with
+    /// eth_sendTransaction from an account the node holds).
+    Chain(ChainArgs),
+    /// Write snarkjs-compatible files: for each proof a directory with proof.json, public.json
+    /// and verification_key.json (`snarkjs groth16 verify verification_key.json public.json
+    /// proof.json`).
+    ExportSnarkjs(ExportSnarkjsArgs),
+}
+
+/// `zkprove commit`'s arguments.
+#[derive(Args, Debug, Clone)]
+pub struct CommitArgs {
+    #[arg(long)]
+    pub schema: PathBuf,
+    /// Data file (.csv, .jsonl); streamed, validated against the schema.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Records per chunk proof (a power of two).
+    #[arg(long, default_value_t = 1024)]
+    pub chunk_size: u64,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `zkprove setup`'s arguments.
+#[derive(Args, Debug, Clone)]
+pub struct SetupArgs {
+    #[arg(long)]
+    pub schema: PathBuf,
+    #[arg(long)]
+    pub policy: PathBuf,
+    #[arg(long, default_value_t = 1024)]
+    pub chunk_size: u64,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `zkprove prove`'s arguments.
+#[derive(Args, Debug, Clone)]
+pub struct ProveArgs {
+    #[arg(long)]
+    pub schema: PathBuf,
+    #[arg(long)]
+    pub policy: PathBuf,
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long)]
+    pub commitment: PathBuf,
+    #[arg(long)]
+    pub opening: PathBuf,
+    /// Proving key from `zkprove setup`.
+    #[arg(long)]
+    pub keys: PathBuf,
+    /// Only these chunks, `A..B` (end exclusive); writes a part to merge.
+    #[arg(long)]
+    pub chunks: Option<String>,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `zkprove register`'s arguments.
+#[derive(Args, Debug, Clone)]
+pub struct RegisterArgs {
+    /// Ledger: a directory (embedded) or an `http://` URL (a `ledger serve` service).
+    #[arg(long)]
+    pub ledger: String,
+    /// Your signing key (from `ledger keygen`).
+    #[arg(long)]
+    pub identity: PathBuf,
+    /// Name recorded with the entry.
+    #[arg(long)]
+    pub name: String,
+    #[command(subcommand)]
+    pub what: Registration,
+}
+
+/// What `zkprove register` registers.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Registration {
+    /// A dataset commitment (as its owner).
+    Dataset {
+        #[arg(long)]
+        commitment: PathBuf,
+        /// Free metadata (at most 4096 bytes), e.g. JSON.
+        #[arg(long, default_value = "")]
+        metadata: String,
+    },
+    /// A policy, by its verifying keys (as its issuer).
+    Policy {
+        #[arg(long)]
+        keys: PathBuf,
+    },
+}
+
+/// `zkprove merge`'s arguments.
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+}
+
+/// `zkprove export-verifier`'s arguments.
+#[derive(Args, Debug, Clone)]
+pub struct ExportVerifierArgs {
+    /// Verifying keys from `zkprove setup`.
+    #[arg(long)]
+    pub keys: PathBuf,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `zkprove export-calldata`'s arguments.
+#[derive(Args, Debug, Clone)]
+pub struct ExportCalldataArgs {
+    #[arg(long)]
+    pub keys: PathBuf,
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// Output file (JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `zkprove export-snarkjs`'s arguments.
+#[derive(Args, Debug, Clone)]
+pub struct ExportSnarkjsArgs {
+    #[arg(long)]
+    pub keys: PathBuf,
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `zkprove chain`'s arguments.
+#[derive(Args, Debug, Clone)]
+pub struct ChainArgs {
+    /// The node's JSON-RPC URL.
+    #[arg(long)]
+    pub rpc: String,
+    /// The sending account, held by the node (default: the node's first account).
+    #[arg(long, conflicts_with = "key")]
+    pub from: Option<String>,
+    /// Sign transactions here with this secp256k1 key (a file holding 32 bytes in hex),
+    /// for nodes that hold no account.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    #[command(subcommand)]
+    pub what: ChainCommand,
+}
+
+/// `zkprove chain`'s subcommands.
+#[derive(Subcommand, Debug, Clone)]
+pub enum ChainCommand {
+    /// Deploy the registry (contracts/out/TrustspaceRegistry.json, built into this binary).
+    DeployRegistry,
+    /// Deploy a compiled verifier (`node contracts/build.js --compile FILE.sol NAME > art.json`).
+    DeployVerifier {
+        /// The artifact JSON (abi and bytecode).
+        #[arg(long)]
+        artifact: PathBuf,
+    },
+    /// Register a dataset commitment (as its owner) with the chunk roots from a bundle.
+    RegisterDataset {
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        commitment: PathBuf,
+        /// A bundle for the commitment: its chunk roots are registered (checked to combine
+        /// into the root first).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// Metadata; its keccak256 is registered.
+        #[arg(long, default_value = "")]
+        metadata: String,
+    },
+    /// Register a policy (as its issuer) with its deployed verifiers.
+    RegisterPolicy {
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        keys: PathBuf,
+        #[arg(long)]
+        chunk_verifier: String,
+        /// For policies with aggregates.
+        #[arg(long)]
+        final_verifier: Option<String>,
+    },
+    /// Verify a bundle on chain and record the verdict.
+    Verify {
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        keys: PathBuf,
+        #[arg(long)]
+        bundle: PathBuf,
+    },
+}

@@ -1,0 +1,130 @@
+//! `zkverify --chain`: the bundle verified against a trustspace registry on an EVM chain, its
+//! storage proven against a block header hashed locally; with `--onchain`, the registered
+//! verifiers' keys and the registry contract's own answer checked too.
+
+use super::{Cause, Cli, Failure, Outcome, required};
+use serde::Serialize;
+use std::io::{self, Write};
+use trustspace_evm::rpc::{Address, Registry, Rpc};
+use trustspace_evm::state::{BlockRef, verify_against_chain};
+use trustspace_zk::VerifyingKeys;
+use trustspace_zk::bundle::ProofBundle;
+
+/// A verdict recorded on chain.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct RecordedVerdict {
+    /// The block it was recorded in.
+    pub block_number: u64,
+    /// Who recorded it.
+    pub submitter: String,
+}
+
+/// What the registry established.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct ChainCheck {
+    /// The block verified at.
+    pub block_number: u64,
+    /// Its hash, computed locally.
+    pub block_hash: String,
+    /// Whether that block was given by hash (the trust anchor) rather than number.
+    pub block_trusted_by_hash: bool,
+    /// The registry's address.
+    pub registry: String,
+    /// Who registered the dataset.
+    pub dataset_owner: String,
+    /// Who registered the policy.
+    pub policy_issuer: String,
+    /// A verdict recorded on chain for the bundle, if any.
+    pub recorded_verdict: Option<RecordedVerdict>,
+    /// With `--onchain`: `valid`, the registry contract agreeing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onchain: Option<String>,
+}
+
+impl ChainCheck {
+    /// The text lines `zkverify` prints for it.
+    pub fn render(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "  on chain: registry {} at block {} (hash {}{})",
+            self.registry,
+            self.block_number,
+            self.block_hash,
+            if self.block_trusted_by_hash {
+                ", the block you trust"
+            } else {
+                ": compare it with a source you trust, or pass --block HASH"
+            }
+        )?;
+        if self.onchain.as_deref() == Some("valid") {
+            writeln!(
+                out,
+                "  the registry contract agrees (verifyBundle at that block)"
+            )?;
+        }
+        if let Some(d) = &self.recorded_verdict {
+            writeln!(
+                out,
+                "  verdict recorded on chain in block {}",
+                d.block_number
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `zkverify --chain URL`.
+pub(super) fn verify_chain(
+    cli: &Cli,
+    url: &str,
+    bundle: &ProofBundle,
+    keys: &VerifyingKeys,
+) -> Result<Outcome, Failure> {
+    let address: Address = required(cli.registry.as_deref(), "--registry")?
+        .parse()
+        .map_err(|e| Failure::bad_input(Cause::Argument(format!("--registry: {e}"))))?;
+    let block: BlockRef = cli.block.as_deref().unwrap_or("latest").parse()?;
+    let rpc = Rpc::new(url);
+    let v = verify_against_chain(&rpc, address, block, bundle, keys)?;
+    let mut check = ChainCheck {
+        block_number: v.block_number,
+        block_hash: v.block_hash.to_string(),
+        block_trusted_by_hash: matches!(block, BlockRef::Hash(_)),
+        registry: address.to_string(),
+        dataset_owner: v.dataset.owner.to_string(),
+        policy_issuer: v.policy.issuer.to_string(),
+        recorded_verdict: v.verdict.as_ref().map(|d| RecordedVerdict {
+            block_number: d.block_number,
+            submitter: d.submitter.to_string(),
+        }),
+        onchain: None,
+    };
+    if cli.onchain {
+        let at = format!("{:#x}", v.block_number);
+        // The registered verifiers must embed these keys (as they report them).
+        let mut verifiers = vec![(v.policy.chunk_verifier, &keys.chunk)];
+        if let (Some(a), Some(vk)) = (v.policy.final_verifier, &keys.final_) {
+            verifiers.push((a, vk));
+        }
+        for (a, vk) in verifiers {
+            let reported = trustspace_evm::rpc::verifier_digest(&rpc, a, &at)?;
+            if reported.0 != trustspace_evm::encode::vk_digest(vk) {
+                return Err(Failure::invalid(Cause::VerifierKeyMismatch {
+                    verifier: a.to_string(),
+                }));
+            }
+        }
+        let registry = Registry::at(rpc, address);
+        match registry.check_bundle(bundle, keys, &at) {
+            Ok(()) => check.onchain = Some("valid".into()),
+            Err(e) => return Err(Failure::invalid(Cause::ContractDisagrees(e))),
+        }
+    }
+    let revealed = keys.format_all(&v.verified.revealed);
+    Ok(Outcome {
+        records: v.verified.records,
+        revealed,
+        ledger: None,
+        chain: Some(check),
+    })
+}

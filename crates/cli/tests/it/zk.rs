@@ -1,0 +1,307 @@
+//! `zkprove` and `zkverify`: proving in parts, merging and verifying end to end through the
+//! binaries; refusals (a violation, a broken aggregate bound, an empty dataset) in-process, with
+//! their causes.
+
+use crate::common::{
+    Proven, commit_encounters, gen_encounters, heavy, ok, p, prove_args, run, text,
+};
+use std::path::Path;
+use trustspace_cli::cmd::zkprove::args::{CommitArgs, SetupArgs};
+use trustspace_cli::cmd::zkprove::commit::DataFileError;
+use trustspace_cli::cmd::zkprove::{commit, prove, setup};
+use trustspace_cli::cmd::zkverify::{self, Cause, Failure, Kind};
+use trustspace_zk::ZkError;
+
+/// `zkverify --keys K --commitment C BUNDLE`, in-process.
+fn verify_in_process(d: &Path, bundle: &str) -> Result<zkverify::Outcome, Failure> {
+    use clap::Parser;
+    let cli = zkverify::Cli::try_parse_from([
+        "zkverify",
+        "--keys",
+        &p(d, "verifying.json"),
+        "--commitment",
+        &p(d, "commitment.json"),
+        &p(d, bundle),
+    ])
+    .unwrap();
+    zkverify::verify(&cli)
+}
+
+#[test]
+fn commit_prove_in_parts_merge_and_verify_end_to_end() {
+    let _heavy = heavy();
+    let dir = tempfile::tempdir().unwrap();
+    let d = Proven::install(dir.path());
+    let ds = d.to_str().unwrap();
+    let (schema, policy, data) = (
+        p(&d, "encounters.schema.toml"),
+        p(&d, "encounters.policy.toml"),
+        p(&d, "encounters.csv"),
+    );
+    // A fresh commitment (the fixture's keys fit any commitment in chunks of 16).
+    let text_out = ok(run(
+        "zkprove",
+        &[
+            "--json",
+            "commit",
+            "--schema",
+            &schema,
+            "--data",
+            &data,
+            "--chunk-size",
+            "16",
+            "--out",
+            ds,
+        ],
+    ));
+    let summary: serde_json::Value = serde_json::from_str(&text_out).unwrap();
+    assert_eq!(
+        (summary["records"].as_u64(), summary["chunks"].as_u64()),
+        (Some(40), Some(3))
+    );
+    let args = |range: &str, out: &str| -> Vec<String> {
+        [
+            "prove",
+            "--schema",
+            &schema,
+            "--policy",
+            &policy,
+            "--data",
+            &data,
+            "--commitment",
+            &p(&d, "commitment.json"),
+            "--opening",
+            &p(&d, "opening.json"),
+            "--keys",
+            &p(&d, "proving.key"),
+            "--out",
+            &p(&d, out),
+            "--json",
+            "--threads",
+            "2",
+            "--chunks",
+            range,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let argv = args("0..1", "part0.json");
+    let text_out = ok(run(
+        "zkprove",
+        &argv.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let summary: serde_json::Value = serde_json::from_str(&text_out).unwrap();
+    assert_eq!(summary["complete"], false);
+    assert_eq!(summary["chunks"], "0..1");
+    let argv = args("1..3", "part1.json");
+    ok(run(
+        "zkprove",
+        &argv.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let (vk, c, bundle) = (
+        p(&d, "verifying.json"),
+        p(&d, "commitment.json"),
+        p(&d, "bundle.json"),
+    );
+    // A part alone does not verify (exit 1), the merged bundle does (exit 0).
+    let o = run(
+        "zkverify",
+        &["--keys", &vk, "--commitment", &c, &p(&d, "part0.json")],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).starts_with("INVALID: "),
+        "{}",
+        text(&o)
+    );
+    let f = verify_in_process(&d, "part0.json").unwrap_err();
+    assert!(
+        matches!((f.kind(), f.cause()), (Kind::Invalid, Cause::Zk(_))),
+        "{f:?}"
+    );
+    let o = run(
+        "zkprove",
+        &["merge", "--out", &bundle, &p(&d, "part0.json")],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "an incomplete merge is refused: {}",
+        text(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).starts_with("Error: "),
+        "{}",
+        text(&o)
+    );
+    ok(run(
+        "zkprove",
+        &[
+            "merge",
+            "--out",
+            &bundle,
+            &p(&d, "part1.json"),
+            &p(&d, "part0.json"),
+        ],
+    ));
+    let text_out = ok(run(
+        "zkverify",
+        &["--json", "--keys", &vk, "--commitment", &c, &bundle],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&text_out).unwrap();
+    assert_eq!(
+        (v["valid"].as_bool(), v["records"].as_u64()),
+        (Some(true), Some(40))
+    );
+    let o = run("zkverify", &["--keys", &vk, "--commitment", &c, &bundle]);
+    let out = ok(o);
+    assert!(
+        out.starts_with("VALID: 40 records comply with the policy ("),
+        "{out}"
+    );
+
+    // A flipped proof byte: invalid (exit 1), or not a curve point at all (bad input, exit 2).
+    let mut b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    let proof = b["chunks"][1]["proof"].as_str().unwrap().to_string();
+    let flipped = format!(
+        "{}{}",
+        if &proof[..1] == "0" { "1" } else { "0" },
+        &proof[1..]
+    );
+    b["chunks"][1]["proof"] = flipped.into();
+    let tampered = p(&d, "tampered.json");
+    std::fs::write(&tampered, b.to_string()).unwrap();
+    let o = run("zkverify", &["--keys", &vk, "--commitment", &c, &tampered]);
+    let f = verify_in_process(&d, "tampered.json").unwrap_err();
+    assert!(
+        matches!(
+            (f.kind(), f.cause()),
+            (Kind::Invalid, Cause::Zk(ZkError::InvalidProof { .. }))
+                | (Kind::BadInput, Cause::Zk(ZkError::Format { .. }))
+        ),
+        "{f:?}"
+    );
+    assert_eq!(o.status.code(), Some(i32::from(f.exit_code())), "{o:?}");
+    // A malformed file: bad input, exit 2, naming the file.
+    std::fs::write(&tampered, "{}").unwrap();
+    let o = run("zkverify", &["--keys", &vk, "--commitment", &c, &tampered]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("tampered.json"));
+    let f = verify_in_process(&d, "tampered.json").unwrap_err();
+    assert!(
+        matches!((f.kind(), f.cause()), (Kind::BadInput, Cause::Zk(_))),
+        "{f:?}"
+    );
+    assert_eq!(f.exit_code(), 2);
+}
+
+#[test]
+fn a_violation_is_reported_with_record_and_rule() {
+    let _heavy = heavy();
+    let dir = tempfile::tempdir().unwrap();
+    // The fixture's keys (same schema, policy and chunk size), other data.
+    let d = Proven::install(dir.path());
+    gen_encounters(&d, 20, 8, 1);
+    commit_encounters(&d, 16);
+    let err = prove::prove(&prove_args(&d, "encounters.policy.toml", "b.json"), true).unwrap_err();
+    assert!(
+        matches!(err.downcast_ref(), Some(ZkError::Unsatisfied { .. })),
+        "{err:#}"
+    );
+    assert!(
+        err.to_string()
+            .contains("does not satisfy the policy: record"),
+        "{err:#}"
+    );
+    assert!(!d.join("b.json").exists());
+}
+
+#[test]
+fn a_dataset_breaking_an_aggregate_bound_is_refused_before_proving() {
+    let _heavy = heavy();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    gen_encounters(d, 40, 1, 0);
+    // The same policy with a budget of 1.00 per encounter: every record passes, the total fails.
+    let policy = std::fs::read_to_string(d.join("encounters.policy.toml")).unwrap();
+    let tight = policy.replace("max_mean = \"50000.00\"", "max_mean = \"1.00\"");
+    assert_ne!(policy, tight);
+    std::fs::write(d.join("tight.toml"), tight).unwrap();
+    commit_encounters(d, 16);
+    setup::setup(&SetupArgs {
+        schema: d.join("encounters.schema.toml"),
+        policy: d.join("tight.toml"),
+        chunk_size: 16,
+        out: d.to_path_buf(),
+    })
+    .unwrap();
+    let err = prove::prove(&prove_args(d, "tight.toml", "bundle.json"), true).unwrap_err();
+    assert!(
+        matches!(err.downcast_ref(), Some(ZkError::Unsatisfied { .. })),
+        "{err:#}"
+    );
+    assert!(
+        err.to_string()
+            .contains("aggregate bound `total cost max_mean` fails"),
+        "{err:#}"
+    );
+    assert!(!d.join("bundle.json").exists());
+}
+
+#[test]
+fn committing_an_empty_dataset_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    gen_encounters(d, 1, 1, 0);
+    let csv = std::fs::read_to_string(d.join("encounters.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    std::fs::write(d.join("empty.csv"), format!("{header}\n")).unwrap();
+    std::fs::write(d.join("empty.jsonl"), "\n\n").unwrap();
+    // Through the binary: exit 1, the file named on stderr.
+    let data = p(d, "empty.csv");
+    let o = run(
+        "zkprove",
+        &[
+            "commit",
+            "--schema",
+            &p(d, "encounters.schema.toml"),
+            "--data",
+            &data,
+            "--chunk-size",
+            "16",
+            "--out",
+            &p(d, "out"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with(&format!("Error: {data}: dataset: a commitment needs 1..="))
+            && err.contains("records, got 0"),
+        "{err}"
+    );
+    assert!(!d.join("out").join("commitment.json").exists());
+    // In-process, for both formats: the cause as data.
+    for name in ["empty.csv", "empty.jsonl"] {
+        let err = commit::commit(&CommitArgs {
+            schema: d.join("encounters.schema.toml"),
+            data: d.join(name),
+            chunk_size: 16,
+            out: d.join("out"),
+        })
+        .unwrap_err();
+        let e = err.downcast_ref::<DataFileError>();
+        assert!(
+            matches!(e, Some(DataFileError { path, error: ZkError::Dataset { .. } }) if path == &d.join(name)),
+            "{err:#}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!("{}: dataset: a commitment needs 1..=", p(d, name)))
+                && msg.contains("records, got 0"),
+            "{msg}"
+        );
+        assert!(!d.join("out").join("commitment.json").exists());
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests of trustspace-he, in one binary (one link; fixtures made once): the
+//! ristretto backend by topic, the golden documents of every HE format, and the tfhe paths.
+
+mod common;
+#[cfg(feature = "tfhe")]
+mod fhe_int;
+mod golden;
+#[cfg(feature = "tfhe")]
+mod lwe_sum;
+mod ristretto;

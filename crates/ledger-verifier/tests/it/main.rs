@@ -1,0 +1,8 @@
+//! The ledger-verifier's integration tests, in one binary: the embedded ledger and everything a
+//! verifier must refuse ([`ledger`]), the monitor ([`monitor`]), and the pinned on-disk and
+//! on-wire formats ([`golden`]); their shared fixtures are in [`common`].
+
+mod common;
+mod golden;
+mod ledger;
+mod monitor;
