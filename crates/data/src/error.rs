@@ -455,8 +455,9 @@ pub enum GeneratorProblem {
         /// Columns in the schema.
         columns: usize,
     },
-    /// A value to write is not a valid encoding for its column.
-    #[error("column `{column}`: {reason}")]
+    /// A value to write is not a valid encoding for its column, or is outside the column's
+    /// declared bounds (the loaders would reject it).
+    #[error("column `{}`: {reason}", escape_controls(.column))]
     Unformattable {
         /// The column's name.
         column: String,

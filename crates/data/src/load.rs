@@ -7,8 +7,8 @@
 //! extra or duplicate columns) are reported when the loader is opened.
 //!
 //! Both loaders end a line at `\n`, `\r\n` or a bare `\r` (old Mac files), so line numbers in
-//! errors are right whichever a file uses, and both accept a UTF-8 byte order mark at the start
-//! of the file.
+//! errors are right whichever a file uses, and both drop a UTF-8 byte order mark at the start
+//! of the file (one: a second is content).
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -42,8 +42,18 @@ const CSV_BUFFER: usize = 64 << 10;
 /// It also counts the bytes read since the last completed record and fails the read once a
 /// record cannot be shorter than [`MAX_LINE_BYTES`]: the CSV reader buffers a whole record, so
 /// this keeps memory bounded however a file is crafted.
+///
+/// Its first read hands out the source's first four bytes together (unless a line ends
+/// sooner): the parser drops a UTF-8 byte order mark opening its first input only when that
+/// input holds the whole mark (and takes an input that is nothing but the mark for the end of
+/// the file), so without this a mark split across the source's first reads (a pipe, a slow
+/// disk) would be kept as part of the first column's name.
 struct Guarded<R> {
     inner: BufReader<R>,
+    /// The source's first bytes, read ahead by the first read (then empty).
+    head: Vec<u8>,
+    /// The first read happened.
+    started: bool,
     since_record: usize,
     /// Line of the next byte to read (1-based).
     line: u64,
@@ -59,6 +69,8 @@ impl<R: Read> Guarded<R> {
     fn new(inner: R) -> Self {
         Guarded {
             inner: BufReader::new(inner),
+            head: Vec::new(),
+            started: false,
             since_record: 0,
             line: 1,
             after_cr: false,
@@ -88,7 +100,23 @@ impl<R: Read> Read for Guarded<R> {
         if self.since_record > MAX_LINE_BYTES + CSV_BUFFER {
             return Err(std::io::Error::other(RecordTooLong));
         }
-        let available = self.inner.fill_buf()?;
+        if !std::mem::replace(&mut self.started, true) {
+            while self.head.len() < 4 {
+                let more = self.inner.fill_buf()?;
+                if more.is_empty() {
+                    break;
+                }
+                let k = (4 - self.head.len()).min(more.len());
+                self.head.extend_from_slice(&more[..k]);
+                self.inner.consume(k);
+            }
+        }
+        let from_head = !self.head.is_empty();
+        let available: &[u8] = if from_head {
+            &self.head
+        } else {
+            self.inner.fill_buf()?
+        };
         let mut n = available.len().min(buf.len());
         let end = available[..n]
             .iter()
@@ -97,7 +125,11 @@ impl<R: Read> Read for Guarded<R> {
             n = end + 1;
         }
         buf[..n].copy_from_slice(&available[..n]);
-        self.inner.consume(n);
+        if from_head {
+            self.head.drain(..n);
+        } else {
+            self.inner.consume(n);
+        }
         // Every byte before `end` is content; `end` is the one line terminator read.
         if end.unwrap_or(n) > 0 {
             self.after_cr = false;
@@ -165,10 +197,26 @@ pub fn open<'s>(
 ) -> Result<Box<dyn Iterator<Item = Result<Record, LoadError>> + 's>, DataError> {
     let format = Format::from_path(path)?;
     let file = File::open(path).map_err(io_err(path))?;
-    let name = path.display().to_string();
+    Ok(from_reader(
+        file,
+        format,
+        &path.display().to_string(),
+        schema,
+    )?)
+}
+
+/// Streams records in `format` from a source that is already open (bytes in memory, a pipe, a
+/// socket), through the same loader [`open`] runs over a file; `name` names the source in
+/// errors. A CSV header that does not match the schema is the error returned here.
+pub fn from_reader<'s, R: Read + 's>(
+    reader: R,
+    format: Format,
+    name: &str,
+    schema: &'s Schema,
+) -> Result<Box<dyn Iterator<Item = Result<Record, LoadError>> + 's>, LoadError> {
     Ok(match format {
-        Format::Csv => Box::new(CsvRecords::new(file, &name, schema)?),
-        Format::Jsonl => Box::new(JsonlRecords::new(BufReader::new(file), &name, schema)),
+        Format::Csv => Box::new(CsvRecords::new(reader, name, schema)?),
+        Format::Jsonl => Box::new(JsonlRecords::new(BufReader::new(reader), name, schema)),
     })
 }
 
@@ -256,12 +304,9 @@ impl<'s, R: Read> CsvRecords<'s, R> {
         reader.get_mut().record_done();
         let mut positions = Vec::with_capacity(header.len());
         let mut seen = vec![false; schema.columns().len()];
-        for (i, field) in header.iter().enumerate() {
-            let field = if i == 0 {
-                field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
-            } else {
-                field
-            };
+        // A byte order mark opening the file was dropped by the parser (see `Guarded`); one
+        // more, or one inside quotes, is part of the first column's name.
+        for field in header.iter() {
             let name = utf8(field).map_err(|r| header_err(None, r))?;
             let col = schema
                 .index_of(name)

@@ -276,7 +276,8 @@ impl Column {
         Ok(value::decode(&self.kind, enc))
     }
 
-    /// Formats a canonical encoding as text the loader accepts back unchanged.
+    /// Formats a canonical encoding as text [`Column::parse`] reads back to the same encoding
+    /// (and so the loaders accept, when the encoding is within the declared bounds).
     pub fn format(&self, enc: u64) -> Result<String, Reason> {
         Ok(value::format(&self.kind, &self.decode(enc)?))
     }
@@ -298,7 +299,8 @@ impl Column {
         }
     }
 
-    fn check_bounds(&self, enc: u64) -> Result<u64, Reason> {
+    /// Checks an encoding against the declared `min`/`max`: `OutOfRange` names all three.
+    pub(crate) fn check_bounds(&self, enc: u64) -> Result<u64, Reason> {
         if enc < self.min || enc > self.max {
             let show = |e| value::format(&self.kind, &value::decode(&self.kind, e)).into();
             return Err(Reason::OutOfRange {
@@ -492,10 +494,22 @@ impl Schema {
         })
     }
 
+    /// Decodes a schema file's bytes already in memory (at most [`MAX_SCHEMA_BYTES`] of UTF-8
+    /// TOML), exactly as [`Schema::load`] decodes a file; `source_name` names it in errors.
+    pub fn from_bytes(bytes: &[u8], source_name: &str) -> Result<Schema, DataError> {
+        Schema::decode_file(bytes, Path::new(source_name), source_name)
+    }
+
     /// Reads a schema file (at most [`MAX_SCHEMA_BYTES`]).
     pub fn load(path: &Path) -> Result<Schema, DataError> {
-        let text = crate::io::read_text_limited(path, MAX_SCHEMA_BYTES)?;
-        Schema::from_toml(&text, &path.display().to_string())
+        let bytes = crate::io::read_limited(path, MAX_SCHEMA_BYTES)?;
+        Schema::decode_file(&bytes, path, &path.display().to_string())
+    }
+
+    /// The one decoder of schema files: size limit, UTF-8, then TOML.
+    fn decode_file(bytes: &[u8], path: &Path, source_name: &str) -> Result<Schema, DataError> {
+        let text = crate::io::text_limited(bytes, path, MAX_SCHEMA_BYTES)?;
+        Schema::from_toml(text, source_name)
     }
 
     /// The schema as TOML; [`Schema::from_toml`] reads it back to an equal schema.

@@ -22,22 +22,34 @@ fn bad_record(len: usize, schema: &Schema) -> DataError {
     })
 }
 
+/// The text of one value: refused when it is not an encoding of the column or is outside the
+/// column's declared bounds, since the loaders would reject what was written.
 fn format_value(schema: &Schema, col: usize, enc: u64) -> Result<String, DataError> {
     let c = &schema.columns()[col];
-    c.format(enc).map_err(|reason| {
-        DataError::Generator(GeneratorProblem::Unformattable {
-            column: c.name().to_string(),
-            reason,
+    // `format` first: it refuses a non-encoding, which `check_bounds` cannot display.
+    c.format(enc)
+        .and_then(|text| c.check_bounds(enc).map(|_| text))
+        .map_err(|reason| {
+            DataError::Generator(GeneratorProblem::Unformattable {
+                column: c.name().to_string(),
+                reason,
+            })
         })
-    })
 }
 
 /// Writes a header line and the records as CSV; returns the number of records written.
+///
+/// The CSV loader drops a byte order mark opening the file, so when the first column's name
+/// itself starts with one, a byte order mark is written first for the loader to drop.
 pub fn write_csv<W: Write>(
-    out: W,
+    mut out: W,
     schema: &Schema,
     records: impl IntoIterator<Item = Record>,
 ) -> Result<u64, DataError> {
+    let first = schema.columns().first().map(|c| c.name());
+    if first.is_some_and(|name| name.starts_with('\u{feff}')) {
+        out.write_all("\u{feff}".as_bytes()).map_err(wrap)?;
+    }
     let mut w = csv::Writer::from_writer(out);
     w.write_record(schema.columns().iter().map(|c| c.name()))
         .map_err(wrap)?;

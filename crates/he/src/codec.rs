@@ -1,5 +1,6 @@
 //! Binary encodings of the tfhe paths: a bounds-checked reader: every read says which document
-//! was short, nothing reads past the end, and `end` refuses trailing bytes.
+//! was short, nothing reads past the end, and `end` refuses trailing bytes; `read_whole` does
+//! the same for tfhe's own encodings inside a document.
 
 use crate::error::{HeError, Result};
 
@@ -24,6 +25,22 @@ pub(crate) fn format_err(what: &str, reason: impl std::fmt::Display) -> HeError 
         what: what.to_string(),
         reason: crate::error::clip(&reason.to_string()),
     }
+}
+
+/// Runs a tfhe deserializer `read` over the whole of `bytes` and refuses what it leaves unread.
+/// tfhe's safe deserialization reads what it needs and no more, so without this check a
+/// document could carry trailing bytes: a second encoding of the same value, and (for an
+/// `lwe_sum` setup, whose id hashes the CRS's bytes) a second id for the same setup.
+pub(crate) fn read_whole<T, E: std::fmt::Display>(
+    what: &str,
+    mut bytes: &[u8],
+    read: impl FnOnce(&mut &[u8]) -> std::result::Result<T, E>,
+) -> Result<T> {
+    let value = read(&mut bytes).map_err(|e| format_err(what, e))?;
+    if !bytes.is_empty() {
+        return Err(format_err(what, format!("{} trailing bytes", bytes.len())));
+    }
+    Ok(value)
 }
 
 pub(crate) struct Reader<'a> {
@@ -125,5 +142,44 @@ pub(crate) fn put_text(out: &mut Vec<u8>, text: &str) {
 pub(crate) fn put_words(out: &mut Vec<u8>, words: &[u64]) {
     for w in words {
         out.extend_from_slice(&w.to_le_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that takes the first `n` bytes, as tfhe's deserializer takes a value's bytes.
+    fn take(n: usize) -> impl FnOnce(&mut &[u8]) -> std::result::Result<Vec<u8>, String> {
+        move |r| {
+            let (head, tail) = r.split_at_checked(n).ok_or("truncated")?;
+            *r = tail;
+            Ok(head.to_vec())
+        }
+    }
+
+    #[test]
+    fn read_whole_refuses_trailing_bytes_and_passes_errors_on() {
+        assert_eq!(read_whole("doc", b"abc", take(3)).unwrap(), b"abc");
+        let trailing = read_whole("doc", b"abcd", take(3));
+        assert!(
+            matches!(&trailing, Err(HeError::Format { what, reason })
+                if what == "doc" && reason == "1 trailing bytes"),
+            "{trailing:?}"
+        );
+        assert!(matches!(
+            read_whole("doc", b"ab", take(3)),
+            Err(HeError::Format { reason, .. }) if reason == "truncated"
+        ));
+    }
+
+    #[test]
+    fn reader_end_refuses_trailing_bytes() {
+        let mut r = Reader::new(b"12345", "doc");
+        assert_eq!(r.u32().unwrap(), u32::from_le_bytes(*b"1234"));
+        assert!(matches!(r.end(), Err(HeError::Format { .. })));
+        assert!(matches!(r.u32(), Err(HeError::Format { .. })));
+        assert_eq!(r.rest(), b"5");
+        assert!(r.end().is_ok());
     }
 }

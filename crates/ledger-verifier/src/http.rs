@@ -14,7 +14,12 @@
 //!
 //! Errors answer with a 4xx/5xx status and [`ErrorBody`], `{"error": "...", "code": "..."}`:
 //! the message, and the [`ErrorCode`] a client branches on (see [`RemoteCause::Status`]).
+//!
+//! Both sides are pure functions wrapped around the network: [`route`] answers a request
+//! (method, URL, body) from a [`LedgerView`], and [`read_answer`] reads an answer (status, body)
+//! as the client expects it, so both are tested and fuzzed without sockets.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::net::SocketAddr;
@@ -146,103 +151,172 @@ pub fn serve<L: LedgerView + Send + Sync + 'static>(
     })
 }
 
-fn respond<T: Serialize>(req: tiny_http::Request, result: Result<T>) {
-    let (status, body) = match result {
-        Ok(v) => (200, serde_json::to_vec(&v).expect("serializable")),
-        Err(e) => {
-            let status = match &e {
-                LedgerError::NoSuchEntry { .. } => 404,
-                LedgerError::Store { .. } | LedgerError::Io { .. } => 500,
-                _ => 400,
-            };
-            let body = ErrorBody {
-                error: e.to_string(),
-                code: Some(e.code().name()),
-            };
-            (status, serde_json::to_vec(&body).expect("serializable"))
-        }
-    };
-    let header =
-        tiny_http::Header::from_bytes("Content-Type", "application/json").expect("valid header");
-    let _ = req.respond(
-        tiny_http::Response::from_data(body)
-            .with_status_code(status)
-            .with_header(header),
-    );
+/// What the service answers to a request it served, before it is encoded as JSON: one variant
+/// per endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// `GET /v1/checkpoint`.
+    Checkpoint(CosignedCheckpoint),
+    /// `GET /v1/entry/{index}`.
+    Entry(IndexedEntry),
+    /// `GET /v1/find/{key}`.
+    Found(Found),
+    /// `POST /v1/audit`.
+    Audit(Audit),
+    /// `POST /v1/append`.
+    Receipt(Receipt),
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(req: &mut tiny_http::Request) -> Result<T> {
-    let mut body = Vec::new();
-    req.as_reader()
-        .take(MAX_BODY + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| LedgerError::malformed("request", e.to_string()))?;
+impl Answer {
+    /// The JSON body the service sends.
+    pub fn to_json(&self) -> Vec<u8> {
+        let encoded = match self {
+            Answer::Checkpoint(c) => serde_json::to_vec(c),
+            Answer::Entry(e) => serde_json::to_vec(e),
+            Answer::Found(f) => serde_json::to_vec(f),
+            Answer::Audit(a) => serde_json::to_vec(a),
+            Answer::Receipt(r) => serde_json::to_vec(r),
+        };
+        encoded.expect("plain data serializes")
+    }
+}
+
+/// An HTTP answer of the service: its status and JSON body ([`Answer::to_json`] or
+/// [`ErrorBody`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The HTTP status: 200, or the error's [`status_of`].
+    pub status: u16,
+    /// The JSON body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The answer to a request: 200 and the value, or the error's status and [`ErrorBody`].
+    pub fn from_result(result: &Result<Answer>) -> Response {
+        match result {
+            Ok(answer) => Response {
+                status: 200,
+                body: answer.to_json(),
+            },
+            Err(e) => Response::error(e),
+        }
+    }
+
+    /// The error answer for `e`: its [`status_of`] and an [`ErrorBody`] with its message and
+    /// [`ErrorCode`].
+    pub fn error(e: &LedgerError) -> Response {
+        let body = ErrorBody {
+            error: e.to_string(),
+            code: Some(e.code().name()),
+        };
+        Response {
+            status: status_of(e),
+            body: serde_json::to_vec(&body).expect("plain data serializes"),
+        }
+    }
+}
+
+/// The HTTP status the service answers an error with: 404 for an entry beyond the log, 500 for
+/// its own store's failures, 400 for everything the request got wrong.
+pub fn status_of(e: &LedgerError) -> u16 {
+    match e {
+        LedgerError::NoSuchEntry { .. } => 404,
+        LedgerError::Store { .. } | LedgerError::Io { .. } => 500,
+        _ => 400,
+    }
+}
+
+/// The service's request handling as a pure function of the request (method, URL, body) and
+/// the ledger: what [`serve`]'s workers answer, without the network, so it is tested and
+/// fuzzed directly.
+pub fn route(ledger: &dyn LedgerView, method: &str, url: &str, body: &[u8]) -> Response {
+    Response::from_result(&answer(ledger, method, url, body))
+}
+
+/// The value [`route`] answers a request with, or the error it answers with.
+pub fn answer(ledger: &dyn LedgerView, method: &str, url: &str, body: &[u8]) -> Result<Answer> {
+    let parts: Vec<&str> = url.trim_start_matches('/').split('/').collect();
+    match (method, parts.as_slice()) {
+        ("GET", ["v1", "checkpoint"]) => ledger.checkpoint().map(Answer::Checkpoint),
+        ("GET", ["v1", "entry", i]) => {
+            let index = i
+                .parse::<u64>()
+                .map_err(|_| LedgerError::malformed("entry index", "not a number"))?;
+            Ok(Answer::Entry(IndexedEntry {
+                index,
+                entry: ledger.entry(index)?.to_hex()?,
+            }))
+        }
+        ("GET", ["v1", "find", k]) => {
+            let key = parse_key(k)?;
+            Ok(Answer::Found(Found {
+                index: ledger.find(&key)?,
+            }))
+        }
+        ("POST", ["v1", "audit"]) => {
+            let a: AuditRequest = parse_request(body)?;
+            if a.indices.len() > MAX_AUDIT {
+                return Err(LedgerError::Refused(Refusal::TooManyIndices {
+                    max: MAX_AUDIT,
+                }));
+            }
+            ledger.audit(&a.indices, a.from).map(Answer::Audit)
+        }
+        ("POST", ["v1", "append"]) => {
+            let a: AppendRequest = parse_request(body)?;
+            if a.entries.len() > MAX_HTTP_BATCH {
+                return Err(LedgerError::Refused(Refusal::TooManyEntries {
+                    max: MAX_HTTP_BATCH,
+                }));
+            }
+            let entries = a
+                .entries
+                .iter()
+                .map(|h| Entry::from_hex(h))
+                .collect::<Result<Vec<_>>>()?;
+            ledger.append(entries).map(Answer::Receipt)
+        }
+        _ => Err(LedgerError::Refused(Refusal::NoSuchEndpoint {
+            url: url.to_string(),
+        })),
+    }
+}
+
+/// Decodes a request body (at most [`MAX_BODY`] bytes of JSON).
+fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.len() as u64 > MAX_BODY {
         return Err(LedgerError::malformed(
             "request",
             "body over the size limit",
         ));
     }
-    serde_json::from_slice(&body).map_err(|e| LedgerError::malformed("request", e.to_string()))
+    serde_json::from_slice(body).map_err(|e| LedgerError::malformed("request", e.to_string()))
 }
 
+/// Reads a request's body, at most one byte over [`MAX_BODY`] (so [`route`] sees it is over).
+fn read_body(req: &mut tiny_http::Request) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    req.as_reader()
+        .take(MAX_BODY + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| LedgerError::malformed("request", e.to_string()))?;
+    Ok(body)
+}
+
+/// Adapts [`route`] to tiny_http: reads the request, answers it.
 fn handle(ledger: &dyn LedgerView, mut req: tiny_http::Request) {
-    let url = req.url().to_string();
-    let parts: Vec<&str> = url.trim_start_matches('/').split('/').collect();
-    match (req.method(), parts.as_slice()) {
-        (tiny_http::Method::Get, ["v1", "checkpoint"]) => respond(req, ledger.checkpoint()),
-        (tiny_http::Method::Get, ["v1", "entry", i]) => {
-            let r = i
-                .parse::<u64>()
-                .map_err(|_| LedgerError::malformed("entry index", "not a number"))
-                .and_then(|index| {
-                    Ok(IndexedEntry {
-                        index,
-                        entry: ledger.entry(index)?.to_hex()?,
-                    })
-                });
-            respond(req, r)
-        }
-        (tiny_http::Method::Get, ["v1", "find", k]) => {
-            let r = parse_key(k).and_then(|key| {
-                Ok(Found {
-                    index: ledger.find(&key)?,
-                })
-            });
-            respond(req, r)
-        }
-        (tiny_http::Method::Post, ["v1", "audit"]) => {
-            let r = read_json::<AuditRequest>(&mut req).and_then(|a| {
-                if a.indices.len() > MAX_AUDIT {
-                    return Err(LedgerError::Refused(Refusal::TooManyIndices {
-                        max: MAX_AUDIT,
-                    }));
-                }
-                ledger.audit(&a.indices, a.from)
-            });
-            respond(req, r)
-        }
-        (tiny_http::Method::Post, ["v1", "append"]) => {
-            let r = read_json::<AppendRequest>(&mut req).and_then(|a| {
-                if a.entries.len() > MAX_HTTP_BATCH {
-                    return Err(LedgerError::Refused(Refusal::TooManyEntries {
-                        max: MAX_HTTP_BATCH,
-                    }));
-                }
-                let entries = a
-                    .entries
-                    .iter()
-                    .map(|h| Entry::from_hex(h))
-                    .collect::<Result<Vec<_>>>()?;
-                ledger.append(entries)
-            });
-            respond(req, r)
-        }
-        _ => respond::<()>(
-            req,
-            Err(LedgerError::Refused(Refusal::NoSuchEndpoint { url })),
-        ),
-    }
+    let response = match read_body(&mut req) {
+        Ok(body) => route(ledger, req.method().as_str(), req.url(), &body),
+        Err(e) => Response::error(&e),
+    };
+    let header =
+        tiny_http::Header::from_bytes("Content-Type", "application/json").expect("valid header");
+    let _ = req.respond(
+        tiny_http::Response::from_data(response.body)
+            .with_status_code(response.status)
+            .with_header(header),
+    );
 }
 
 fn parse_key(k: &str) -> Result<EntryKey> {
@@ -250,6 +324,45 @@ fn parse_key(k: &str) -> Result<EntryKey> {
     hex::decode_to_slice(k, &mut b)
         .map_err(|_| LedgerError::malformed("entry key", "expected 66 hex digits"))?;
     EntryKey::from_bytes(&b)
+}
+
+/// Reads a service's answer (its HTTP status and body) as the value a request expects: the
+/// client's side of [`route`], a pure function so that what a lying or broken service may send
+/// is tested and fuzzed without a network. An error status is a [`RemoteCause::Status`]
+/// carrying the service's message and [`ErrorCode`]; a body that is not the expected value is a
+/// [`RemoteCause::BadAnswer`]. `url` names the service in errors.
+pub fn read_answer<T: DeserializeOwned>(url: &str, status: u16, body: &[u8]) -> Result<T> {
+    let err = |cause: RemoteCause, reason: String| LedgerError::Remote {
+        url: url.to_string(),
+        cause,
+        reason,
+    };
+    if !(200..300).contains(&status) {
+        let (msg, code) = match serde_json::from_slice::<ErrorBody>(body) {
+            Ok(b) => (b.error, b.code.as_deref().and_then(ErrorCode::parse)),
+            Err(_) => match ureq::http::StatusCode::from_u16(status) {
+                Ok(s) => (format!("HTTP {s}"), None),
+                Err(_) => (format!("HTTP {status}"), None),
+            },
+        };
+        return Err(err(RemoteCause::Status { status, code }, msg));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| err(RemoteCause::BadAnswer, format!("malformed answer: {e}")))
+}
+
+/// Reads the answer to `GET /v1/entry/{index}` ([`read_answer`]): the entry, which must be the
+/// one at `index` and decode strictly ([`Entry::from_hex`]).
+pub fn read_entry_answer(url: &str, index: u64, status: u16, body: &[u8]) -> Result<Entry> {
+    let e: IndexedEntry = read_answer(url, status, body)?;
+    if e.index != index {
+        return Err(LedgerError::Remote {
+            url: url.to_string(),
+            cause: RemoteCause::BadAnswer,
+            reason: "answered with another entry".into(),
+        });
+    }
+    Entry::from_hex(&e.entry)
 }
 
 /// A ledger reached over HTTP; every call has a timeout.
@@ -279,43 +392,38 @@ impl RemoteLedger {
         }
     }
 
-    fn decode<T: for<'de> Deserialize<'de>>(
+    /// Sends a request and returns the answer's status and body (bounded by [`MAX_BODY`]).
+    fn exchange(
         &self,
         resp: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<T> {
+    ) -> Result<(u16, Vec<u8>)> {
         let mut resp = resp.map_err(|e| self.err(RemoteCause::Transport, e))?;
-        let status = resp.status();
+        let status = resp.status().as_u16();
         let body = resp
             .body_mut()
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
             .map_err(|e| self.err(RemoteCause::Transport, e))?;
-        if !status.is_success() {
-            let (msg, code) = match serde_json::from_slice::<ErrorBody>(&body) {
-                Ok(b) => (b.error, b.code.as_deref().and_then(ErrorCode::parse)),
-                Err(_) => (format!("HTTP {status}"), None),
-            };
-            let cause = RemoteCause::Status {
-                status: status.as_u16(),
-                code,
-            };
-            return Err(self.err(cause, msg));
-        }
-        serde_json::from_slice(&body)
-            .map_err(|e| self.err(RemoteCause::BadAnswer, format!("malformed answer: {e}")))
+        Ok((status, body))
     }
 
-    fn get<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T> {
-        self.decode(self.agent.get(format!("{}{path}", self.url)).call())
+    fn get_raw(&self, path: &str) -> Result<(u16, Vec<u8>)> {
+        self.exchange(self.agent.get(format!("{}{path}", self.url)).call())
     }
 
-    fn post<B: Serialize, T: for<'de> Deserialize<'de>>(&self, path: &str, body: &B) -> Result<T> {
-        self.decode(
+    fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let (status, body) = self.get_raw(path)?;
+        read_answer(&self.url, status, &body)
+    }
+
+    fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        let (status, body) = self.exchange(
             self.agent
                 .post(format!("{}{path}", self.url))
                 .send_json(body),
-        )
+        )?;
+        read_answer(&self.url, status, &body)
     }
 }
 
@@ -325,11 +433,8 @@ impl LedgerView for RemoteLedger {
     }
 
     fn entry(&self, index: u64) -> Result<Entry> {
-        let e: IndexedEntry = self.get(&format!("/v1/entry/{index}"))?;
-        if e.index != index {
-            return Err(self.err(RemoteCause::BadAnswer, "answered with another entry"));
-        }
-        Entry::from_hex(&e.entry)
+        let (status, body) = self.get_raw(&format!("/v1/entry/{index}"))?;
+        read_entry_answer(&self.url, index, status, &body)
     }
 
     fn find(&self, key: &EntryKey) -> Result<Option<u64>> {

@@ -19,6 +19,10 @@ use crate::keys::{Identity, PublicKey};
 pub const MAX_LOG_SIZE: u64 = 1 << 48;
 /// Largest number of validators in a configuration.
 pub const MAX_VALIDATORS: usize = 256;
+/// Largest configuration file, bytes.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+/// Largest encoded co-signed checkpoint, bytes (far above [`MAX_VALIDATORS`] signatures).
+pub const MAX_CHECKPOINT_BYTES: usize = 1 << 20;
 const CHECKPOINT_TAG: &[u8] = b"trustspace-checkpoint-v1\0";
 
 /// Hex serde for 32-byte digests.
@@ -123,19 +127,36 @@ impl LedgerConfig {
         Ok(())
     }
 
-    /// Reads and checks a configuration file.
+    /// Reads and checks a configuration file (at most [`MAX_CONFIG_BYTES`]).
     pub fn load(path: &std::path::Path) -> Result<LedgerConfig> {
-        let bytes = crate::keys::read_limited(path, 1 << 20)?;
-        let c: LedgerConfig = serde_json::from_slice(&bytes)
-            .map_err(|e| LedgerError::malformed(path.display().to_string(), e.to_string()))?;
+        let bytes = crate::keys::read_limited(path, MAX_CONFIG_BYTES)?;
+        LedgerConfig::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// Decodes and checks a configuration file's bytes (JSON); `what` names it in errors.
+    pub fn from_bytes(bytes: &[u8], what: &str) -> Result<LedgerConfig> {
+        if bytes.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(LedgerError::malformed(
+                what,
+                format!("larger than the limit of {MAX_CONFIG_BYTES} bytes"),
+            ));
+        }
+        let c: LedgerConfig = serde_json::from_slice(bytes)
+            .map_err(|e| LedgerError::malformed(what, e.to_string()))?;
         c.check()?;
         Ok(c)
     }
 
-    /// Writes the configuration as JSON.
+    /// The configuration file's bytes: pretty JSON and a newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut text = serde_json::to_vec_pretty(self).expect("plain data serializes");
+        text.push(b'\n');
+        text
+    }
+
+    /// Writes the configuration as JSON ([`LedgerConfig::to_bytes`]).
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).expect("serializable");
-        std::fs::write(path, text + "\n").map_err(|e| LedgerError::io(path, e))
+        std::fs::write(path, self.to_bytes()).map_err(|e| LedgerError::io(path, e))
     }
 }
 
@@ -194,6 +215,25 @@ pub struct CosignedCheckpoint {
 }
 
 impl CosignedCheckpoint {
+    /// Decodes a co-signed checkpoint's JSON (as the store keeps it and the service sends it;
+    /// at most [`MAX_CHECKPOINT_BYTES`]). Its quorum is not checked here: see
+    /// [`CosignedCheckpoint::verify`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<CosignedCheckpoint> {
+        if bytes.len() > MAX_CHECKPOINT_BYTES {
+            return Err(LedgerError::malformed(
+                "checkpoint",
+                format!("larger than the limit of {MAX_CHECKPOINT_BYTES} bytes"),
+            ));
+        }
+        serde_json::from_slice(bytes)
+            .map_err(|e| LedgerError::malformed("checkpoint", e.to_string()))
+    }
+
+    /// The checkpoint's JSON (compact), as the store keeps it and the service sends it.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("plain data serializes")
+    }
+
     /// Checks the quorum under `config`: right log, plausible size, every signature by a distinct
     /// configured validator and valid, and at least `threshold` of them. A checkpoint carrying
     /// any bad, foreign or repeated signature is refused outright, so tampering is never

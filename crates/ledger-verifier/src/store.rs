@@ -275,7 +275,7 @@ impl Ledger {
                     .map_err(|e| self.store_err(e))?;
             }
             let mut m = tx.open_table(META).map_err(|e| self.store_err(e))?;
-            let json = serde_json::to_vec(&cosigned).expect("serializable");
+            let json = cosigned.to_bytes();
             m.insert(CHECKPOINT, json.as_slice())
                 .map_err(|e| self.store_err(e))?;
         }
@@ -339,7 +339,7 @@ fn load_state(
         tree.push(entry.digest()?);
     }
     let checkpoint = match meta.get(CHECKPOINT).map_err(|e| store_err(e.to_string()))? {
-        Some(v) => serde_json::from_slice::<CosignedCheckpoint>(v.value())
+        Some(v) => CosignedCheckpoint::from_bytes(v.value())
             .map_err(|e| fail(StoreFailure::BadCheckpoint(e.to_string())))?,
         None if tree.size() == 0 => CosignedCheckpoint {
             checkpoint: Checkpoint {

@@ -24,10 +24,13 @@ use crate::view::LedgerView;
 /// Evidence file format version.
 pub const EVIDENCE_VERSION: u32 = 1;
 
+/// Largest evidence file, bytes: the largest proof bundle and 1 MiB for everything else.
+pub const MAX_EVIDENCE_BYTES: u64 = MAX_BUNDLE_BYTES + (1 << 20);
+
 /// Everything needed to re-check a verdict with no access to the ledger: the bundle, the keys,
 /// the registered entries, their inclusion proofs and the checkpoint they are included under.
 /// The trust anchor ([`LedgerConfig`]) is not in it: the verifier brings its own.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     /// Format version ([`EVIDENCE_VERSION`]).
@@ -52,25 +55,67 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    /// Writes the evidence as JSON.
+    /// Writes the evidence as JSON ([`Evidence::to_bytes`]).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).expect("serializable");
-        std::fs::write(path, text + "\n").map_err(|e| LedgerError::io(path, e))
+        std::fs::write(path, self.to_bytes()).map_err(|e| LedgerError::io(path, e))
     }
 
-    /// Reads an evidence file (size-limited; everything in it is validated when verified).
+    /// The evidence file's bytes: pretty JSON and a newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut text = serde_json::to_vec_pretty(self).expect("plain data serializes");
+        text.push(b'\n');
+        text
+    }
+
+    /// Reads an evidence file (at most [`MAX_EVIDENCE_BYTES`]; everything in it is validated
+    /// when verified).
     pub fn load(path: &Path) -> Result<Evidence> {
-        let bytes = read_limited(path, MAX_BUNDLE_BYTES + (1 << 20))?;
-        let e: Evidence = serde_json::from_slice(&bytes)
-            .map_err(|e| LedgerError::malformed(path.display().to_string(), e.to_string()))?;
+        let bytes = read_limited(path, MAX_EVIDENCE_BYTES)?;
+        Evidence::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// Decodes an evidence file's bytes (JSON, at most [`MAX_EVIDENCE_BYTES`]); `what` names
+    /// it in errors. Only the format is checked here: [`verify_evidence`] checks the content.
+    pub fn from_bytes(bytes: &[u8], what: &str) -> Result<Evidence> {
+        if bytes.len() as u64 > MAX_EVIDENCE_BYTES {
+            return Err(LedgerError::malformed(
+                what,
+                format!("larger than the limit of {} bytes", MAX_EVIDENCE_BYTES),
+            ));
+        }
+        let e: Evidence = serde_json::from_slice(bytes)
+            .map_err(|e| LedgerError::malformed(what, e.to_string()))?;
         if e.version != EVIDENCE_VERSION {
             return Err(LedgerError::malformed(
-                path.display().to_string(),
+                what,
                 format!("unsupported evidence version {}", e.version),
+            ));
+        }
+        if has_fraction(&e.verifying_keys) {
+            // A verifying-key file holds integers only; a fractional number is not one, and
+            // serde_json's parsing of it may be off by one unit in the last place, so the file
+            // would not re-encode to what it holds.
+            return Err(LedgerError::malformed(
+                what,
+                "verifying keys hold a number that is not an integer",
             ));
         }
         Ok(e)
     }
+}
+
+/// Whether a JSON value holds a number that is not an integer (iteratively: any depth).
+fn has_fraction(v: &serde_json::Value) -> bool {
+    let mut todo = vec![v];
+    while let Some(v) = todo.pop() {
+        match v {
+            serde_json::Value::Number(n) if !(n.is_u64() || n.is_i64()) => return true,
+            serde_json::Value::Array(items) => todo.extend(items),
+            serde_json::Value::Object(fields) => todo.extend(fields.values()),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// What a successful verification establishes.

@@ -89,7 +89,8 @@ fn op_mul(kind: Kind) -> fn(u64, u64) -> u64 {
     }
 }
 
-fn encode(words: &[u64]) -> Vec<u8> {
+/// A vector of ring elements as a message: each element as 8 little-endian bytes.
+pub(crate) fn encode(words: &[u64]) -> Vec<u8> {
     let mut out = Vec::with_capacity(words.len() * 8);
     for w in words {
         out.extend_from_slice(&w.to_le_bytes());
@@ -114,8 +115,10 @@ fn bind_seed(session: &[u8; 32], seed: &[u8; 32]) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn decode(bytes: &[u8], n: usize, peer: PartyId) -> Result<Vec<u64>> {
-    if bytes.len() != n * 8 {
+/// Decodes [`encode`]'s form of exactly `n` ring elements from `peer` ([`MpcError::Malformed`]
+/// for any other length).
+pub(crate) fn decode(bytes: &[u8], n: usize, peer: PartyId) -> Result<Vec<u64>> {
+    if n.checked_mul(8) != Some(bytes.len()) {
         return Err(MpcError::Malformed {
             peer: Peer::Party(peer),
             reason: format!("expected {n} ring elements, got {} bytes", bytes.len()),

@@ -217,3 +217,164 @@ mod tests {
         );
     }
 }
+
+/// Properties of the folding: a constant is what every value of the domain answers, and only
+/// then; simplifying constants away never changes a predicate's answer.
+#[cfg(test)]
+mod props {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const OPS: [Cmp; 6] = [Cmp::Eq, Cmp::Ne, Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge];
+
+    /// One `int` column declared `lo ..= hi`.
+    fn bounded(lo: i64, hi: i64) -> Schema {
+        Schema::from_toml(
+            &format!(
+                "name = \"s\"\n[[columns]]\nname = \"v\"\ntype = \"int\"\nbits = 16\n\
+                 min = {lo}\nmax = {hi}\n"
+            ),
+            "s.toml",
+        )
+        .expect("schema")
+    }
+
+    fn cmp(op: Cmp, a: i64, b: i64) -> bool {
+        match op {
+            Cmp::Eq => a == b,
+            Cmp::Ne => a != b,
+            Cmp::Lt => a < b,
+            Cmp::Le => a <= b,
+            Cmp::Gt => a > b,
+            Cmp::Ge => a >= b,
+        }
+    }
+
+    /// A predicate's answer on a row whose column 0 is `v`.
+    fn holds(p: &Pred, v: i64) -> bool {
+        let val = |o: &Operand| match o {
+            Operand::Col(_) => v,
+            Operand::Lit(l) => *l,
+        };
+        match p {
+            Pred::Cmp(op, a, b) => cmp(*op, val(a), val(b)),
+            Pred::In(_, vals, negated) => vals.contains(&v) != *negated,
+            Pred::And(x, y) => holds(x, v) && holds(y, v),
+            Pred::Or(x, y) => holds(x, v) || holds(y, v),
+            Pred::Not(x) => !holds(x, v),
+            Pred::Const(b) => *b,
+        }
+    }
+
+    fn has_inner_const(p: &Pred) -> bool {
+        match p {
+            Pred::And(x, y) | Pred::Or(x, y) => {
+                matches!(**x, Pred::Const(_))
+                    || matches!(**y, Pred::Const(_))
+                    || has_inner_const(x)
+                    || has_inner_const(y)
+            }
+            Pred::Not(x) => matches!(**x, Pred::Const(_)) || has_inner_const(x),
+            _ => false,
+        }
+    }
+
+    /// A predicate as written: constants and comparisons combined without simplification.
+    #[derive(Debug, Clone)]
+    enum Written {
+        Const(bool),
+        Cmp(usize, i64),
+        And(Box<Written>, Box<Written>),
+        Or(Box<Written>, Box<Written>),
+        Not(Box<Written>),
+    }
+
+    fn written() -> impl Strategy<Value = Written> {
+        let leaf = prop_oneof![
+            any::<bool>().prop_map(Written::Const),
+            (0..OPS.len(), -6i64..6).prop_map(|(op, l)| Written::Cmp(op, l)),
+        ];
+        leaf.prop_recursive(4, 24, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| Written::And(Box::new(a), Box::new(b))),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| Written::Or(Box::new(a), Box::new(b))),
+                inner.prop_map(|a| Written::Not(Box::new(a))),
+            ]
+        })
+    }
+
+    fn answer(w: &Written, v: i64) -> bool {
+        match w {
+            Written::Const(b) => *b,
+            Written::Cmp(op, l) => cmp(OPS[*op], v, *l),
+            Written::And(a, b) => answer(a, v) && answer(b, v),
+            Written::Or(a, b) => answer(a, v) || answer(b, v),
+            Written::Not(a) => !answer(a, v),
+        }
+    }
+
+    fn fold_written(w: &Written) -> Pred {
+        match w {
+            Written::Const(b) => Pred::Const(*b),
+            Written::Cmp(op, l) => Pred::Cmp(OPS[*op], Operand::Col(0), Operand::Lit(*l)),
+            Written::And(a, b) => and(fold_written(a), fold_written(b)),
+            Written::Or(a, b) => or(fold_written(a), fold_written(b)),
+            Written::Not(a) => not(fold_written(a)),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_comparison_folds_exactly_when_the_domain_decides_it(
+            (lo, hi) in (-300i64..300, 0i64..200).prop_map(|(lo, w)| (lo, lo + w)),
+            lit in -600i64..600,
+            op in 0..OPS.len(),
+        ) {
+            let s = bounded(lo, hi);
+            let op = OPS[op];
+            let answers: BTreeSet<bool> = (lo..=hi).map(|v| cmp(op, v, lit)).collect();
+            match compare(&s, op, 0, Literal::Value(lit)).expect("compare") {
+                Pred::Const(b) => prop_assert_eq!(answers, BTreeSet::from([b])),
+                Pred::Cmp(o, Operand::Col(0), Operand::Lit(l)) => {
+                    prop_assert_eq!((o, l), (op, lit));
+                    prop_assert_eq!(answers.len(), 2, "left to MPC, though the domain decides it");
+                }
+                other => prop_assert!(false, "{:?}", other),
+            }
+            // Literals beyond 64 bits are beyond every domain.
+            for beyond in [true, false] {
+                let p = compare(&s, op, 0, Literal::Beyond(beyond)).expect("compare");
+                let want = cmp(op, 0, if beyond { i64::MAX } else { i64::MIN });
+                prop_assert_eq!(p, Pred::Const(want));
+            }
+        }
+
+        #[test]
+        fn an_in_list_keeps_exactly_its_literals_in_the_domain(
+            (lo, hi) in (-50i64..50, 0i64..40).prop_map(|(lo, w)| (lo, lo + w)),
+            lits in prop::collection::vec(-120i64..120, 0..8),
+            negated in any::<bool>(),
+        ) {
+            let s = bounded(lo, hi);
+            let values: Vec<Literal> = lits.iter().map(|l| Literal::Value(*l)).collect();
+            let p = in_list(&s, 0, &values, negated).expect("in list");
+            for v in lo..=hi {
+                prop_assert_eq!(holds(&p, v), lits.contains(&v) != negated, "v = {}", v);
+            }
+        }
+
+        #[test]
+        fn constants_simplify_away_without_changing_the_answer(w in written()) {
+            let p = fold_written(&w);
+            prop_assert!(!has_inner_const(&p), "{:?}", p);
+            for v in -7..=7 {
+                prop_assert_eq!(holds(&p, v), answer(&w, v), "v = {}", v);
+            }
+        }
+    }
+}

@@ -24,6 +24,8 @@ pub struct ReadmeDoctests;
 pub mod engine;
 pub mod error;
 pub mod fold;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod partial;
 pub mod pki;
 pub mod query;

@@ -1,6 +1,8 @@
 //! The proof bundle: a versioned JSON file with every Groth16 proof, its public inputs, the
-//! commitment and the circuit digests. Decoding validates everything: field elements below the
-//! modulus, proof points on the curve and in the subgroup, exact proof length, a size limit.
+//! commitment and the circuit digests. Decoding validates everything: a size limit, the version,
+//! field elements below the modulus, the commitment's parameters ([`ProofBundle::from_bytes`]);
+//! proofs' exact length and points on the curve and in the subgroup ([`proof_from_hex`], when
+//! verified).
 //!
 //! Groth16 proofs are malleable (anyone can re-randomise a valid proof), so a bundle is never
 //! identified by its proof bytes; [`ProofBundle::statement_digest`] names what it proves.
@@ -12,10 +14,11 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::canon;
-use crate::commit::{Commitment, read_json_limited, write_json};
+use crate::commit::Commitment;
 use crate::digests::CircuitDigests;
 use crate::encode::{digest_hex, fr_hex_vec};
 use crate::error::{FormatProblem, Mismatch, ParameterProblem, Result, ZkError};
+use crate::files;
 
 /// Version of the bundle format.
 pub const BUNDLE_VERSION: u32 = 1;
@@ -104,6 +107,11 @@ impl ProofBundle {
     /// identifier to record on a ledger. SHA-256 of a canonical encoding
     /// ([`canon::STATEMENT`], layout in [`crate::canon`]).
     pub fn statement_digest(&self) -> [u8; 32] {
+        self.statement_canonical().sha256()
+    }
+
+    /// The canonical encoding [`ProofBundle::statement_digest`] hashes ([`canon::STATEMENT`]).
+    pub fn statement_canonical(&self) -> canon::Canon {
         let frs = |c: &mut canon::Canon, xs: &Vec<ark_bn254::Fr>| {
             c.seq(xs.iter(), canon::fr);
         };
@@ -123,24 +131,42 @@ impl ProofBundle {
                 frs(c, &chunk.public_inputs);
             })
             .option(self.final_.as_ref(), |c, f| frs(c, &f.public_inputs));
-        c.sha256()
+        c
+    }
+
+    /// The bundle file's bytes (pretty JSON), as [`ProofBundle::save`] writes them.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        files::json_bytes(self)
     }
 
     /// Writes the bundle as JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
-        write_json(path, self)
+        files::write(path, &self.to_bytes())
     }
 
-    /// Reads a bundle (at most [`MAX_BUNDLE_BYTES`]); field elements are validated on the way
-    /// in, proofs when verified.
+    /// Reads a bundle: at most [`MAX_BUNDLE_BYTES`], then [`ProofBundle::from_bytes`].
     pub fn load(path: &Path) -> Result<ProofBundle> {
-        let b: ProofBundle = read_json_limited(path, "proof bundle", MAX_BUNDLE_BYTES)?;
+        let bytes = files::read_limited(path, "proof bundle", MAX_BUNDLE_BYTES)?;
+        ProofBundle::decode(&bytes, &files::named("proof bundle", path))
+    }
+
+    /// Decodes a bundle file's bytes (JSON, at most [`MAX_BUNDLE_BYTES`]): the version, field
+    /// elements below the modulus, and the commitment it carries validated as
+    /// [`Commitment::from_bytes`] validates one. Proofs are decoded (length, points on the
+    /// curve and in the subgroup) by [`proof_from_hex`] when verified.
+    pub fn from_bytes(bytes: &[u8]) -> Result<ProofBundle> {
+        ProofBundle::decode(bytes, "proof bundle")
+    }
+
+    fn decode(bytes: &[u8], what: &str) -> Result<ProofBundle> {
+        let b: ProofBundle = files::json_from_bytes(bytes, what, MAX_BUNDLE_BYTES)?;
         if b.version != BUNDLE_VERSION {
             return Err(ZkError::Format {
-                what: format!("proof bundle {}", path.display()),
+                what: what.to_string(),
                 reason: FormatProblem::UnsupportedVersion { found: b.version },
             });
         }
+        b.commitment.validate(&format!("{what}: commitment"))?;
         Ok(b)
     }
 }
@@ -194,6 +220,8 @@ impl ProofBundle {
             }
         }
         out.chunks.sort_by_key(|c| c.index);
+        // Parts built in memory are not decoded: check the commitment here as well.
+        out.commitment.validate("proof bundle: commitment")?;
         let n = out.commitment.chunks();
         for (i, c) in out.chunks.iter().enumerate() {
             let chunk = i as u64;

@@ -23,6 +23,7 @@ use zeroize::Zeroizing;
 
 use crate::encode::{digest_hex, fr_from_digest, fr_hex};
 use crate::error::{DatasetProblem, FormatProblem, Mismatch, ParameterProblem, Result, ZkError};
+use crate::files;
 use crate::pack::Layout;
 use crate::poseidon::{self, LEAF_INPUTS};
 
@@ -33,7 +34,7 @@ pub const MAX_CHUNK_SIZE: u64 = 1 << 20;
 /// Largest number of records in a committed dataset.
 pub const MAX_RECORDS: u64 = 1 << 40;
 /// Largest commitment or opening file accepted.
-const MAX_SMALL_FILE: u64 = 1 << 16;
+pub const MAX_SMALL_FILE: u64 = 1 << 16;
 
 /// The public commitment to a dataset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,21 +88,39 @@ impl Commitment {
         Ok(())
     }
 
-    /// Reads a commitment file (JSON).
+    /// Reads a commitment file (JSON): at most 64 KiB, then [`Commitment::from_bytes`].
     pub fn load(path: &Path) -> Result<Commitment> {
-        let c: Commitment = read_json(path, "commitment")?;
-        c.validate()?;
+        let bytes = files::read_limited(path, "commitment", MAX_SMALL_FILE)?;
+        Commitment::decode(&bytes, &files::named("commitment", path))
+    }
+
+    /// Decodes a commitment file's bytes (JSON, at most 64 KiB) and validates it: version,
+    /// chunk size, record count. The decoder of untrusted commitments.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Commitment> {
+        Commitment::decode(bytes, "commitment")
+    }
+
+    fn decode(bytes: &[u8], what: &str) -> Result<Commitment> {
+        let c: Commitment = files::json_from_bytes(bytes, what, MAX_SMALL_FILE)?;
+        c.validate(what)?;
         Ok(c)
+    }
+
+    /// The commitment file's bytes (pretty JSON), as [`Commitment::save`] writes them.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        files::json_bytes(self)
     }
 
     /// Writes the commitment as JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
-        write_json(path, self)
+        files::write(path, &self.to_bytes())
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks what the JSON shape cannot: the version, a chunk size that is a power of two up
+    /// to [`MAX_CHUNK_SIZE`], a record count in `1..=`[`MAX_RECORDS`].
+    pub(crate) fn validate(&self, what: &str) -> Result<()> {
         let bad = |reason| ZkError::Format {
-            what: "commitment".into(),
+            what: what.to_string(),
             reason,
         };
         if self.version != COMMITMENT_VERSION {
@@ -146,6 +165,12 @@ struct OpeningFile {
     key: String,
 }
 
+impl Drop for OpeningFile {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.key);
+    }
+}
+
 const BLINDING_STREAMS: u64 = 1 << 62;
 
 impl Opening {
@@ -179,13 +204,18 @@ impl Opening {
         Fr::rand(&mut self.stream(BLINDING_STREAMS + chunk))
     }
 
-    /// Writes the opening (secret!) as JSON, readable by the owner only where the OS allows.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// The opening file's bytes (secret!): pretty JSON with the key in hex, zeroized on drop.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let file = OpeningFile {
             version: COMMITMENT_VERSION,
             key: hex::encode(*self.key),
         };
-        let text = Zeroizing::new(serde_json::to_string_pretty(&file).expect("serializable"));
+        Zeroizing::new(serde_json::to_vec_pretty(&file).expect("serializable"))
+    }
+
+    /// Writes the opening (secret!) as JSON, readable by the owner only where the OS allows.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let bytes = self.to_bytes();
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -195,64 +225,39 @@ impl Opening {
             source,
         };
         let mut f = options.open(path).map_err(io)?;
-        std::io::Write::write_all(&mut f, text.as_bytes()).map_err(io)
+        std::io::Write::write_all(&mut f, &bytes).map_err(io)
     }
 
-    /// Reads an opening file.
+    /// Reads an opening file: at most 64 KiB, then [`Opening::from_bytes`].
     pub fn load(path: &Path) -> Result<Opening> {
-        let f: OpeningFile = read_json(path, "opening")?;
+        let bytes = Zeroizing::new(files::read_limited(path, "opening", MAX_SMALL_FILE)?);
+        Opening::decode(&bytes, &files::named("opening", path))
+    }
+
+    /// Decodes an opening file's bytes (JSON, at most 64 KiB): version, then a key of exactly
+    /// 32 bytes in hex.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Opening> {
+        Opening::decode(bytes, "opening")
+    }
+
+    fn decode(bytes: &[u8], what: &str) -> Result<Opening> {
+        let f: OpeningFile = files::json_from_bytes(bytes, what, MAX_SMALL_FILE)?;
         let bad = |reason| ZkError::Format {
-            what: "opening".into(),
+            what: what.to_string(),
             reason,
         };
         if f.version != COMMITMENT_VERSION {
             return Err(bad(FormatProblem::UnsupportedVersion { found: f.version }));
         }
-        let bytes =
-            Zeroizing::new(hex::decode(&f.key).map_err(|_| bad(FormatProblem::OpeningKeyHex))?);
+        let bytes = Zeroizing::new(
+            hex::decode(f.key.as_bytes()).map_err(|_| bad(FormatProblem::OpeningKeyHex))?,
+        );
         let key: [u8; 32] = bytes
             .as_slice()
             .try_into()
             .map_err(|_| bad(FormatProblem::OpeningKeyLength))?;
         Ok(Opening::from_key(key))
     }
-}
-
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
-    read_json_limited(path, what, MAX_SMALL_FILE)
-}
-
-pub(crate) fn read_json_limited<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    what: &str,
-    limit: u64,
-) -> Result<T> {
-    use std::io::Read;
-    let io = |source| ZkError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let f = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    f.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
-    if bytes.len() as u64 > limit {
-        return Err(ZkError::Format {
-            what: format!("{what} {}", path.display()),
-            reason: FormatProblem::TooLarge { limit },
-        });
-    }
-    serde_json::from_slice(&bytes).map_err(|e| ZkError::Format {
-        what: format!("{what} {}", path.display()),
-        reason: FormatProblem::Json(e.to_string()),
-    })
-}
-
-pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).expect("serializable");
-    std::fs::write(path, text + "\n").map_err(|source| ZkError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 /// Checks a chunk size against a layout.

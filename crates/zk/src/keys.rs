@@ -12,9 +12,9 @@ use std::path::Path;
 use crate::bundle::Revealed;
 use crate::canon;
 use crate::circuit::Compiled;
-use crate::commit::{read_json_limited, write_json};
 pub use crate::digests::{CIRCUIT_VERSION, CircuitDigests, circuit_digest};
 use crate::error::{FormatProblem, Result, ZkError};
+use crate::files;
 
 /// Version of the key file formats.
 pub const KEYS_VERSION: u32 = 1;
@@ -22,9 +22,10 @@ const PK_MAGIC: &[u8; 8] = b"TSZKPK01";
 /// Largest proving-key header (the circuit digests, JSON).
 const MAX_PK_HEADER: usize = 4096;
 /// Largest verifying-key file.
-const MAX_VK_FILE: u64 = 1 << 20;
+pub const MAX_VK_FILE: u64 = 1 << 20;
 
 /// The prover's keys.
+#[derive(Clone, PartialEq)]
 pub struct ProvingKeys {
     /// Which circuits they are for.
     pub digests: CircuitDigests,
@@ -34,43 +35,76 @@ pub struct ProvingKeys {
     pub final_: Option<ProvingKey<Bn254>>,
 }
 
+impl std::fmt::Debug for ProvingKeys {
+    /// The digests and the keys' sizes (the points would be megabytes of text).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let size = |k: &ProvingKey<Bn254>| k.uncompressed_size();
+        f.debug_struct("ProvingKeys")
+            .field("digests", &self.digests)
+            .field("chunk_bytes", &size(&self.chunk))
+            .field("final_bytes", &self.final_.as_ref().map(size))
+            .finish()
+    }
+}
+
 impl ProvingKeys {
+    /// Writes the keys' file format to `w`: magic, the circuit digests (JSON) with their length
+    /// (`u32`, little-endian), then the keys, uncompressed.
+    pub fn write_to<W: Write>(&self, mut w: W) -> std::io::Result<()> {
+        let header = serde_json::to_vec(&self.digests).expect("serializable");
+        w.write_all(PK_MAGIC)?;
+        w.write_all(&(header.len() as u32).to_le_bytes())?;
+        w.write_all(&header)?;
+        let ser = |e: ark_serialize::SerializationError| std::io::Error::other(e.to_string());
+        self.chunk.serialize_uncompressed(&mut w).map_err(ser)?;
+        if let Some(f) = &self.final_ {
+            f.serialize_uncompressed(&mut w).map_err(ser)?;
+        }
+        w.flush()
+    }
+
+    /// The keys' file bytes, as [`ProvingKeys::save`] writes them.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = Vec::new();
+        self.write_to(&mut b).expect("writing to memory");
+        b
+    }
+
     /// Writes the keys (binary: magic, JSON header, uncompressed keys).
     pub fn save(&self, path: &Path) -> Result<()> {
         let io = |source| ZkError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let mut w = BufWriter::new(std::fs::File::create(path).map_err(io)?);
-        let header = serde_json::to_vec(&self.digests).expect("serializable");
-        w.write_all(PK_MAGIC).map_err(io)?;
-        w.write_all(&(header.len() as u32).to_le_bytes())
-            .map_err(io)?;
-        w.write_all(&header).map_err(io)?;
-        let ser = |e: ark_serialize::SerializationError| ZkError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e.to_string()),
-        };
-        self.chunk.serialize_uncompressed(&mut w).map_err(ser)?;
-        if let Some(f) = &self.final_ {
-            f.serialize_uncompressed(&mut w).map_err(ser)?;
-        }
-        w.flush().map_err(io)
+        let w = BufWriter::new(std::fs::File::create(path).map_err(io)?);
+        self.write_to(w).map_err(io)
     }
 
-    /// Reads keys written by [`ProvingKeys::save`]. The proving key is the prover's own local
-    /// artefact, so its points are not subgroup-checked (that would take minutes); the circuit
-    /// digests are checked against the policy before any use.
+    /// Reads keys written by [`ProvingKeys::save`], streaming (they can be gigabytes), with the
+    /// checks of [`ProvingKeys::from_bytes`].
     pub fn load(path: &Path) -> Result<ProvingKeys> {
-        let io = |source| ZkError::Io {
+        let f = std::fs::File::open(path).map_err(|source| ZkError::Io {
             path: path.to_path_buf(),
             source,
-        };
+        })?;
+        ProvingKeys::read_from(BufReader::new(f), &files::named("proving keys", path))
+    }
+
+    /// Decodes a proving-key file's bytes: magic, a header of at most 4 KiB, then the keys,
+    /// with nothing after them. The proving key is the prover's own local artefact, so while
+    /// every point must be on its curve (and the embedded verifying key's in the prime-order
+    /// subgroup), the G2 points of the key are not subgroup-checked (that would take minutes);
+    /// the circuit digests are checked against the policy before any use.
+    pub fn from_bytes(bytes: &[u8]) -> Result<ProvingKeys> {
+        ProvingKeys::read_from(bytes, "proving keys")
+    }
+
+    /// The decoder of [`ProvingKeys::from_bytes`] over any reader.
+    pub fn read_from<R: Read>(mut r: R, what: &str) -> Result<ProvingKeys> {
         let bad = |reason: FormatProblem| ZkError::Format {
-            what: format!("proving keys {}", path.display()),
+            what: what.to_string(),
             reason,
         };
-        let mut r = BufReader::new(std::fs::File::open(path).map_err(io)?);
         let mut magic = [0u8; 8];
         r.read_exact(&mut magic)
             .map_err(|_| bad(FormatProblem::TooShort))?;
@@ -92,18 +126,49 @@ impl ProvingKeys {
             .map_err(|_| bad(FormatProblem::TruncatedHeader))?;
         let digests: CircuitDigests =
             serde_json::from_slice(&header).map_err(|e| bad(FormatProblem::Json(e.to_string())))?;
-        let de = |e: ark_serialize::SerializationError| bad(FormatProblem::Points(e.to_string()));
-        let chunk = ProvingKey::deserialize_uncompressed_unchecked(&mut r).map_err(de)?;
+        let key = |r: &mut R| {
+            let k = ProvingKey::deserialize_uncompressed_unchecked(&mut *r)
+                .map_err(|e| bad(FormatProblem::Points(e.to_string())))?;
+            check_points(&k).map_err(bad)?;
+            Ok::<_, ZkError>(k)
+        };
+        let chunk = key(&mut r)?;
         let final_ = match digests.final_ {
-            Some(_) => Some(ProvingKey::deserialize_uncompressed_unchecked(&mut r).map_err(de)?),
+            Some(_) => Some(key(&mut r)?),
             None => None,
         };
+        let mut one = [0u8; 1];
+        loop {
+            match r.read(&mut one) {
+                Ok(0) => break,
+                Ok(_) => return Err(bad(FormatProblem::TrailingBytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(bad(FormatProblem::Points(e.to_string()))),
+            }
+        }
         Ok(ProvingKeys {
             digests,
             chunk,
             final_,
         })
     }
+}
+
+/// Checks a proving key read without validation: every point on its curve (BN254's G1 has
+/// cofactor 1, so its points are then in the subgroup), the embedded verifying key fully
+/// (on the curve and in the subgroup: it is small).
+fn check_points(k: &ProvingKey<Bn254>) -> std::result::Result<(), FormatProblem> {
+    use ark_serialize::Valid;
+    use rayon::prelude::*;
+    let off = || FormatProblem::Points("a point is not on the curve".into());
+    k.vk.check()
+        .map_err(|e| FormatProblem::Points(e.to_string()))?;
+    let g1 = [&k.a_query, &k.b_g1_query, &k.h_query, &k.l_query];
+    let on_curve = k.beta_g1.is_on_curve()
+        && k.delta_g1.is_on_curve()
+        && g1.iter().all(|q| q.par_iter().all(|p| p.is_on_curve()))
+        && k.b_g2_query.par_iter().all(|p| p.is_on_curve());
+    if on_curve { Ok(()) } else { Err(off()) }
 }
 
 /// The verifier's keys with what they are for: small, public, JSON.
@@ -170,8 +235,12 @@ fn vk_from_hex(s: &str, inputs: usize, what: &str) -> Result<VerifyingKey<Bn254>
     };
     let bytes = hex::decode(s).map_err(|e| bad(FormatProblem::Hex(e)))?;
     // Points are checked to be on the curve and in the prime-order subgroup.
-    let vk = VerifyingKey::<Bn254>::deserialize_compressed(&bytes[..])
+    let mut rest = &bytes[..];
+    let vk = VerifyingKey::<Bn254>::deserialize_compressed(&mut rest)
         .map_err(|e| bad(FormatProblem::Points(e.to_string())))?;
+    if !rest.is_empty() {
+        return Err(bad(FormatProblem::TrailingBytes));
+    }
     if vk.gamma_abc_g1.len() != inputs + 1 {
         return Err(bad(FormatProblem::KeyInputs {
             key: vk.gamma_abc_g1.len().saturating_sub(1),
@@ -228,6 +297,11 @@ impl VerifyingKeys {
     /// revealed values, and the compressed key points). What a ledger registers so a verifier
     /// knows it holds the keys the policy issuer published.
     pub fn digest(&self) -> [u8; 32] {
+        self.canonical().sha256()
+    }
+
+    /// The canonical encoding [`VerifyingKeys::digest`] hashes ([`canon::VERIFYING_KEYS`]).
+    pub fn canonical(&self) -> canon::Canon {
         let mut c = canon::VERIFYING_KEYS.start();
         c.str(&self.digests.chunk)
             .option(self.digests.final_.as_deref(), |c, d| {
@@ -247,7 +321,7 @@ impl VerifyingKeys {
             .option(self.final_.as_ref(), |c, vk| {
                 c.bytes(&vk_bytes(vk));
             });
-        c.sha256()
+        c
     }
 
     /// Public inputs of the final proof.
@@ -270,9 +344,14 @@ impl VerifyingKeys {
         }
     }
 
+    /// The key file's bytes (pretty JSON), as [`VerifyingKeys::save`] writes them.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        files::json_bytes(&self.to_file())
+    }
+
     /// Writes the keys as JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
-        write_json(path, &self.to_file())
+        files::write(path, &self.to_bytes())
     }
 
     /// The keys as a JSON value (the file format), e.g. to embed in an evidence file.
@@ -289,10 +368,22 @@ impl VerifyingKeys {
         Self::from_file(f, what.to_string())
     }
 
-    /// Reads and validates a verifying-key file.
+    /// Reads a verifying-key file: at most 1 MiB, then [`VerifyingKeys::from_bytes`].
     pub fn load(path: &Path) -> Result<VerifyingKeys> {
-        let f: VkFile = read_json_limited(path, "verifying keys", MAX_VK_FILE)?;
-        Self::from_file(f, format!("verifying keys {}", path.display()))
+        let bytes = files::read_limited(path, "verifying keys", MAX_VK_FILE)?;
+        Self::decode(&bytes, files::named("verifying keys", path))
+    }
+
+    /// Decodes a verifying-key file's bytes (JSON, at most 1 MiB) and validates it: version,
+    /// revealed values and scales, final parts together, key points on the curve and in the
+    /// prime-order subgroup, each key's number of public inputs.
+    pub fn from_bytes(bytes: &[u8]) -> Result<VerifyingKeys> {
+        Self::decode(bytes, "verifying keys".to_string())
+    }
+
+    fn decode(bytes: &[u8], what: String) -> Result<VerifyingKeys> {
+        let f: VkFile = files::json_from_bytes(bytes, &what, MAX_VK_FILE)?;
+        Self::from_file(f, what)
     }
 
     fn from_file(f: VkFile, what: String) -> Result<VerifyingKeys> {

@@ -27,6 +27,7 @@ pub mod commit;
 pub mod digests;
 pub mod encode;
 pub mod error;
+mod files;
 mod gadgets;
 pub mod keys;
 pub mod pack;

@@ -73,8 +73,7 @@ mod spec;
 
 use compile::Compiler;
 pub use plan::{Atom, Counter, Inequality, Op, Plan, Reveal, Rule, Term};
-use spec::PolicyFile;
-pub use spec::{AggregateSpec, PredicateSpec, RuleSpec};
+pub use spec::{AggregateSpec, PolicyFile, PredicateSpec, RuleSpec};
 
 /// A policy compiled against a schema, with its canonical digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +83,8 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Reads and compiles a policy file; set files are resolved relative to it.
+    /// Reads and compiles a policy file (a bounded read, then [`Policy::from_toml`]); set files
+    /// are resolved relative to it.
     pub fn load(path: &Path, schema: &Schema) -> Result<Policy> {
         use std::io::Read;
         let io = |source| ZkError::Io {
@@ -97,26 +97,38 @@ impl Policy {
             .take(MAX_POLICY_BYTES + 1)
             .read_to_string(&mut text)
             .map_err(io)?;
-        if text.len() as u64 > MAX_POLICY_BYTES {
-            return Err(ZkError::Policy {
-                source_name: path.display().to_string(),
-                reason: Box::new(PolicyError::TooLarge {
-                    limit: MAX_POLICY_BYTES,
-                }),
-            });
-        }
         let dir = path.parent().unwrap_or(Path::new("."));
         Policy::from_toml(&text, &path.display().to_string(), Some(dir), schema)
     }
 
-    /// Compiles policy TOML; `base` resolves `in_file` / `not_in_file` (none: they are refused).
+    /// Compiles policy TOML (at most [`MAX_POLICY_BYTES`]); `base` resolves `in_file` /
+    /// `not_in_file` (none: they are refused). The decoder of untrusted policies.
     pub fn from_toml(
         text: &str,
         source_name: &str,
         base: Option<&Path>,
         schema: &Schema,
     ) -> Result<Policy> {
-        let file = PolicyFile::parse(text, source_name)?;
+        if text.len() as u64 > MAX_POLICY_BYTES {
+            return Err(ZkError::Policy {
+                source_name: source_name.to_string(),
+                reason: Box::new(PolicyError::TooLarge {
+                    limit: MAX_POLICY_BYTES,
+                }),
+            });
+        }
+        let file = PolicyFile::from_toml(text, source_name)?;
+        Policy::compile(&file, source_name, base, schema)
+    }
+
+    /// Compiles a parsed policy file ([`PolicyFile::from_toml`]) against a schema; `base`
+    /// resolves `in_file` / `not_in_file` (none: they are refused).
+    pub fn compile(
+        file: &PolicyFile,
+        source_name: &str,
+        base: Option<&Path>,
+        schema: &Schema,
+    ) -> Result<Policy> {
         let plan = Compiler { schema, base }
             .compile(&file.name, &file.record, &file.aggregate)
             .map_err(|reason| ZkError::Policy {

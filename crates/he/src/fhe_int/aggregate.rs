@@ -16,7 +16,7 @@ use tfhe::{
 use super::encrypt::{Contribution, metadata, values_per_list};
 use super::keys::{AggregatorKeys, KeyHolder};
 use super::params::{IntParams, Width};
-use crate::codec::{Reader, format_err};
+use crate::codec::{Reader, format_err, read_whole};
 use crate::error::{HeError, Result, clip};
 
 /// Partial sums kept per group before they are folded into one (bounds memory for long
@@ -363,15 +363,6 @@ where
     Ok(out)
 }
 
-/// Refuses bytes left after tfhe's deserialization (it reads what it needs and no more), so
-/// that only the one encoding of a result is accepted.
-fn no_trailing_bytes(what: &str, rest: &[u8]) -> Result<()> {
-    if !rest.is_empty() {
-        return Err(format_err(what, format!("{} trailing bytes", rest.len())));
-    }
-    Ok(())
-}
-
 impl EncryptedVerdict {
     /// Encodes the verdict for the key holder.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
@@ -387,10 +378,10 @@ impl EncryptedVerdict {
         r.magic(VERDICT_MAGIC)?;
         let keys_id = *r.array::<32>()?;
         let params = FheBoolConformanceParams::from(PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128);
-        let mut body = r.rest();
-        let value = safe_deserialize_conformant(&mut body, MAX_RESULT_BYTES, &params)
-            .map_err(|e| format_err("verdict", e))?;
-        no_trailing_bytes("verdict", body)?;
+        // Whole: bytes after tfhe's encoding are refused (nothing rides along with a result).
+        let value = read_whole("verdict", r.rest(), |r| {
+            safe_deserialize_conformant(r, MAX_RESULT_BYTES, &params)
+        })?;
         Ok(EncryptedVerdict { keys_id, value })
     }
 }
@@ -412,28 +403,29 @@ impl EncryptedValue {
 
     /// Decodes a value (size limit, conformance to the pinned parameters and its width).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        // Whole: bytes after tfhe's encoding are refused (nothing rides along with a result).
         macro_rules! read {
             ($params:ty, $bytes:expr) => {
-                safe_deserialize_conformant(
-                    $bytes,
-                    MAX_RESULT_BYTES,
-                    &<$params>::from(PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128),
-                )
-                .map_err(|e| format_err("encrypted value", e))?
+                read_whole("encrypted value", $bytes, |r| {
+                    safe_deserialize_conformant(
+                        r,
+                        MAX_RESULT_BYTES,
+                        &<$params>::from(PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128),
+                    )
+                })?
             };
         }
         let mut r = Reader::new(bytes, "encrypted value");
         r.magic(VALUE_MAGIC)?;
         let keys_id = *r.array::<32>()?;
         let tag = r.array::<1>()?[0];
-        let mut body = r.rest();
+        let body = r.rest();
         let sums = match tag {
-            16 => Sums::U16(vec![read!(FheUint16ConformanceParams, &mut body)]),
-            32 => Sums::U32(vec![read!(FheUint32ConformanceParams, &mut body)]),
-            64 => Sums::U64(vec![read!(FheUint64ConformanceParams, &mut body)]),
+            16 => Sums::U16(vec![read!(FheUint16ConformanceParams, body)]),
+            32 => Sums::U32(vec![read!(FheUint32ConformanceParams, body)]),
+            64 => Sums::U64(vec![read!(FheUint64ConformanceParams, body)]),
             other => return Err(format_err("encrypted value", format!("width tag {other}"))),
         };
-        no_trailing_bytes("encrypted value", body)?;
         Ok(EncryptedValue { keys_id, sums })
     }
 }

@@ -10,7 +10,7 @@ use tfhe::zk::ZkComputeLoad;
 
 use super::keys::{LIST_BITS, PublicKeys};
 use super::params::{IntParams, Width};
-use crate::codec::{check_label, format_err};
+use crate::codec::{check_label, format_err, read_whole};
 use crate::column::ColumnValues;
 use crate::error::{HeError, Result, clip};
 
@@ -255,9 +255,11 @@ impl Contribution {
                     unit: "bytes",
                 });
             }
+            // The list fills its declared length exactly: no bytes hidden after it.
             let list: ProvenCompactCiphertextList =
-                safe_deserialize_conformant(r.bytes(len as usize)?, MAX_LIST_BYTES, &conformance)
-                    .map_err(|e| format_err("proven list", e))?;
+                read_whole("proven list", r.bytes(len as usize)?, |r| {
+                    safe_deserialize_conformant(r, MAX_LIST_BYTES, &conformance)
+                })?;
             lists.push(list);
         }
         r.end()?;

@@ -7,6 +7,8 @@
 //! is size-limited and version-checked only, then bound to the public keys by id: it comes
 //! from the key holder, whom the aggregator already trusts to decrypt.
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 use tfhe::core_crypto::prelude::LweCiphertextCount;
 use tfhe::safe_serialization::{safe_deserialize, safe_deserialize_conformant, safe_serialize};
@@ -20,7 +22,7 @@ use tfhe::zk::{
 };
 use tfhe::{ClientKey, CompactPublicKey, Config, ConfigBuilder, ServerKey};
 
-use crate::codec::format_err;
+use crate::codec::{format_err, read_whole};
 use crate::error::{HeError, Result};
 
 /// The computation parameter set, by its published name (2-bit message, 2-bit carry blocks,
@@ -54,7 +56,9 @@ pub fn config() -> Config {
 #[derive(Clone)]
 pub struct PublicKeys {
     pub(crate) compact: CompactPublicKey,
-    pub(crate) crs: CompactPkeCrs,
+    /// Shared: cloning the public keys (every [`AggregatorKeys`] holds a copy) does not copy
+    /// the CRS's megabytes.
+    pub(crate) crs: Arc<CompactPkeCrs>,
     id: [u8; 32],
 }
 
@@ -128,7 +132,7 @@ impl PublicKeys {
         h.update(serialize("CRS", &crs, MAX_CRS_BYTES)?);
         Ok(PublicKeys {
             compact,
-            crs,
+            crs: Arc::new(crs),
             id: h.finalize().into(),
         })
     }
@@ -141,7 +145,7 @@ impl PublicKeys {
     /// Encodes public key and CRS (tfhe safe serialization, length-prefixed).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let pk = serialize("public key", &self.compact, MAX_PUBLIC_KEY_BYTES)?;
-        let crs = serialize("CRS", &self.crs, MAX_CRS_BYTES)?;
+        let crs = serialize("CRS", &*self.crs, MAX_CRS_BYTES)?;
         let mut out = Vec::with_capacity(16 + pk.len() + crs.len());
         out.extend_from_slice(&(pk.len() as u64).to_le_bytes());
         out.extend_from_slice(&pk);
@@ -149,7 +153,8 @@ impl PublicKeys {
         Ok(out)
     }
 
-    /// Decodes public keys with size limits and conformance to the pinned parameters.
+    /// Decodes public keys with size limits and conformance to the pinned parameters; bytes
+    /// after either key are refused.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let len = bytes
             .get(..8)
@@ -162,15 +167,19 @@ impl PublicKeys {
             ));
         }
         let (pk, crs) = bytes[8..].split_at(len as usize);
-        let compact: CompactPublicKey = safe_deserialize_conformant(
-            pk,
-            MAX_PUBLIC_KEY_BYTES,
-            &PARAM_PKE_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128,
-        )
-        .map_err(|e| format_err("public key", e))?;
-        let crs: CompactPkeCrs =
-            safe_deserialize_conformant(crs, MAX_CRS_BYTES, &crs_conformance()?)
-                .map_err(|e| format_err("CRS", e))?;
+        // Both parts whole: bytes after the public key (within its length) or after the CRS
+        // (at the end) are refused: nothing rides along with the keys.
+        let compact: CompactPublicKey = read_whole("public key", pk, |r| {
+            safe_deserialize_conformant(
+                r,
+                MAX_PUBLIC_KEY_BYTES,
+                &PARAM_PKE_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128,
+            )
+        })?;
+        let conformance = crs_conformance()?;
+        let crs: CompactPkeCrs = read_whole("CRS", crs, |r| {
+            safe_deserialize_conformant(r, MAX_CRS_BYTES, &conformance)
+        })?;
         Self::assemble(compact, crs)
     }
 }
@@ -193,7 +202,8 @@ impl AggregatorKeys {
         Ok(out)
     }
 
-    /// Decodes a server key made for `public` (size-limited; its id must match).
+    /// Decodes a server key made for `public` (size-limited; its id must match; no trailing
+    /// bytes).
     pub fn from_server_key_bytes(bytes: &[u8], public: PublicKeys) -> Result<Self> {
         let (id, key) = bytes
             .split_at_checked(32)
@@ -205,8 +215,9 @@ impl AggregatorKeys {
                 expected: hex::encode(public.id),
             });
         }
-        let server: ServerKey =
-            safe_deserialize(key, MAX_SERVER_KEY_BYTES).map_err(|e| format_err("server key", e))?;
+        let server: ServerKey = read_whole("server key", key, |r| {
+            safe_deserialize(r, MAX_SERVER_KEY_BYTES)
+        })?;
         Ok(AggregatorKeys { server, public })
     }
 }
@@ -229,7 +240,7 @@ impl KeyHolder {
         Ok(out)
     }
 
-    /// Decodes a client key for `public`.
+    /// Decodes a client key for `public` (its id must match; no trailing bytes).
     pub fn from_bytes(bytes: &[u8], public: &PublicKeys) -> Result<Self> {
         let (id, key) = bytes
             .split_at_checked(32)
@@ -241,8 +252,9 @@ impl KeyHolder {
                 expected: hex::encode(public.id),
             });
         }
-        let client: ClientKey =
-            safe_deserialize(key, MAX_CLIENT_KEY_BYTES).map_err(|e| format_err("client key", e))?;
+        let client: ClientKey = read_whole("client key", key, |r| {
+            safe_deserialize(r, MAX_CLIENT_KEY_BYTES)
+        })?;
         Ok(KeyHolder {
             client,
             id: public.id,

@@ -11,7 +11,7 @@ use tfhe::zk::{
 use super::keys::PublicSetup;
 use super::params::pke_params;
 use crate::codec::{Reader, put_text, put_words};
-use crate::codec::{check_label, format_err};
+use crate::codec::{check_label, read_whole};
 use crate::column::ColumnValues;
 use crate::error::{HeError, Result};
 
@@ -264,12 +264,11 @@ impl EncryptedColumn {
                     unit: "bytes",
                 });
             }
-            let proof: CompactPkeProof = safe_deserialize_conformant(
-                r.bytes(proof_len as usize)?,
-                MAX_PROOF_BYTES,
-                &conformance,
-            )
-            .map_err(|e| format_err("list proof", e))?;
+            // The proof fills its declared length exactly: no bytes hidden after it.
+            let proof: CompactPkeProof =
+                read_whole("list proof", r.bytes(proof_len as usize)?, |r| {
+                    safe_deserialize_conformant(r, MAX_PROOF_BYTES, &conformance)
+                })?;
             let list = LweCompactCiphertextList::from_container(
                 r.words(words)?,
                 pke_params().encryption_lwe_dimension.to_lwe_size(),

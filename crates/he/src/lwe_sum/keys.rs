@@ -16,7 +16,7 @@ use tfhe::zk::{
 use zeroize::Zeroize;
 
 use super::params::{SumParams, pke_params};
-use crate::codec::format_err;
+use crate::codec::{format_err, read_whole};
 use crate::error::{HeError, Result};
 
 /// Largest serialized CRS accepted (the CRS for 2048 slots is well below).
@@ -125,7 +125,7 @@ impl PublicSetup {
     }
 
     /// Assembles a setup from a public key and a CRS made elsewhere (a CRS ceremony), checking
-    /// both against `params`.
+    /// both against `params` (and refusing bytes after the CRS).
     pub fn from_parts(
         params: SumParams,
         public_key_words: &[u64],
@@ -142,9 +142,11 @@ impl PublicSetup {
             public_key_words.to_vec(),
             pke_params().ciphertext_modulus,
         );
-        let crs: CompactPkeCrs =
-            safe_deserialize_conformant(crs_bytes, MAX_CRS_BYTES, &crs_conformance(&params)?)
-                .map_err(|e| format_err("CRS", e))?;
+        // Whole: bytes after the CRS would change the setup's id, not the setup.
+        let conformance = crs_conformance(&params)?;
+        let crs: CompactPkeCrs = read_whole("CRS", crs_bytes, |r| {
+            safe_deserialize_conformant(r, MAX_CRS_BYTES, &conformance)
+        })?;
         Ok(Self::assemble(params, public_key, crs, crs_bytes.to_vec()))
     }
 

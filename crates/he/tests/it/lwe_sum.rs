@@ -26,7 +26,7 @@ static FIXTURE: LazyLock<(SecretKey, PublicSetup)> = LazyLock::new(generate);
 /// A second, unrelated setup with the same parameters.
 static OTHER: LazyLock<(SecretKey, PublicSetup)> = LazyLock::new(generate);
 
-fn fixture() -> &'static (SecretKey, PublicSetup) {
+pub(crate) fn fixture() -> &'static (SecretKey, PublicSetup) {
     &FIXTURE
 }
 
@@ -248,4 +248,38 @@ fn encodings_round_trip_and_malformed_bytes_are_refused() {
         SecretKey::from_bytes(&sk.to_bytes()[..50], setup),
         Err(HeError::Format { .. })
     ));
+}
+
+/// Regression: tfhe's deserializer stops where its value ends, and the decoders used to
+/// accept whatever followed: after the setup's CRS (a second id for the same setup) and
+/// inside a list proof's declared length (a second encoding of the same column).
+#[test]
+fn bytes_after_a_crs_or_inside_a_proof_are_refused() {
+    let (_, setup) = fixture();
+    let trailing = |r: Result<(), HeError>, doc: &str| {
+        assert!(
+            matches!(&r, Err(HeError::Format { what, reason })
+                if what == doc && reason.ends_with("trailing bytes")),
+            "{doc}: {r:?}"
+        );
+    };
+    let bytes = setup.to_bytes();
+    trailing(
+        PublicSetup::from_bytes(&[bytes.as_slice(), &[0]].concat()).map(drop),
+        "CRS",
+    );
+    // A column of one list: magic, setup id, session "q9", holder "a", list count, then the
+    // list's index, count, proof length and proof.
+    let column = encrypt_values(setup, "q9", "a", &[1, 2, 3]).unwrap();
+    let bytes = column.to_bytes().unwrap();
+    let len_at = 8 + 32 + (4 + 2) + (4 + 1) + 4 + 4 + 4;
+    let len = u32::from_le_bytes(bytes[len_at..len_at + 4].try_into().unwrap());
+    let mut grown = bytes.clone();
+    grown[len_at..len_at + 4].copy_from_slice(&(len + 1).to_le_bytes());
+    grown.insert(len_at + 4 + len as usize, 0);
+    assert!(EncryptedColumn::from_bytes(&bytes, setup).is_ok());
+    trailing(
+        EncryptedColumn::from_bytes(&grown, setup).map(drop),
+        "list proof",
+    );
 }

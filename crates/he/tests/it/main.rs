@@ -4,7 +4,9 @@
 mod common;
 #[cfg(feature = "tfhe")]
 mod fhe_int;
+mod fuzz_corpus;
 mod golden;
 #[cfg(feature = "tfhe")]
 mod lwe_sum;
+mod props;
 mod ristretto;

@@ -15,7 +15,9 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trustspace_ledger_verifier::entry::IndexedEntry;
-use trustspace_ledger_verifier::http::{AppendRequest, AuditRequest, ErrorBody, Found, serve};
+use trustspace_ledger_verifier::http::{
+    AppendRequest, AuditRequest, ErrorBody, Found, Response, route, serve,
+};
 use trustspace_ledger_verifier::log::{ConsistencyProof, InclusionProof};
 use trustspace_ledger_verifier::monitor::{Monitor, MonitorState, Observation};
 use trustspace_ledger_verifier::view::{Audit, Receipt};
@@ -383,6 +385,90 @@ fn http_bodies_are_pinned() {
     assert_eq!(status, 400);
     let err: ErrorBody = reencodes(&golden("http/error-no-such-endpoint.json", &body));
     assert_eq!(err.code.as_deref(), Some("refused"));
+}
+
+/// The service's handling without the network: [`route`] answers the same bodies as the
+/// running service (the golden files), in the same order of requests.
+#[test]
+fn route_answers_the_golden_bodies() {
+    let l = two_entries();
+    let file = |name: &str| std::fs::read(dir().join("http").join(name)).unwrap();
+    let key = |e: &Entry| hex::encode(e.key().to_bytes());
+    let [dataset, _, verdict] = entries();
+    let requests: [(&str, String, Vec<u8>, u16, &str); 9] = [
+        (
+            "GET",
+            "/v1/checkpoint".into(),
+            vec![],
+            200,
+            "checkpoint.json",
+        ),
+        ("GET", "/v1/entry/0".into(), vec![], 200, "entry.json"),
+        (
+            "GET",
+            format!("/v1/find/{}", key(&dataset)),
+            vec![],
+            200,
+            "find.json",
+        ),
+        (
+            "GET",
+            format!("/v1/find/{}", key(&verdict)),
+            vec![],
+            200,
+            "find-none.json",
+        ),
+        (
+            "POST",
+            "/v1/audit".into(),
+            file("audit-request.json"),
+            200,
+            "audit.json",
+        ),
+        (
+            "POST",
+            "/v1/append".into(),
+            file("append-request.json"),
+            200,
+            "append.json",
+        ),
+        (
+            "POST",
+            "/v1/append".into(),
+            file("append-request.json"),
+            400,
+            "error-duplicate.json",
+        ),
+        (
+            "GET",
+            "/v1/entry/99".into(),
+            vec![],
+            404,
+            "error-no-such-entry.json",
+        ),
+        (
+            "GET",
+            "/v2/checkpoint".into(),
+            vec![],
+            400,
+            "error-no-such-endpoint.json",
+        ),
+    ];
+    for (method, url, body, status, name) in requests {
+        let Response { status: s, body: b } = route(&l, method, &url, &body);
+        assert_eq!((s, b), (status, file(name)), "{method} {url}");
+    }
+    // A GET endpoint asked with POST, and a method other than GET and POST, are no endpoints.
+    for (method, url) in [
+        ("POST", "/v1/checkpoint"),
+        ("PUT", "/v1/append"),
+        ("get", "/v1/checkpoint"),
+    ] {
+        let Response { status, body } = route(&l, method, url, b"{}");
+        assert_eq!(status, 400, "{method} {url}");
+        let err: ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!(err.code.as_deref(), Some("refused"), "{method} {url}");
+    }
 }
 
 #[test]

@@ -320,3 +320,43 @@ fn reduce<T: Transport>(
     }
     Ok(Shares::concat(&cur.iter().collect::<Vec<_>>()))
 }
+
+/// Properties of the local accumulators: block sums and repeats of shared vectors reconstruct to
+/// the plain block sums (wrapping in the ring) and repeats.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::share::{reconstruct, split};
+
+    fn blocks() -> impl Strategy<Value = (usize, usize, Vec<u64>)> {
+        (1usize..5, 0usize..6).prop_flat_map(|(blocks, n)| {
+            (
+                Just(blocks),
+                Just(n),
+                prop::collection::vec(any::<u64>(), blocks * n),
+            )
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn block_sums_and_repeats_are_plain_arithmetic(
+            (count, n, values) in blocks(),
+            times in 0usize..4,
+            seed in any::<u64>(),
+        ) {
+            let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+            let parts = split(Kind::Arithmetic, &values, &mut rng);
+            let sums: [Shares; 3] = std::array::from_fn(|i| sum_blocks(&parts[i], count, n));
+            let want: Vec<u64> = (0..count)
+                .map(|g| values[g * n..(g + 1) * n].iter().fold(0u64, |s, v| s.wrapping_add(*v)))
+                .collect();
+            prop_assert_eq!(reconstruct(&sums), Some(want));
+            let repeated: [Shares; 3] = std::array::from_fn(|i| repeat(&parts[i], times));
+            prop_assert_eq!(reconstruct(&repeated), Some(values.repeat(times)));
+        }
+    }
+}

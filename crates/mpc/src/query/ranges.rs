@@ -73,6 +73,8 @@ pub fn check_ranges(plan: &Plan, schema: &Schema, rows: usize) -> Result<()> {
             Ok(())
         })?;
     }
+    // Products saturate: a row count announced by a holder may be anything up to 2^64 - 1, and
+    // a saturated product is beyond every limit, so it is refused as it should be.
     let n = rows as i128;
     // Aggregates compared in HAVING or ORDER BY must stay within ±2^62, so that differences
     // (and the ranking's sink values) stay within ±2^63.
@@ -86,7 +88,7 @@ pub fn check_ranges(plan: &Plan, schema: &Schema, rows: usize) -> Result<()> {
     }
     if lits
         .iter()
-        .any(|l| (*l as i128).abs() * n.max(1) >= LIMIT_62)
+        .any(|l| (*l as i128).abs().saturating_mul(n.max(1)) >= LIMIT_62)
     {
         return Err(refuse(
             RangeCheck::HavingBound,
@@ -104,7 +106,7 @@ pub fn check_ranges(plan: &Plan, schema: &Schema, rows: usize) -> Result<()> {
             };
             let worst = match a {
                 Agg::Min(_) | Agg::Max(_) => m,
-                _ => n.max(1) * m,
+                _ => n.max(1).saturating_mul(m),
             };
             if worst >= LIMIT_62 {
                 return Err(refuse(
@@ -119,7 +121,7 @@ pub fn check_ranges(plan: &Plan, schema: &Schema, rows: usize) -> Result<()> {
             // COUNT_g × COUNT_h ≤ rows²/4), and a sink one beyond the range × COUNT.
             if matches!(a, Agg::Avg(_))
                 && plan.order.is_some_and(|(o, _)| o == i)
-                && (n * n / 4 + 1).max(n) * m >= LIMIT_62
+                && (n.saturating_mul(n) / 4 + 1).max(n).saturating_mul(m) >= LIMIT_62
             {
                 return Err(refuse(
                     RangeCheck::AvgProducts { agg: i },
@@ -139,10 +141,10 @@ pub fn check_ranges(plan: &Plan, schema: &Schema, rows: usize) -> Result<()> {
             let worst = match *a {
                 // Per-key totals in units (each holder rounds up by at most one unit per key),
                 // kept below 2^62 so the in-MPC check S < 2^31 compares correctly.
-                Agg::Hhi { unit, .. } => 2 * n * (m / unit as i128 + 1),
-                Agg::Var { .. } | Agg::Stddev { .. } => n * m * m,
+                Agg::Hhi { unit, .. } => (2 * n).saturating_mul(m / i128::from(unit.max(1)) + 1),
+                Agg::Var { .. } | Agg::Stddev { .. } => n.saturating_mul(m).saturating_mul(m),
                 Agg::Min(_) | Agg::Max(_) => 2 * m + 2,
-                _ => n * m,
+                _ => n.saturating_mul(m),
             };
             if worst >= LIMIT_63 {
                 let hint = if matches!(a, Agg::Hhi { .. }) {

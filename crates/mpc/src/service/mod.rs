@@ -42,7 +42,7 @@ mod client;
 pub mod mesh;
 mod party;
 pub mod session;
-mod wire;
+pub(crate) mod wire;
 
 pub use client::participate;
 pub use party::PartyService;

@@ -13,46 +13,73 @@ use crate::transport::tls::ClientLink;
 const MAX_CONTROL: usize = 2 << 20;
 
 /// Control messages (JSON frames). Session identifiers and nonces are 64 hex digits.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
-pub(crate) enum Control {
+pub enum Control {
     /// Client → party: take part in this query; `nonce` is fresh for this run of the client.
     Join {
+        /// [`super::PROTOCOL_VERSION`] of the client.
         version: u32,
+        /// The query the client agrees to.
         query: QuerySpec,
+        /// The client's fresh join nonce (hex).
         nonce: String,
     },
     /// Party → client: every participant joined and the parties agree: this is the session,
     /// and the joins (name, nonce) it is derived from.
     Session {
+        /// The session identifier (hex).
         session: String,
+        /// Every join: client name and nonce (hex).
         joins: Vec<(String, String)>,
     },
     /// Holder → party: a contribution of `rows` rows to `session` follows, `vectors` frames.
     Contribution {
+        /// The session identifier (hex).
         session: String,
+        /// The holder's row count.
         rows: u64,
+        /// The number of share frames that follow.
         vectors: u32,
     },
     /// Party → recipient: this party's output share of `session` follows (2·words elements).
-    Output { session: String, words: u64 },
+    Output {
+        /// The session identifier (hex).
+        session: String,
+        /// The number of shared output words.
+        words: u64,
+    },
     /// Party → client: the session finished.
-    Done { session: String },
+    Done {
+        /// The session identifier (hex).
+        session: String,
+    },
     /// Party → client: participants named by this client's query joined with another query.
     Contested {
+        /// The party's explanation.
         reason: String,
+        /// The participants that joined with another query.
         disagreeing: Vec<String>,
     },
     /// Party → client: the session (or this client) was refused, or it failed.
-    Error { reason: String },
+    Error {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A control message's frame (JSON).
+pub fn encode_control(c: &Control) -> Vec<u8> {
+    serde_json::to_vec(c).expect("a control message is plain JSON data")
 }
 
 pub(crate) fn send_control(link: &mut ClientLink, c: &Control) -> Result<()> {
-    link.send(serde_json::to_vec(c).expect("serializable"))
+    link.send(encode_control(c))
 }
 
-/// Decodes a control message from `peer`.
-pub(crate) fn decode_control(bytes: &[u8], peer: &Peer) -> Result<Control> {
+/// Decodes a control message from `peer` ([`MpcError::Malformed`] if it is over the size
+/// limit or not a control message).
+pub fn decode_control(bytes: &[u8], peer: &Peer) -> Result<Control> {
     let malformed = |reason: String| MpcError::Malformed {
         peer: peer.clone(),
         reason,
@@ -67,7 +94,7 @@ pub(crate) fn decode_control(bytes: &[u8], peer: &Peer) -> Result<Control> {
 }
 
 /// A share frame: the session identifier, then the two ring components of each element.
-pub(crate) fn encode_shares(session: &SessionId, s: &Shares) -> Vec<u8> {
+pub fn encode_shares(session: &SessionId, s: &Shares) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + 16 * s.len());
     out.extend_from_slice(session.as_bytes());
     for w in s.a.iter().chain(&s.b) {
@@ -76,13 +103,9 @@ pub(crate) fn encode_shares(session: &SessionId, s: &Shares) -> Vec<u8> {
     out
 }
 
-/// Decodes a share frame of `len` elements, refusing one bound to another session.
-pub(crate) fn decode_shares(
-    session: &SessionId,
-    bytes: &[u8],
-    len: usize,
-    peer: &Peer,
-) -> Result<Shares> {
+/// Decodes a share frame of `len` elements: [`MpcError::SessionMismatch`] if it is not bound
+/// to `session`, [`MpcError::Malformed`] if it does not hold exactly `len` elements.
+pub fn decode_shares(session: &SessionId, bytes: &[u8], len: usize, peer: &Peer) -> Result<Shares> {
     if bytes.len() < 32 || bytes[..32] != session.as_bytes()[..] {
         return Err(MpcError::SessionMismatch {
             peer: peer.clone(),

@@ -10,8 +10,9 @@
 //! and the composite `HHI(value, key, keys, unit)` (market concentration, see [`Agg::Hhi`]).
 //! Predicates: `=`, `<>`, `<`, `<=`, `>`, `>=` between a column and a literal or two columns,
 //! `BETWEEN`, `IN (...)`, combined with `AND`, `OR`, `NOT`. Anything else is refused with an
-//! error naming the construct. Literals are parsed by the column's own type (dates as
-//! `'2026-01-31'`, categories by name, decimals exactly). A comparison with a literal that the
+//! error naming the construct, and so is nesting deeper than [`MAX_NESTING`] levels. Literals
+//! are parsed by the column's own type (dates as `'2026-01-31'`, categories by name, decimals
+//! exactly). A comparison with a literal that the
 //! column's declared range decides (`age > 150` where `age` is declared `max = 120`) is folded
 //! to SQL's constant answer at plan time ([`crate::fold`], [`Pred::Const`]).
 //!
@@ -29,7 +30,7 @@ use sqlparser::ast::{
     TableFactor, UnaryOperator, Value as SqlValue,
 };
 use sqlparser::dialect::GenericDialect;
-use sqlparser::parser::Parser;
+use sqlparser::parser::{Parser, ParserError};
 use trustspace_data::{Kind as ColKind, Schema};
 
 use crate::error::{MpcError, Result};
@@ -415,9 +416,30 @@ pub fn plan(sql: &str, schema: &Schema) -> Result<Plan> {
     })
 }
 
+/// The parser's recursion limit: the deepest nesting of expressions, subqueries and
+/// parenthesised tables it follows. The SQL subset needs a few levels; sqlparser's own default
+/// (50) let a text of nested parentheses (`FROM ((((… t WHERE ((((…`) exhaust a 2 MiB thread
+/// stack where sqlparser is built unoptimised (the workspace's test profile), aborting the
+/// process that parses a client's query.
+pub const MAX_NESTING: usize = 16;
+
+/// Parses `sql` with the [`MAX_NESTING`] limit: [`MpcError::Unsupported`] for deeper nesting,
+/// [`MpcError::Query`] for a syntax error.
+pub(crate) fn parse(sql: &str) -> Result<Vec<Statement>> {
+    Parser::new(&GenericDialect {})
+        .with_recursion_limit(MAX_NESTING)
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_statements())
+        .map_err(|e| match e {
+            ParserError::RecursionLimitExceeded => unsupported(format!(
+                "nesting deeper than {MAX_NESTING} levels (parentheses, subqueries, NOT)"
+            )),
+            e => MpcError::Query(format!("parse error: {e}")),
+        })
+}
+
 fn plan_unescaped(sql: &str, schema: &Schema) -> Result<Plan> {
-    let statements = Parser::parse_sql(&GenericDialect {}, sql)
-        .map_err(|e| MpcError::Query(format!("parse error: {e}")))?;
+    let statements = parse(sql)?;
     let [Statement::Query(q)] = statements.as_slice() else {
         return Err(unsupported("anything but a single SELECT statement"));
     };

@@ -52,6 +52,9 @@ pub enum FormatProblem {
         /// The limit.
         limit: usize,
     },
+    /// Bytes after the end of an encoded value (a proving-key file, a verifying key's hex).
+    #[error("unexpected bytes after the end")]
+    TrailingBytes,
     /// Key points that do not decode (off the curve, not in the subgroup, truncated).
     #[error("{0}")]
     Points(String),

@@ -121,24 +121,34 @@ pub struct AggregateSpec {
     pub reveal: bool,
 }
 
-/// A whole policy file.
-#[derive(Deserialize)]
+/// A whole policy file as written, before it is compiled against a schema
+/// ([`Policy::compile`](super::Policy::compile)); [`PolicyFile::to_toml`] writes it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct PolicyFile {
-    pub(super) name: String,
+pub struct PolicyFile {
+    /// The policy's name.
+    pub name: String,
+    /// Per-record rules.
     #[serde(default)]
-    pub(super) record: Vec<RuleSpec>,
+    pub record: Vec<RuleSpec>,
+    /// Aggregate rules.
     #[serde(default)]
-    pub(super) aggregate: Vec<AggregateSpec>,
+    pub aggregate: Vec<AggregateSpec>,
 }
 
 impl PolicyFile {
-    /// Parses policy TOML; a syntax or shape error is located by line and column.
-    pub(super) fn parse(text: &str, source_name: &str) -> Result<PolicyFile, ZkError> {
+    /// Parses policy TOML; a syntax or shape error is located by line and column
+    /// ([`ZkError::PolicyToml`]).
+    pub fn from_toml(text: &str, source_name: &str) -> Result<PolicyFile, ZkError> {
         toml::from_str(text).map_err(|e| ZkError::PolicyToml {
             source_name: source_name.to_string(),
             error: TomlError::new(text, &e),
         })
+    }
+
+    /// The policy as TOML that [`PolicyFile::from_toml`] reads back as this same value.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a policy file is representable in TOML")
     }
 }
 

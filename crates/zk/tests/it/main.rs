@@ -1,7 +1,11 @@
 //! The integration tests of `trustspace-zk`, in one test binary (one link, shared fixtures):
-//! end-to-end proofs and everything a verifier refuses, policy compile errors, and the golden
-//! files that pin the on-disk formats and every digest.
+//! end-to-end proofs and everything a verifier refuses, policy compile errors, the golden
+//! files that pin the on-disk formats and every digest, and property tests of every codec
+//! (the decoders of untrusted files, the canonical encodings behind the digests, packing).
 
+mod canon;
+mod codec;
 mod e2e;
 mod golden;
+mod pack;
 mod policy;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::identity::{Identity, read_limited};
+use super::identity::{Identity, MAX_FILE, read_limited};
 use super::names::{PeerId, party_name, shown};
 use crate::error::{MpcError, Result};
 use crate::transport::{PARTIES, PartyId};
@@ -24,10 +24,23 @@ fn default_connect_timeout() -> u64 {
     DEFAULT_CONNECT_TIMEOUT_SECS
 }
 
-/// Reads a JSON configuration file (at most [`super::identity::MAX_FILE`] bytes).
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let bytes = read_limited(path, false)?;
-    serde_json::from_slice(&bytes).map_err(|e| MpcError::Config(format!("{}: {e}", path.display())))
+/// Parses a JSON configuration that came from `origin` (at most [`MAX_FILE`] bytes, like a
+/// file).
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], origin: &Path) -> Result<T> {
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(MpcError::FileTooLarge {
+            path: origin.display().to_string(),
+            limit: MAX_FILE,
+        });
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| MpcError::Config(format!("{}: {e}", origin.display())))
+}
+
+/// A configuration as pretty JSON.
+fn to_json<T: Serialize>(config: &T) -> Result<String> {
+    serde_json::to_string_pretty(config)
+        .map_err(|e| MpcError::Config(format!("configuration not representable as JSON: {e}")))
 }
 
 /// `p` relative to `base` unless absolute.
@@ -117,13 +130,29 @@ impl PartyConfig {
 
     /// Reads, resolves (relative paths against the file's directory) and validates a JSON file.
     pub fn load(path: &Path) -> Result<Self> {
-        let mut config: PartyConfig = read_json(path)?;
-        let base = path.parent().unwrap_or(Path::new("."));
+        let config = Self::from_bytes(&read_limited(path, false)?, path)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses the JSON of a configuration file `origin` (which names it in errors; relative
+    /// paths are resolved against its directory) and checks its fields, without reading the
+    /// files it names ([`PartyConfig::validate`] does): for configurations that do not come from
+    /// a file, and for checking one before it is written.
+    pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Self> {
+        let mut config: PartyConfig = parse_json(bytes, origin)?;
+        let base = origin.parent().unwrap_or(Path::new("."));
         config.ca_cert = resolve(base, &config.ca_cert);
         config.cert = resolve(base, &config.cert);
         config.key = resolve(base, &config.key);
-        config.validate()?;
+        config.check_fields()?;
         Ok(config)
+    }
+
+    /// The configuration as the JSON of its file (what [`PartyConfig::from_bytes`] reads);
+    /// [`MpcError::Config`] if a path is not UTF-8.
+    pub fn to_json(&self) -> Result<String> {
+        to_json(self)
     }
 
     /// Checks the fields and that the files load and the certificate names `party-{id}`.
@@ -131,13 +160,8 @@ impl PartyConfig {
         self.load_identity().map(|_| ())
     }
 
-    /// The receive timeout.
-    pub fn timeout(&self) -> Duration {
-        Duration::from_secs(self.timeout_secs)
-    }
-
-    /// Checks the fields and loads the files; the certificate must name `party-{id}`.
-    pub(super) fn load_identity(&self) -> Result<Identity> {
+    /// Checks the fields (version, addresses, timeouts, id), not the files.
+    fn check_fields(&self) -> Result<()> {
         check_common(
             self.version,
             &self.parties,
@@ -151,6 +175,17 @@ impl PartyConfig {
                 PARTIES - 1
             )));
         }
+        Ok(())
+    }
+
+    /// The receive timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+
+    /// Checks the fields and loads the files; the certificate must name `party-{id}`.
+    pub(super) fn load_identity(&self) -> Result<Identity> {
+        self.check_fields()?;
         let identity = Identity::load(&self.ca_cert, &self.cert, &self.key)?;
         match &identity.name {
             Ok(PeerId::Party(k)) if *k == self.id => {}
@@ -222,13 +257,33 @@ impl ClientLinkConfig {
 
     /// Reads, resolves (relative paths against the file's directory) and validates a JSON file.
     pub fn load(path: &Path) -> Result<Self> {
-        let mut config: ClientLinkConfig = read_json(path)?;
-        let base = path.parent().unwrap_or(Path::new("."));
+        let config = Self::from_bytes(&read_limited(path, false)?, path)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses the JSON of a configuration file `origin` (which names it in errors; relative
+    /// paths are resolved against its directory) and checks its fields, without reading the
+    /// files it names ([`ClientLinkConfig::validate`] does).
+    pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Self> {
+        let mut config: ClientLinkConfig = parse_json(bytes, origin)?;
+        let base = origin.parent().unwrap_or(Path::new("."));
         config.ca_cert = resolve(base, &config.ca_cert);
         config.cert = resolve(base, &config.cert);
         config.key = resolve(base, &config.key);
-        config.validate()?;
+        check_common(
+            config.version,
+            &config.parties,
+            config.timeout_secs,
+            config.connect_timeout_secs,
+        )?;
         Ok(config)
+    }
+
+    /// The configuration as the JSON of its file (what [`ClientLinkConfig::from_bytes`] reads);
+    /// [`MpcError::Config`] if a path is not UTF-8.
+    pub fn to_json(&self) -> Result<String> {
+        to_json(self)
     }
 
     /// Checks the fields and that the files load and the certificate names a client.

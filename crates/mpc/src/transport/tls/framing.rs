@@ -15,9 +15,9 @@ const COALESCE: usize = 64 * 1024;
 
 /// A frame header announcing more than [`MAX_MESSAGE`] bytes: the stream cannot go on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Oversize {
+pub struct Oversize {
     /// The announced length.
-    pub(super) len: usize,
+    pub len: usize,
 }
 
 impl std::fmt::Display for Oversize {
@@ -30,9 +30,11 @@ impl std::fmt::Display for Oversize {
     }
 }
 
-/// Splits a plaintext byte stream into frames (`u32` little-endian length, then the bytes).
+/// Splits a plaintext byte stream into frames (`u32` little-endian length, then the bytes), fed
+/// in pieces of any size (what one TLS record decrypts to); a frame may span any number of
+/// pieces.
 #[derive(Default)]
-pub(super) struct Deframer {
+pub struct Deframer {
     header: [u8; 4],
     header_len: usize,
     body: Vec<u8>,
@@ -42,7 +44,7 @@ pub(super) struct Deframer {
 impl Deframer {
     /// Consumes `data`, appending completed frames to `frames`; [`Oversize`] on a frame
     /// longer than [`MAX_MESSAGE`].
-    pub(super) fn push(
+    pub fn push(
         &mut self,
         mut data: &[u8],
         frames: &mut Vec<Vec<u8>>,

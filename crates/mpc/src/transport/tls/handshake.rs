@@ -127,13 +127,13 @@ fn code(r: Refusal) -> &'static str {
 }
 
 /// The listener's refusal frame: `refused <code>: <reason>`.
-pub(super) fn refusal_frame(r: Refusal, reason: &str) -> Vec<u8> {
+pub fn refusal_frame(r: Refusal, reason: &str) -> Vec<u8> {
     format!("{REFUSED}{}: {reason}", code(r)).into_bytes()
 }
 
 /// What the listener answered after the handshake.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Verdict {
+pub enum Verdict {
     /// Acknowledged: the link is up.
     Ok,
     /// Refused, with the cause and the listener's reason (sanitized).
@@ -143,7 +143,7 @@ pub(super) enum Verdict {
 }
 
 /// Reads the listener's verdict frame.
-pub(super) fn read_verdict(frame: &[u8]) -> Verdict {
+pub fn read_verdict(frame: &[u8]) -> Verdict {
     if frame == ACK_OK {
         return Verdict::Ok;
     }

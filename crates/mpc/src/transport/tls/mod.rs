@@ -74,8 +74,8 @@
 mod client;
 mod config;
 mod dial;
-mod framing;
-mod handshake;
+pub(crate) mod framing;
+pub(crate) mod handshake;
 pub(crate) mod identity;
 mod link;
 mod listener;

@@ -1,0 +1,1 @@
+SELECT COUNT(*) AS n FROM t WHERE x > 10 AND flag = true

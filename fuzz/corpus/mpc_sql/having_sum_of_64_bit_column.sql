@@ -1,0 +1,1 @@
+SELECT flag, SUM(big) FROM t GROUP BY flag HAVING SUM(big) > 0 ORDER BY SUM(big) DESC LIMIT 1

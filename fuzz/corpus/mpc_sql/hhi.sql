@@ -1,0 +1,1 @@
+SELECT HHI(n, key, 16, 10) AS hhi FROM t

@@ -1,0 +1,1 @@
+SELECT level, SUM(n) FROM t WHERE level IN ('low', 'high') AND NOT grp = 'c' GROUP BY level

@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM t JOIN u ON t.x = u.x

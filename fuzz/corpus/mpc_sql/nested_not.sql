@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM t WHERE NOT (NOT (x < 3 OR (x = 7 AND NOT flag = false)))

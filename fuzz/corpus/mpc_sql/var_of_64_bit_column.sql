@@ -1,0 +1,1 @@
+SELECT VAR(big) AS v, STDDEV_POP(x) FROM t
