@@ -4,6 +4,10 @@
 #   scripts/fuzz.sh [--execs N] [--jobs J] [TARGET...]   every target (or those named) for N
 #                                                         executions each (default 10000000),
 #                                                         J targets at a time (default: cores)
+#   scripts/fuzz.sh --seconds S [TARGET...]              the same, for S seconds each instead
+#   scripts/fuzz.sh --no-tfhe ...                        without the tfhe document targets
+#                                                         (instrumented, tfhe-fft alone takes
+#                                                         LLVM over half an hour)
 #   scripts/fuzz.sh --list                                the targets
 #   scripts/fuzz.sh --replay TARGET FILE...               runs one target on saved inputs
 #
@@ -19,14 +23,18 @@ AFL_VERSION=0.18.2
 EXECS=10000000
 JOBS=$(nproc)
 MODE=fuzz
+SECONDS_EACH=""
+FEATURES=(--features afl)
 TARGETS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --execs) EXECS="$2"; shift 2 ;;
         --jobs) JOBS="$2"; shift 2 ;;
+        --seconds) SECONDS_EACH="$2"; shift 2 ;;
+        --no-tfhe) FEATURES=(--no-default-features --features afl); shift ;;
         --list) MODE=list; shift ;;
         --replay) MODE=replay; shift ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) TARGETS+=("$1"); shift ;;
     esac
 done
@@ -46,7 +54,7 @@ fi
 
 echo "== building the instrumented driver (target/afl)"
 CARGO_TARGET_DIR=$ROOT/target/afl cargo afl build --release --locked \
-    -p trustspace-fuzz --features afl --bin trustspace-afl
+    -p trustspace-fuzz "${FEATURES[@]}" --bin trustspace-afl
 DRIVER=$ROOT/target/afl/release/trustspace-afl
 
 all_targets() {
@@ -82,11 +90,12 @@ fuzz_one() {
     # (only crash reporting latency changes). -E: stop after N executions.
     AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
         AFL_NO_AFFINITY=1 TRUSTSPACE_FUZZ_TARGET="$t" \
-        cargo afl fuzz -i "$ROOT/fuzz/corpus/$t" -o "$ROOT/target/fuzz/$t" -E "$EXECS" -t 2000 \
+        cargo afl fuzz -i "$ROOT/fuzz/corpus/$t" -o "$ROOT/target/fuzz/$t" "${LIMIT[@]}" -t 2000 \
         -- "$DRIVER" >"$ROOT/target/fuzz/$t.log" 2>&1 || echo "$t: afl-fuzz exited with $?" >&2
 }
 
-echo "== fuzzing ${#TARGETS[@]} targets, $EXECS executions each, $JOBS at a time (logs: target/fuzz/TARGET.log)"
+if [ -n "$SECONDS_EACH" ]; then LIMIT=(-V "$SECONDS_EACH"); else LIMIT=(-E "$EXECS"); fi
+echo "== fuzzing ${#TARGETS[@]} targets, ${LIMIT[*]} each, $JOBS at a time (logs: target/fuzz/TARGET.log)"
 running=0
 for t in "${TARGETS[@]}"; do
     [ -d "fuzz/corpus/$t" ] || { echo "no corpus for target $t (fuzz/corpus/$t)" >&2; exit 2; }

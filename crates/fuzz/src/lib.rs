@@ -14,6 +14,8 @@
 
 mod data;
 mod he;
+#[cfg(feature = "tfhe")]
+mod he_tfhe;
 mod ledger;
 mod mpc;
 mod props;
@@ -36,6 +38,8 @@ pub fn targets() -> impl Iterator<Item = &'static Target> {
         zk::TARGETS,
         mpc::TARGETS,
         he::TARGETS,
+        #[cfg(feature = "tfhe")]
+        he_tfhe::TARGETS,
         ledger::TARGETS,
     ]
     .into_iter()
@@ -45,9 +49,12 @@ pub fn targets() -> impl Iterator<Item = &'static Target> {
 /// Builds the contexts `target` decodes against (keys made once per process), so that a
 /// fork-server fuzzer makes them before it forks rather than in every child.
 pub fn prepare(target: &Target) {
-    if target.name.starts_with("he_") {
-        he::prepare();
+    #[cfg(feature = "tfhe")]
+    if he_tfhe::TARGETS.iter().any(|t| t.name == target.name) {
+        he_tfhe::prepare();
     }
+    #[cfg(not(feature = "tfhe"))]
+    let _ = target;
 }
 
 /// The target called `name`, if there is one.
