@@ -46,10 +46,13 @@ if ! cargo afl --version 2>/dev/null | grep -q "$AFL_VERSION"; then
     echo "== installing cargo-afl $AFL_VERSION into $TOOLS"
     cargo install --locked --root "$TOOLS" "cargo-afl@$AFL_VERSION"
 fi
-# AFL++ itself (afl-fuzz and its runtime), built once by cargo-afl.
-if ! cargo afl fuzz -h >/dev/null 2>&1; then
-    echo "== building AFL++"
-    cargo afl config --build
+# AFL++ itself (afl-fuzz and its runtime), built once by cargo-afl (which refuses, saying so,
+# when it is built already).
+if ! out=$(cargo afl config --build 2>&1); then
+    if ! grep -q "already built" <<<"$out"; then
+        echo "$out" >&2
+        exit 1
+    fi
 fi
 
 echo "== building the instrumented driver (target/afl)"
