@@ -6,6 +6,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use trustspace::data::synth::{Generator, Spec, Table};
+use trustspace::ledger::Identity;
 use trustspace::zk::{Compiled, Policy, commit, prove_all, reference, setup, verify};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,7 +23,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let compiled = Compiled::new(schema, &policy, chunk)?;
 
     let (proving_keys, verifying_keys) = setup(&compiled, &mut rng)?;
-    let (commitment, opening) = commit(schema, rows.clone(), chunk, &mut rng)?;
+    // The commitment names its owner: the bank's ledger identity (who may register it).
+    let bank = Identity::generate();
+    let (commitment, opening) = commit(
+        schema,
+        rows.clone(),
+        chunk,
+        &bank.public().to_bytes(),
+        &mut rng,
+    )?;
     let bundle = prove_all(
         &compiled,
         &proving_keys,

@@ -6,6 +6,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use trustspace::data::synth::{Generator, Spec, Table};
+use trustspace::ledger::Identity;
 use trustspace::zk::{Compiled, Policy, commit, prove_all, reference, setup, verify};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,7 +22,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Keys for (schema, policy, chunk size); the commitment is published, the opening kept.
     let (proving_keys, verifying_keys) = setup(&compiled, &mut rng)?;
-    let (commitment, opening) = commit(schema, rows.clone(), 128, &mut rng)?;
+    // The commitment names its owner: the hospital's ledger identity (who may register it).
+    let hospital = Identity::generate();
+    let owner = hospital.public().to_bytes();
+    let (commitment, opening) = commit(schema, rows.clone(), 128, &owner, &mut rng)?;
 
     // Prove, then verify as the regulator would.
     let bundle = prove_all(

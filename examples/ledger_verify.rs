@@ -39,7 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?])?;
 
     // The hospital registers its commitment, then proves.
-    let (commitment, opening) = commit(schema, rows.clone(), chunk, &mut rng)?;
+    let owner = hospital.public().to_bytes();
+    let (commitment, opening) = commit(schema, rows.clone(), chunk, &owner, &mut rng)?;
     let receipt = ledger.append(vec![Entry::sign(
         Body::Dataset(DatasetEntry {
             commitment: commitment.clone(),

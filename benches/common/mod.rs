@@ -161,9 +161,25 @@ fn compliance_and_ledger(c: &mut Criterion, w: &Workload) {
         g.sample_size(10);
         g.throughput(Throughput::Elements(n));
         g.bench_function(BenchmarkId::new("commit", n), |b| {
-            b.iter(|| commit_with(&schema, records.clone(), w.chunk, &opening).expect("commit"))
+            b.iter(|| {
+                commit_with(
+                    &schema,
+                    records.clone(),
+                    w.chunk,
+                    &holder.public().to_bytes(),
+                    &opening,
+                )
+                .expect("commit")
+            })
         });
-        let commitment = commit_with(&schema, records.clone(), w.chunk, &opening).expect("commit");
+        let commitment = commit_with(
+            &schema,
+            records.clone(),
+            w.chunk,
+            &holder.public().to_bytes(),
+            &opening,
+        )
+        .expect("commit");
         g.bench_function(BenchmarkId::new("prove", n), |b| {
             b.iter(|| {
                 black_box(

@@ -192,10 +192,19 @@ contract TrustspaceRegistry {
         return true;
     }
 
+    /// @notice The chunk proofs' owner input for an account: crates/zk `owner_fr` of its address
+    /// left-padded to 32 bytes (SHA-256 of the canonical encoding, reduced mod r). A commitment
+    /// registered here must name its registering account as its owner, or its proofs fail.
+    function ownerInput(address owner) public pure returns (uint256) {
+        bytes32 word = bytes32(uint256(uint160(owner)));
+        return uint256(sha256(abi.encodePacked(uint32(19), "trustspace.zk.owner", uint32(1), word))) % R;
+    }
+
     function _verifyChunks(Dataset storage d, address verifier, uint256 digest, Bundle calldata b) internal view {
         bool aggregates = b.accs.length != 0;
-        uint256[] memory x = new uint256[](aggregates ? 5 : 3);
+        uint256[] memory x = new uint256[](aggregates ? 6 : 4);
         x[0] = digest;
+        x[3] = ownerInput(d.owner);
         uint256 records = d.records;
         uint256 chunkSize = d.chunkSize;
         for (uint256 i = 0; i < b.chunkRoots.length; i++) {
@@ -203,8 +212,8 @@ contract TrustspaceRegistry {
             uint256 left = records - i * chunkSize;
             x[2] = left < chunkSize ? left : chunkSize;
             if (aggregates) {
-                x[3] = b.accs[i];
-                x[4] = b.accs[i + 1];
+                x[4] = b.accs[i];
+                x[5] = b.accs[i + 1];
             }
             Proof calldata pr = b.chunkProofs[i];
             // The verifier reverts on an input >= r.

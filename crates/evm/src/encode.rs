@@ -183,7 +183,7 @@ pub fn bundle_abi(bundle: &ProofBundle) -> Result<Bundle> {
     let mut proofs = Vec::with_capacity(bundle.chunks.len());
     for (i, c) in bundle.chunks.iter().enumerate() {
         let x = &c.public_inputs;
-        let want = if aggregates { 5 } else { 3 };
+        let want = trustspace_zk::keys::chunk_inputs(usize::from(aggregates));
         if x.len() != want {
             return Err(EvmError::Format {
                 what: format!("chunk {i}"),
@@ -193,9 +193,9 @@ pub fn bundle_abi(bundle: &ProofBundle) -> Result<Bundle> {
         chunk_roots.push(fr_word(&x[1]));
         if aggregates {
             if i == 0 {
-                accs.push(fr_word(&x[3]));
+                accs.push(fr_word(&x[4]));
             }
-            accs.push(fr_word(&x[4]));
+            accs.push(fr_word(&x[5]));
         }
         proofs.push(proof_abi(&proof_from_hex(&c.proof, &format!("chunk {i}"))?));
     }

@@ -322,6 +322,9 @@ pub enum ChainMismatch {
     PolicyParameters,
     /// The bundle's chunk roots are not the ones registered with the dataset.
     ChunkRoots,
+    /// The commitment names another owner than the account registering it (its proofs would
+    /// fail: the registry binds them to the registering account).
+    NotTheOwner,
 }
 
 impl fmt::Display for ChainMismatch {
@@ -332,6 +335,9 @@ impl fmt::Display for ChainMismatch {
             }
             ChainMismatch::ChunkRoots => {
                 "the bundle's chunk roots are not the ones registered with the dataset"
+            }
+            ChainMismatch::NotTheOwner => {
+                "the commitment names another owner than the account registering it"
             }
         })
     }

@@ -362,7 +362,8 @@ impl Registry {
     }
 
     /// Registers a dataset commitment with its chunk roots (from the bundle, or kept by the
-    /// holder); they are checked to combine into the root before anything is sent.
+    /// holder); they are checked to combine into the root, and the commitment to name the
+    /// sending account as its owner, before anything is sent.
     pub fn register_dataset(
         &self,
         from: impl Into<Sender>,
@@ -370,6 +371,10 @@ impl Registry {
         chunk_roots: &[ark_bn254::Fr],
         metadata_hash: B256,
     ) -> Result<TxReceipt> {
+        let from: Sender = from.into();
+        if commitment.owner != crate::state::owner_word(from.address()) {
+            return Err(EvmError::Mismatch(crate::error::ChainMismatch::NotTheOwner));
+        }
         commitment.check_chunk_roots(chunk_roots)?;
         let call = TrustspaceRegistry::registerDatasetCall {
             root: root_key(commitment),

@@ -203,6 +203,14 @@ fn word(x: U256) -> B256 {
     B256::from(x.to_be_bytes::<32>())
 }
 
+/// The commitment owner an EVM account stands for: its address, left-padded with zeros to 32
+/// bytes (what a commitment for that account names as its owner).
+pub fn owner_word(a: Address) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out[12..].copy_from_slice(a.as_slice());
+    out
+}
+
 fn address(x: U256) -> Address {
     Address::from_word(word(x))
 }
@@ -295,6 +303,7 @@ pub fn read_entries(
                 schema_digest: word(v[1]).0,
                 records: small(v[2], "record count")?,
                 chunk_size: small(v[3], "chunk size")?,
+                owner: owner_word(address(v[6])),
             },
             metadata_hash: word(v[4]),
             chunk_roots_hash: word(v[5]),

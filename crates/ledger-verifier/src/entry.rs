@@ -5,8 +5,14 @@
 //! unknown kinds, invalid points and field elements ≥ the BN254 modulus are refused.
 //!
 //! ```text
-//! "TSLE" | version u8 = 1 | kind u8 | timestamp u64 | submitter [32] | body | signature [64]
+//! "TSLE" | version u8 = 2 | kind u8 | timestamp u64 | submitter [32] | body | signature [64]
 //! ```
+//! A dataset body is `commitment version u32 | root [32] | schema digest [32] | records u64 |
+//! chunk size u64 | owner [32] | name | metadata` (version 2 added the owner: version 1 entries
+//! are refused, naming their version); a policy body `policy digest [32] | chunk circuit [32] |
+//! final circuit flag u8 (and [32]) | keys digest [32] | name`; a verdict body `statement [32] |
+//! dataset index u64 | dataset entry digest [32] | policy index u64 | policy entry digest [32] |
+//! valid u8`.
 //! Integers are big-endian; strings are a u16 length then UTF-8; metadata is a u32 length then
 //! bytes. The signature covers everything before it, prefixed by a domain-separation tag.
 
@@ -21,9 +27,9 @@ use crate::error::{LedgerError, Result};
 use crate::keys::{Identity, PublicKey};
 
 /// Entry encoding version.
-pub const ENTRY_VERSION: u8 = 1;
+pub const ENTRY_VERSION: u8 = 2;
 const MAGIC: &[u8; 4] = b"TSLE";
-const SIGN_TAG: &[u8] = b"trustspace-ledger-entry-v1\0";
+const SIGN_TAG: &[u8] = b"trustspace-ledger-entry-v2\0";
 /// Largest free metadata of a dataset entry, bytes.
 pub const MAX_METADATA: usize = 4096;
 /// Largest name, bytes.
@@ -34,7 +40,8 @@ pub const MAX_ENTRY: usize = 8192;
 /// A dataset commitment as registered by its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatasetEntry {
-    /// The public commitment (root, schema digest, record count, chunk size).
+    /// The public commitment (root, schema digest, record count, chunk size, owner). Its owner
+    /// must be the entry's submitter.
     pub commitment: Commitment,
     /// Human-readable dataset name, e.g. `hospital-1/encounters-2026Q3`.
     pub name: String,
@@ -292,6 +299,7 @@ impl Entry {
                 w.extend_from_slice(&d.commitment.schema_digest);
                 w.extend_from_slice(&d.commitment.records.to_be_bytes());
                 w.extend_from_slice(&d.commitment.chunk_size.to_be_bytes());
+                w.extend_from_slice(&d.commitment.owner);
                 put_str(&mut w, &d.name)?;
                 if d.metadata.len() > MAX_METADATA {
                     return Err(LedgerError::malformed(
@@ -368,6 +376,7 @@ impl Entry {
                     schema_digest: r.array()?,
                     records: r.u64()?,
                     chunk_size: r.u64()?,
+                    owner: r.array()?,
                 };
                 let name = r.str()?;
                 let len = r.u32()? as usize;

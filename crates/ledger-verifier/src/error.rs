@@ -360,6 +360,11 @@ pub enum MismatchCause {
         /// The dataset entry's index.
         dataset_index: u64,
     },
+    /// The dataset entry was signed by another key than the commitment's owner.
+    Owner {
+        /// The dataset entry's index.
+        dataset_index: u64,
+    },
     /// The bundle proves another policy than the policy entry registers.
     Policy {
         /// The policy entry's index.
@@ -381,6 +386,10 @@ impl fmt::Display for MismatchCause {
             MismatchCause::NotAPolicyEntry { index } => {
                 write!(f, "entry {index} is not a policy entry")
             }
+            MismatchCause::Owner { dataset_index } => write!(
+                f,
+                "dataset entry {dataset_index} was not registered by its commitment's owner"
+            ),
             MismatchCause::Commitment { dataset_index } => write!(
                 f,
                 "the bundle is bound to another commitment than dataset entry {dataset_index}"
@@ -425,6 +434,11 @@ pub enum Refusal {
         /// The index named.
         index: u64,
     },
+    /// A dataset entry not signed by its commitment's owner (someone else's commitment).
+    NotTheOwner {
+        /// The entry's submitter, hex.
+        submitter: String,
+    },
     /// An append of no entries or of more than [`crate::store::MAX_BATCH`].
     BatchSize {
         /// The largest batch.
@@ -457,6 +471,10 @@ impl fmt::Display for Refusal {
             Refusal::UnknownReference { what, index } => write!(
                 f,
                 "the verdict names {what} entry {index}, which the log does not hold"
+            ),
+            Refusal::NotTheOwner { submitter } => write!(
+                f,
+                "the dataset entry's commitment names another owner than its submitter {submitter}"
             ),
             Refusal::WrongReferenceKind { what, index } => {
                 write!(f, "entry {index} is not a {what} entry")

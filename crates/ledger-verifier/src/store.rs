@@ -167,6 +167,11 @@ impl Ledger {
         match &e.body {
             Body::Dataset(d) => {
                 let c = &d.commitment;
+                if c.owner != e.submitter.to_bytes() {
+                    return Err(LedgerError::Refused(Refusal::NotTheOwner {
+                        submitter: e.submitter.to_hex(),
+                    }));
+                }
                 if c.records == 0 || c.chunk_size == 0 || !c.chunk_size.is_power_of_two() {
                     return Err(LedgerError::malformed(
                         "dataset entry",

@@ -21,8 +21,8 @@ use crate::keys::{PublicKey, read_limited};
 use crate::log::{Checkpoint, ConsistencyProof, CosignedCheckpoint, InclusionProof, LedgerConfig};
 use crate::view::LedgerView;
 
-/// Evidence file format version.
-pub const EVIDENCE_VERSION: u32 = 1;
+/// Evidence file format version (2: owner-bound commitments and version 2 entries).
+pub const EVIDENCE_VERSION: u32 = 2;
 
 /// Largest evidence file, bytes: the largest proof bundle and 1 MiB for everything else.
 pub const MAX_EVIDENCE_BYTES: u64 = MAX_BUNDLE_BYTES + (1 << 20);
@@ -83,14 +83,24 @@ impl Evidence {
                 format!("larger than the limit of {} bytes", MAX_EVIDENCE_BYTES),
             ));
         }
-        let e: Evidence = serde_json::from_slice(bytes)
-            .map_err(|e| LedgerError::malformed(what, e.to_string()))?;
-        if e.version != EVIDENCE_VERSION {
+        // The version first: an older file is refused by its version, not by a field its
+        // format lacked.
+        #[derive(Deserialize)]
+        struct Versioned {
+            version: Option<u32>,
+        }
+        let version = match serde_json::from_slice(bytes) {
+            Ok(Versioned { version: Some(v) }) => v,
+            _ => EVIDENCE_VERSION,
+        };
+        if version != EVIDENCE_VERSION {
             return Err(LedgerError::malformed(
                 what,
-                format!("unsupported evidence version {}", e.version),
+                format!("unsupported evidence version {version}"),
             ));
         }
+        let e: Evidence = serde_json::from_slice(bytes)
+            .map_err(|e| LedgerError::malformed(what, e.to_string()))?;
         if has_fraction(&e.verifying_keys) {
             // A verifying-key file holds integers only; a fractional number is not one, and
             // serde_json's parsing of it may be off by one unit in the last place, so the file
@@ -228,6 +238,11 @@ pub fn verify_evidence(
             index: p_index,
         }));
     };
+    if d.commitment.owner != dataset.submitter.to_bytes() {
+        return Err(LedgerError::Mismatch(MismatchCause::Owner {
+            dataset_index: d_index,
+        }));
+    }
     let bundle = &ev.bundle;
     if bundle.commitment != d.commitment {
         return Err(LedgerError::Mismatch(MismatchCause::Commitment {

@@ -21,7 +21,7 @@ use crate::error::{FormatProblem, Mismatch, ParameterProblem, Result, ZkError};
 use crate::files;
 
 /// Version of the bundle format.
-pub const BUNDLE_VERSION: u32 = 1;
+pub const BUNDLE_VERSION: u32 = 2;
 /// Largest bundle file accepted.
 pub const MAX_BUNDLE_BYTES: u64 = 256 << 20;
 /// Bytes of a compressed BN254 Groth16 proof (G1 + G2 + G1).
@@ -33,7 +33,7 @@ pub const PROOF_BYTES: usize = 128;
 pub struct ChunkProof {
     /// Chunk index.
     pub index: u64,
-    /// `[policy digest, chunk root, active, (acc_in, acc_out)]`.
+    /// `[policy digest, chunk root, active, owner, (acc_in, acc_out)]`.
     #[serde(with = "fr_hex_vec")]
     pub public_inputs: Vec<Fr>,
     /// Compressed proof, hex.
@@ -125,6 +125,7 @@ impl ProofBundle {
         c.raw(&self.commitment.schema_digest)
             .u64(self.commitment.records)
             .u64(self.commitment.chunk_size)
+            .raw(&self.commitment.owner)
             .raw(&self.policy_digest)
             .seq(self.chunks.iter(), |c, chunk| {
                 c.u64(chunk.index);
@@ -159,7 +160,8 @@ impl ProofBundle {
     }
 
     fn decode(bytes: &[u8], what: &str) -> Result<ProofBundle> {
-        let b: ProofBundle = files::json_from_bytes(bytes, what, MAX_BUNDLE_BYTES)?;
+        let b: ProofBundle =
+            files::versioned_json_from_bytes(bytes, what, MAX_BUNDLE_BYTES, BUNDLE_VERSION)?;
         if b.version != BUNDLE_VERSION {
             return Err(ZkError::Format {
                 what: what.to_string(),

@@ -14,7 +14,8 @@
 //! | [`Policy::digest`](crate::Policy::digest) | [`POLICY`] | `str name, raw(32) schema digest, seq(rule), seq(counter), seq(bound), seq(reveal)` |
 //! | [`circuit_digest`](crate::digests::circuit_digest) | [`CIRCUIT`] | `str circuit ("chunk" or "final"), u32 CIRCUIT_VERSION, raw(32) policy digest, u64 chunk size` |
 //! | [`VerifyingKeys::digest`](crate::VerifyingKeys::digest) | [`VERIFYING_KEYS`] | `str chunk circuit digest, option(str) final circuit digest, raw(32) policy digest, raw(32) schema digest, u64 chunk size, seq(str) revealed names, seq(u32) revealed scales, u64 counters, bytes chunk key, option(bytes) final key` (keys compressed, as ark-serialize writes them) |
-//! | [`ProofBundle::statement_digest`](crate::ProofBundle::statement_digest) | [`STATEMENT`] | `str chunk circuit digest, option(str) final circuit digest, u32 commitment version, fr root, raw(32) schema digest, u64 records, u64 chunk size, raw(32) policy digest, seq(u64 index, seq(fr) public inputs) chunks, option(seq(fr)) final public inputs` |
+//! | [`ProofBundle::statement_digest`](crate::ProofBundle::statement_digest) | [`STATEMENT`] | `str chunk circuit digest, option(str) final circuit digest, u32 commitment version, fr root, raw(32) schema digest, u64 records, u64 chunk size, raw(32) owner, raw(32) policy digest, seq(u64 index, seq(fr) public inputs) chunks, option(seq(fr)) final public inputs` |
+//! | [`owner_fr`](crate::commit::owner_fr) | [`OWNER`] | `raw(32) owner` (reduced modulo the field) |
 //! | [`shape_digest`](crate::digests::shape_digest) | [`SHAPE`] | per circuit (chunk, then final if any): `u64 instance variables, u64 witness variables, u64 constraints, seq(str label, seq(matrix))`, a matrix being `seq(row)`, a row `seq(fr coefficient, idx variable)` |
 //!
 //! Plan parts: a rule is `str name, option(atom) when, atom require`; a counter
@@ -61,10 +62,16 @@ pub const VERIFYING_KEYS: Domain = Domain {
     tag: "trustspace.zk.verifying-keys",
     version: 2,
 };
-/// The statement digest of a bundle (version 1 hashed `serde_json` of its parts).
+/// The statement digest of a bundle (version 1 hashed `serde_json` of its parts; version 3
+/// added the commitment's owner).
 pub const STATEMENT: Domain = Domain {
     tag: "trustspace.zk.statement",
-    version: 2,
+    version: 3,
+};
+/// A dataset owner as a field element ([`owner_fr`](crate::commit::owner_fr)): `raw(32) owner`.
+pub const OWNER: Domain = Domain {
+    tag: "trustspace.zk.owner",
+    version: 1,
 };
 /// The shape of a circuit (its constraint matrices), which the circuit version is tied to.
 pub const SHAPE: Domain = Domain {

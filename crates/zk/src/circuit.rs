@@ -1,11 +1,14 @@
 //! The two circuits a policy compiles to, by one general mechanism:
 //!
 //! - **chunk** (one per `chunk_size` records): the records, given as bits, pack into the leaf
-//!   inputs; salted leaves hash to the chunk root (public); the first `active` (public) slots are
-//!   real records and satisfy every rule; the policy's counters over them are added to the
-//!   running totals hidden in the accumulator `acc_in` (public) to give `acc_out` (public).
-//!   Public inputs: `[policy digest, chunk root, active, acc_in, acc_out]` (the last two only when
-//!   the policy has aggregates).
+//!   inputs; salted leaves hash to the subtree root, which with the owner (public) hashes to the
+//!   chunk root (public); the first `active` (public) slots are real records, each value inside
+//!   its column's declared domain (`min`/`max`, dictionary size), and satisfy every rule; the
+//!   padding slots after them are zeros wherever a column has an upper bound; the policy's
+//!   counters over the real records are added to the running totals hidden in the accumulator
+//!   `acc_in` (public) to give `acc_out` (public).
+//!   Public inputs: `[policy digest, chunk root, active, owner, acc_in, acc_out]` (the last two
+//!   only when the policy has aggregates).
 //! - **final** (once, when the policy has aggregates): opens the last accumulator and checks
 //!   every aggregate bound; revealed totals are public outputs. Public inputs:
 //!   `[policy digest, acc, records, revealed...]`.
@@ -23,7 +26,7 @@ use trustspace_data::{Record, Schema};
 use crate::gadgets::{self, IntervalTree, Val, enforce_fits};
 use crate::pack::Layout;
 use crate::policy::{Atom, Policy, Term};
-use crate::poseidon::{self, LEAF_INPUTS};
+use crate::poseidon::{self, Domain, LEAF_INPUTS};
 
 type R<T> = Result<T, SynthesisError>;
 
@@ -37,6 +40,8 @@ pub const BOUND_BITS: u32 = 128;
 pub struct Compiled {
     pub(crate) layout: Layout,
     pub(crate) widths: Vec<u32>,
+    /// Per column, its declared domain: least and greatest encodings.
+    pub(crate) domains: Vec<(u64, u64)>,
     pub(crate) policy: Policy,
     pub(crate) digest: Fr,
     pub(crate) chunk_size: usize,
@@ -63,6 +68,11 @@ impl Compiled {
             .collect();
         Ok(Compiled {
             widths: schema.columns().iter().map(|c| c.width()).collect(),
+            domains: schema
+                .columns()
+                .iter()
+                .map(|c| (c.min_encoded(), c.max_encoded()))
+                .collect(),
             layout,
             digest: crate::encode::fr_from_digest(&policy.digest()),
             policy: policy.clone(),
@@ -97,11 +107,12 @@ impl Compiled {
     }
 }
 
-/// The accumulator `hash(counters ‖ blinding)`; the genesis accumulator has zeros for both.
+/// The accumulator `hash(counters ‖ blinding)` ([`Domain::Accumulator`]); the genesis
+/// accumulator has zeros for both.
 pub fn accumulator(counters: &[u128], blinding: Fr) -> Fr {
     let mut v: Vec<Fr> = counters.iter().map(|&c| Fr::from(c)).collect();
     v.push(blinding);
-    poseidon::hash(&v)
+    poseidon::hash(Domain::Accumulator, &v)
 }
 
 /// The accumulator every chain starts from.
@@ -112,10 +123,12 @@ pub fn genesis(counters: usize) -> Fr {
 /// Public inputs of a chunk proof.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkPublic {
-    /// Root of the chunk's subtree.
+    /// Root of the chunk's subtree, bound to the owner.
     pub chunk_root: Fr,
     /// Real records in the chunk.
     pub active: u64,
+    /// The dataset's owner ([`owner_fr`](crate::commit::owner_fr)).
+    pub owner: Fr,
     /// Accumulator before this chunk (unused without aggregates).
     pub acc_in: Fr,
     /// Accumulator after this chunk (unused without aggregates).
@@ -125,7 +138,7 @@ pub struct ChunkPublic {
 impl ChunkPublic {
     /// The public-input vector in circuit order.
     pub fn inputs(&self, c: &Compiled) -> Vec<Fr> {
-        let mut v = vec![c.digest, self.chunk_root, Fr::from(self.active)];
+        let mut v = vec![c.digest, self.chunk_root, Fr::from(self.active), self.owner];
         if c.counters() > 0 {
             v.extend([self.acc_in, self.acc_out]);
         }
@@ -158,6 +171,7 @@ impl<'a> ChunkCircuit<'a> {
             public: ChunkPublic {
                 chunk_root: Fr::zero(),
                 active: 0,
+                owner: Fr::zero(),
                 acc_in: Fr::zero(),
                 acc_out: Fr::zero(),
             },
@@ -183,10 +197,17 @@ impl ConstraintSynthesizer<Fr> for ChunkCircuit<'_> {
         let mut partial: Vec<FpVar<Fr>> = vec![FpVar::zero(); plan.counters.len()];
         for i in 0..c.chunk_size {
             let record = self.records.get(i).unwrap_or(&zero_record);
+            // Active slots form a prefix of the chunk.
+            let a = Boolean::new_witness(cs.clone(), || Ok((i as u64) < self.public.active))?;
+            if let Some(prev) = active.last() {
+                FpVar::from(a.clone())
+                    .mul_equals(&(FpVar::one() - FpVar::from(prev.clone())), &FpVar::zero())?;
+            }
             let vals = record
                 .iter()
                 .zip(&c.widths)
-                .map(|(&v, &w)| Val::witness(&cs, v, w))
+                .zip(&c.domains)
+                .map(|((&v, &w), &domain)| Val::record(&cs, v, w, domain, &a))
                 .collect::<R<Vec<_>>>()?;
             // Pack: each element is a linear combination of its columns' bits.
             let mut packed = vec![FpVar::<Fr>::zero(); c.layout.elements_per_record];
@@ -195,13 +216,6 @@ impl ConstraintSynthesizer<Fr> for ChunkCircuit<'_> {
                 packed[slot.element] += &val.var * shift;
             }
             elements.extend(packed);
-
-            // Active slots form a prefix of the chunk.
-            let a = Boolean::new_witness(cs.clone(), || Ok((i as u64) < self.public.active))?;
-            if let Some(prev) = active.last() {
-                FpVar::from(a.clone())
-                    .mul_equals(&(FpVar::one() - FpVar::from(prev.clone())), &FpVar::zero())?;
-            }
 
             for (rule, tree) in plan.rules.iter().zip(&c.trees) {
                 let ok = gadgets::atom(&cs, &rule.require, &vals, tree.as_ref())?;
@@ -236,7 +250,9 @@ impl ConstraintSynthesizer<Fr> for ChunkCircuit<'_> {
                 poseidon::leaf_var(cs.clone(), &s, inputs)
             })
             .collect::<R<Vec<_>>>()?;
-        poseidon::merkle_root_var(cs.clone(), leaves)?.enforce_equal(&public[1])?;
+        let subtree = poseidon::merkle_root_var(cs.clone(), leaves)?;
+        poseidon::hash_var(cs.clone(), Domain::Chunk, &[subtree, public[3].clone()])?
+            .enforce_equal(&public[1])?;
 
         if !plan.counters.is_empty() {
             let prev = self
@@ -248,10 +264,12 @@ impl ConstraintSynthesizer<Fr> for ChunkCircuit<'_> {
             let bn = FpVar::new_witness(cs.clone(), || Ok(self.blind_new))?;
             let mut opened = prev.clone();
             opened.push(bp);
-            poseidon::hash_var(cs.clone(), &opened)?.enforce_equal(&public[3])?;
+            poseidon::hash_var(cs.clone(), Domain::Accumulator, &opened)?
+                .enforce_equal(&public[4])?;
             let mut next: Vec<FpVar<Fr>> = prev.iter().zip(&partial).map(|(p, d)| p + d).collect();
             next.push(bn);
-            poseidon::hash_var(cs.clone(), &next)?.enforce_equal(&public[4])?;
+            poseidon::hash_var(cs.clone(), Domain::Accumulator, &next)?
+                .enforce_equal(&public[5])?;
         }
         Ok(())
     }
@@ -320,7 +338,7 @@ impl ConstraintSynthesizer<Fr> for FinalCircuit<'_> {
             .collect::<R<Vec<_>>>()?;
         let mut opened = totals.clone();
         opened.push(FpVar::new_witness(cs.clone(), || Ok(self.blinding))?);
-        poseidon::hash_var(cs.clone(), &opened)?.enforce_equal(&public[1])?;
+        poseidon::hash_var(cs.clone(), Domain::Accumulator, &opened)?.enforce_equal(&public[1])?;
 
         let term = |t: &Term| -> (FpVar<Fr>, u128) {
             match t {

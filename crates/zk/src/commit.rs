@@ -4,10 +4,17 @@
 //!   16 field elements, hashed with a salt derived from the holder's secret [`Opening`]; records
 //!   past the end are zero. The salt makes the commitment hiding however low-entropy a column is.
 //! - A *chunk* is `chunk_size` consecutive records: a complete subtree whose root a chunk proof
-//!   recomputes in the circuit.
+//!   recomputes in the circuit, then binds to the dataset's **owner**: the chunk root is
+//!   `hash(subtree root, owner)` ([`Domain::Chunk`]), computed in the circuit from the owner as a
+//!   public input. A proof is therefore made for one owner: nobody can take another holder's
+//!   chunk roots or proofs and present them as their own.
 //! - The chunk roots, padded with zeros to a power of two, form the top tree; the commitment root
-//!   hashes the top root with the record count, chunk size and schema digest, so none of them
-//!   can be changed without changing the root.
+//!   hashes the top root with the record count, chunk size, schema digest and owner, so none of
+//!   them can be changed without changing the root.
+//!
+//! The owner is 32 bytes naming who may register the commitment: on a trustspace ledger, the
+//! Ed25519 public key that signs the dataset entry; on an EVM registry, the registering account
+//! (its 20-byte address, left-padded with zeros). In the circuits it is [`owner_fr`].
 //!
 //! Memory: committing holds one chunk of records at a time, plus one field element per chunk.
 
@@ -21,14 +28,17 @@ use std::path::Path;
 use trustspace_data::{Record, Schema};
 use zeroize::Zeroizing;
 
+use crate::canon;
 use crate::encode::{digest_hex, fr_from_digest, fr_hex};
 use crate::error::{DatasetProblem, FormatProblem, Mismatch, ParameterProblem, Result, ZkError};
 use crate::files;
 use crate::pack::Layout;
-use crate::poseidon::{self, LEAF_INPUTS};
+use crate::poseidon::{self, Domain, LEAF_INPUTS};
 
-/// Version of the commitment and opening file formats.
-pub const COMMITMENT_VERSION: u32 = 1;
+/// Version of the commitment file format (2: the owner is committed to).
+pub const COMMITMENT_VERSION: u32 = 2;
+/// Version of the opening file format.
+pub const OPENING_VERSION: u32 = 1;
 /// Largest chunk size (records per chunk proof).
 pub const MAX_CHUNK_SIZE: u64 = 1 << 20;
 /// Largest number of records in a committed dataset.
@@ -42,7 +52,7 @@ pub const MAX_SMALL_FILE: u64 = 1 << 16;
 pub struct Commitment {
     /// Format version ([`COMMITMENT_VERSION`]).
     pub version: u32,
-    /// Merkle root binding records, count, chunk size and schema.
+    /// Merkle root binding records, count, chunk size, schema and owner.
     #[serde(with = "fr_hex")]
     pub root: Fr,
     /// SHA-256 digest of the schema ([`Schema::digest`]).
@@ -52,9 +62,25 @@ pub struct Commitment {
     pub records: u64,
     /// Records per chunk (a power of two, a multiple of the records per leaf).
     pub chunk_size: u64,
+    /// Who may register it (see the module docs), hex.
+    #[serde(with = "digest_hex")]
+    pub owner: [u8; 32],
+}
+
+/// The owner as a field element: SHA-256 of its canonical encoding ([`canon::OWNER`]) reduced
+/// modulo the BN254 scalar field. A public input of every chunk proof.
+pub fn owner_fr(owner: &[u8; 32]) -> Fr {
+    let mut c = canon::OWNER.start();
+    c.raw(owner);
+    fr_from_digest(&c.sha256())
 }
 
 impl Commitment {
+    /// [`owner_fr`] of this commitment's owner.
+    pub fn owner_fr(&self) -> Fr {
+        owner_fr(&self.owner)
+    }
+
     /// Number of chunks.
     pub fn chunks(&self) -> u64 {
         self.records.div_ceil(self.chunk_size)
@@ -81,6 +107,7 @@ impl Commitment {
             self.records,
             self.chunk_size,
             &self.schema_digest,
+            &self.owner,
         ) != self.root
         {
             return Err(Mismatch::ChunkRoots.into());
@@ -101,7 +128,8 @@ impl Commitment {
     }
 
     fn decode(bytes: &[u8], what: &str) -> Result<Commitment> {
-        let c: Commitment = files::json_from_bytes(bytes, what, MAX_SMALL_FILE)?;
+        let c: Commitment =
+            files::versioned_json_from_bytes(bytes, what, MAX_SMALL_FILE, COMMITMENT_VERSION)?;
         c.validate(what)?;
         Ok(c)
     }
@@ -207,7 +235,7 @@ impl Opening {
     /// The opening file's bytes (secret!): pretty JSON with the key in hex, zeroized on drop.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let file = OpeningFile {
-            version: COMMITMENT_VERSION,
+            version: OPENING_VERSION,
             key: hex::encode(*self.key),
         };
         Zeroizing::new(serde_json::to_vec_pretty(&file).expect("serializable"))
@@ -241,12 +269,13 @@ impl Opening {
     }
 
     fn decode(bytes: &[u8], what: &str) -> Result<Opening> {
-        let f: OpeningFile = files::json_from_bytes(bytes, what, MAX_SMALL_FILE)?;
+        let f: OpeningFile =
+            files::versioned_json_from_bytes(bytes, what, MAX_SMALL_FILE, OPENING_VERSION)?;
         let bad = |reason| ZkError::Format {
             what: what.to_string(),
             reason,
         };
-        if f.version != COMMITMENT_VERSION {
+        if f.version != OPENING_VERSION {
             return Err(bad(FormatProblem::UnsupportedVersion { found: f.version }));
         }
         let bytes = Zeroizing::new(
@@ -310,10 +339,12 @@ pub(crate) fn leaf_inputs(layout: &Layout, records: &[Record]) -> [Fr; LEAF_INPU
     out
 }
 
-/// Root of chunk `chunk` from its records (at most `chunk_size`; missing ones are padding).
+/// Root of chunk `chunk` from its records (at most `chunk_size`; missing ones are padding),
+/// bound to `owner` ([`Domain::Chunk`]).
 pub fn chunk_root(
     layout: &Layout,
     opening: &Opening,
+    owner: &[u8; 32],
     chunk: u64,
     chunk_size: u64,
     records: &[Record],
@@ -332,7 +363,10 @@ pub fn chunk_root(
             )
         })
         .collect();
-    poseidon::merkle_root(leaves)
+    poseidon::hash(
+        Domain::Chunk,
+        &[poseidon::merkle_root(leaves), owner_fr(owner)],
+    )
 }
 
 /// The commitment root from the chunk roots and the committed parameters.
@@ -341,35 +375,43 @@ pub fn final_root(
     records: u64,
     chunk_size: u64,
     schema_digest: &[u8; 32],
+    owner: &[u8; 32],
 ) -> Fr {
     let mut top = chunk_roots.to_vec();
     top.resize(top.len().next_power_of_two(), Fr::zero());
-    poseidon::hash(&[
-        poseidon::merkle_root(top),
-        Fr::from(records),
-        Fr::from(chunk_size),
-        fr_from_digest(schema_digest),
-    ])
+    poseidon::hash(
+        Domain::Commitment,
+        &[
+            poseidon::merkle_root(top),
+            Fr::from(records),
+            Fr::from(chunk_size),
+            fr_from_digest(schema_digest),
+            owner_fr(owner),
+        ],
+    )
 }
 
-/// Commits to a dataset with a fresh opening. Records are consumed as a stream, one chunk in
-/// memory at a time; each is checked against the schema.
+/// Commits to a dataset for `owner` with a fresh opening. Records are consumed as a stream, one
+/// chunk in memory at a time; each is checked against the schema.
 pub fn commit<R: RngCore + CryptoRng>(
     schema: &Schema,
     records: impl IntoIterator<Item = Record>,
     chunk_size: u64,
+    owner: &[u8; 32],
     rng: &mut R,
 ) -> Result<(Commitment, Opening)> {
     let opening = Opening::generate(rng);
-    let c = commit_with(schema, records, chunk_size, &opening)?;
+    let c = commit_with(schema, records, chunk_size, owner, &opening)?;
     Ok((c, opening))
 }
 
-/// Commits to a dataset with a given opening (the same records and opening give the same root).
+/// Commits to a dataset for `owner` with a given opening (the same records, owner and opening
+/// give the same root).
 pub fn commit_with(
     schema: &Schema,
     records: impl IntoIterator<Item = Record>,
     chunk_size: u64,
+    owner: &[u8; 32],
     opening: &Opening,
 ) -> Result<Commitment> {
     let layout = Layout::new(schema)?;
@@ -385,6 +427,7 @@ pub fn commit_with(
             chunk_roots.push(chunk_root(
                 &layout,
                 opening,
+                owner,
                 chunk_roots.len() as u64,
                 chunk_size,
                 &buf,
@@ -396,6 +439,7 @@ pub fn commit_with(
         chunk_roots.push(chunk_root(
             &layout,
             opening,
+            owner,
             chunk_roots.len() as u64,
             chunk_size,
             &buf,
@@ -411,9 +455,10 @@ pub fn commit_with(
     let schema_digest = schema.digest();
     Ok(Commitment {
         version: COMMITMENT_VERSION,
-        root: final_root(&chunk_roots, count, chunk_size, &schema_digest),
+        root: final_root(&chunk_roots, count, chunk_size, &schema_digest, owner),
         schema_digest,
         records: count,
         chunk_size,
+        owner: *owner,
     })
 }

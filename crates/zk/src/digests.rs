@@ -20,17 +20,24 @@ use crate::error::Result;
 
 /// Bumped whenever the circuits' construction changes, so old keys are refused. Tied to the
 /// circuits' shape by [`CIRCUIT_SHAPES`] (checked by a test).
-pub const CIRCUIT_VERSION: u32 = 1;
+pub const CIRCUIT_VERSION: u32 = 2;
 
 /// Every circuit version with the [`shape_digest`] (hex) of its circuits for the fixed policy
 /// `tests/golden/policy.toml` over `tests/golden/schema.toml` in chunks of
 /// [`SHAPE_CHUNK_SIZE`], oldest first; the last entry is [`CIRCUIT_VERSION`]'s. When the
 /// circuits change, append the new version and shape: a test checks that the last entry is the
 /// current version and the current shape, and that versions and shapes never repeat.
-pub const CIRCUIT_SHAPES: &[(u32, &str)] = &[(
-    1,
-    "6f30d2ed5cf4b91fa0959f7545d45d5a4a0ab3ed69e7e6a1748cafd1fe90ec2f",
-)];
+pub const CIRCUIT_SHAPES: &[(u32, &str)] = &[
+    (
+        1,
+        "6f30d2ed5cf4b91fa0959f7545d45d5a4a0ab3ed69e7e6a1748cafd1fe90ec2f",
+    ),
+    // Domains in the circuit, chunk roots bound to the owner, domain-separated Poseidon.
+    (
+        2,
+        "63ace74780fb355e5f60461c414f90f653def9150ca7b593bb20679fcc1d328e",
+    ),
+];
 
 /// The chunk size of the circuits [`CIRCUIT_SHAPES`] records.
 pub const SHAPE_CHUNK_SIZE: u64 = 16;

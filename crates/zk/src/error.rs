@@ -230,9 +230,11 @@ pub enum DatasetProblem {
         /// The record's index.
         record: u64,
     },
-    /// A record does not fit the schema's widths (count or width of values).
-    #[error("record {record} does not fit the schema's widths")]
-    Widths {
+    /// A record does not fit the schema: its number of values, or a value outside its
+    /// column's declared domain (width, `min`/`max`, dictionary size), which the circuit
+    /// enforces.
+    #[error("record {record} does not fit the schema's domains")]
+    Domains {
         /// The record's index.
         record: u64,
     },

@@ -55,6 +55,34 @@ pub(crate) fn json_from_bytes<T: DeserializeOwned>(
     })
 }
 
+/// Decodes a versioned JSON file (at most `limit` bytes) as `T`, reading its `version` first:
+/// a file of another version is refused as [`FormatProblem::UnsupportedVersion`] naming it,
+/// not as whatever field its format lacks or adds.
+pub(crate) fn versioned_json_from_bytes<T: DeserializeOwned>(
+    bytes: &[u8],
+    what: &str,
+    limit: u64,
+    version: u32,
+) -> Result<T> {
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        version: Option<u32>,
+    }
+    check_size(bytes, what, limit)?;
+    if let Ok(Versioned {
+        version: Some(found),
+    }) = serde_json::from_slice(bytes)
+    {
+        if found != version {
+            return Err(ZkError::Format {
+                what: what.to_string(),
+                reason: FormatProblem::UnsupportedVersion { found },
+            });
+        }
+    }
+    json_from_bytes(bytes, what, limit)
+}
+
 /// The crate's JSON file encoding: pretty-printed, with a final newline.
 pub(crate) fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("serializable");

@@ -1,9 +1,10 @@
 //! Constraint gadgets for the policy circuits: width-checked values, comparisons, predicates.
 //!
-//! Soundness rests on two facts: every record value enters the circuit as its bits (so its width
-//! is enforced), and every comparison decomposes `x - y + 2^w` into `w + 1` bits, which is only
-//! possible when `x, y < 2^w` and then tells `x >= y` by its top bit. No comparison is ever made
-//! on a value whose width is not enforced.
+//! Soundness rests on two facts: every record value enters the circuit as the bits of its offset
+//! in its column's declared domain, checked against the domain's upper end (so a real record's
+//! value lies in its domain, which is inside its width), and every comparison decomposes
+//! `x - y + 2^w` into `w + 1` bits, which is only possible when `x, y < 2^w` and then tells
+//! `x >= y` by its top bit. No comparison is ever made on a value whose width is not enforced.
 
 use ark_bn254::Fr;
 use ark_ff::Field;
@@ -12,30 +13,69 @@ use ark_r1cs_std::prelude::*;
 use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 
 use crate::policy::{Atom, Op};
-use crate::poseidon;
+use crate::poseidon::{self, Domain};
 
 type R<T> = Result<T, SynthesisError>;
 
-/// A width-checked value: its variable, its bits and its native value.
+/// A record value in its domain: its variable, its column's width (the value is below
+/// `2^width`), the value as a [`Boolean`] for a one-bit column, and its native value.
 #[derive(Clone)]
 pub(crate) struct Val {
     pub var: FpVar<Fr>,
-    pub bits: Vec<Boolean<Fr>>,
+    width: u32,
+    unit: Option<Boolean<Fr>>,
     pub native: u64,
 }
 
 impl Val {
-    /// Allocates `value` as `width` witness bits (one constraint each).
-    pub fn witness(cs: &ConstraintSystemRef<Fr>, value: u64, width: u32) -> R<Val> {
-        let bits = witness_bits(cs, u128::from(value), width)?;
+    /// Allocates a record's value of a column `width` bits wide whose declared domain is
+    /// `lo ..= hi` (encodings: `min`/`max`, a dictionary's size). The value is `lo·a + offset`,
+    /// `a` the record's `active` flag and `offset` given as `k` bits, `k` the width of
+    /// `hi - lo`; where the offsets' range `[0, 2^k)` passes `hi`, `hi·a - value` is also
+    /// decomposed into `k` bits. So a real record's value lies in `lo ..= hi`, and a padding
+    /// record's is below `2^k`, and zero wherever the domain has that upper check (padding
+    /// records are zeros). `k` constraints, plus `k + 1` for the upper check: a domain narrower
+    /// than the width makes a value cheaper, and only a bound that is not a power of two from
+    /// `lo` costs extra.
+    pub fn record(
+        cs: &ConstraintSystemRef<Fr>,
+        value: u64,
+        width: u32,
+        (lo, hi): (u64, u64),
+        active: &Boolean<Fr>,
+    ) -> R<Val> {
+        let k = u64::BITS - (hi - lo).leading_zeros();
+        // Native values only steer the witness (in setup mode there are none). A value outside
+        // its domain has no offset: any bits will do, and the constraints fail.
+        let on = active.value().unwrap_or(false);
+        let offset = if on { value.wrapping_sub(lo) } else { value };
+        let bits = witness_bits(cs, u128::from(offset), k)?;
+        let a = FpVar::from(active.clone());
+        let bits_value = if bits.is_empty() {
+            FpVar::zero()
+        } else {
+            Boolean::le_bits_to_fp(&bits)?
+        };
+        let var = bits_value + &a * Fr::from(lo);
+        if hi - lo < max_of(k) {
+            let native = if on {
+                hi.checked_sub(value)
+            } else {
+                (value == 0).then_some(0)
+            };
+            enforce_fits(cs, &(&a * Fr::from(hi) - &var), native.map(u128::from), k)?;
+        }
+        let unit = (width == 1 && lo == 0 && k == 1).then(|| bits[0].clone());
         Ok(Val {
-            var: Boolean::le_bits_to_fp(&bits)?,
-            bits,
+            var,
+            width,
+            unit,
             native: value,
         })
     }
+
     fn width(&self) -> u32 {
-        self.bits.len() as u32
+        self.width
     }
 }
 
@@ -114,12 +154,8 @@ fn eq_const(x: &Val, c: u64) -> R<Boolean<Fr>> {
     if c > max_of(x.width()) {
         return Ok(Boolean::FALSE);
     }
-    if x.width() == 1 {
-        return Ok(if c == 1 {
-            x.bits[0].clone()
-        } else {
-            !&x.bits[0]
-        });
+    if let Some(bit) = &x.unit {
+        return Ok(if c == 1 { bit.clone() } else { !bit });
     }
     x.var.is_eq(&FpVar::Constant(Fr::from(c)))
 }
@@ -131,8 +167,9 @@ fn in_interval(cs: &ConstraintSystemRef<Fr>, x: &Val, lo: u64, hi: u64) -> R<Boo
     Ok(&ge_const(cs, x, lo)? & &le_const(cs, x, hi)?)
 }
 
-/// The interval tree of a large set: Merkle tree over `hash(lo, hi)` leaves, padded with an
-/// empty interval `hash(1, 0)` to a power of two.
+/// The interval tree of a large set: Merkle tree ([`Domain::IntervalNode`]) over
+/// `hash(lo, hi)` leaves ([`Domain::IntervalLeaf`]), padded with an empty interval
+/// `hash(1, 0)` to a power of two.
 #[derive(Debug, Clone)]
 pub(crate) struct IntervalTree {
     pub ranges: Vec<(u64, u64)>,
@@ -144,16 +181,16 @@ impl IntervalTree {
         let n = ranges.len().next_power_of_two();
         let mut level: Vec<Fr> = ranges
             .iter()
-            .map(|&(lo, hi)| poseidon::hash(&[Fr::from(lo), Fr::from(hi)]))
+            .map(|&(lo, hi)| interval_leaf(lo, hi))
             .collect();
-        level.resize(n, poseidon::hash(&[Fr::from(1u64), Fr::from(0u64)]));
+        level.resize(n, interval_leaf(1, 0));
         let mut levels = vec![level];
         while levels.last().expect("one level").len() > 1 {
             let next = levels
                 .last()
                 .expect("one level")
                 .chunks(2)
-                .map(|p| poseidon::node(p[0], p[1]))
+                .map(|p| poseidon::hash(Domain::IntervalNode, &[p[0], p[1]]))
                 .collect();
             levels.push(next);
         }
@@ -180,20 +217,29 @@ impl IntervalTree {
     }
 }
 
+/// An interval tree's leaf ([`Domain::IntervalLeaf`]).
+fn interval_leaf(lo: u64, hi: u64) -> Fr {
+    poseidon::hash(Domain::IntervalLeaf, &[Fr::from(lo), Fr::from(hi)])
+}
+
 /// `x` lies in one of the tree's intervals: a Merkle path from `hash(lo, hi)` to the root.
 fn in_tree(cs: &ConstraintSystemRef<Fr>, x: &Val, tree: &IntervalTree) -> R<Boolean<Fr>> {
     let idx = tree.find(x.native);
     let (lo, hi) = tree.ranges[idx];
     let lo_v = FpVar::new_witness(cs.clone(), || Ok(Fr::from(lo)))?;
     let hi_v = FpVar::new_witness(cs.clone(), || Ok(Fr::from(hi)))?;
-    let mut cur = poseidon::hash_var(cs.clone(), &[lo_v.clone(), hi_v.clone()])?;
+    let mut cur = poseidon::hash_var(
+        cs.clone(),
+        Domain::IntervalLeaf,
+        &[lo_v.clone(), hi_v.clone()],
+    )?;
     let mut pos = idx;
     for level in &tree.levels[..tree.depth()] {
         let sibling = FpVar::new_witness(cs.clone(), || Ok(level[pos ^ 1]))?;
         let is_right = Boolean::new_witness(cs.clone(), || Ok(pos & 1 == 1))?;
         let left = is_right.select(&sibling, &cur)?;
         let right = is_right.select(&cur, &sibling)?;
-        cur = poseidon::node_var(cs.clone(), &left, &right)?;
+        cur = poseidon::hash_var(cs.clone(), Domain::IntervalNode, &[left, right])?;
         pos >>= 1;
     }
     let genuine = cur.is_eq(&FpVar::Constant(tree.root()))?;

@@ -17,7 +17,7 @@ use crate::error::{FormatProblem, Result, ZkError};
 use crate::files;
 
 /// Version of the key file formats.
-pub const KEYS_VERSION: u32 = 1;
+pub const KEYS_VERSION: u32 = 2;
 const PK_MAGIC: &[u8; 8] = b"TSZKPK01";
 /// Largest proving-key header (the circuit digests, JSON).
 const MAX_PK_HEADER: usize = 4096;
@@ -214,7 +214,7 @@ struct VkFile {
 
 /// Public inputs of a chunk proof for a policy with `counters` counters.
 pub fn chunk_inputs(counters: usize) -> usize {
-    if counters > 0 { 5 } else { 3 }
+    if counters > 0 { 6 } else { 4 }
 }
 
 /// A verifying key, compressed (ark-serialize's canonical form).
@@ -382,7 +382,7 @@ impl VerifyingKeys {
     }
 
     fn decode(bytes: &[u8], what: String) -> Result<VerifyingKeys> {
-        let f: VkFile = files::json_from_bytes(bytes, &what, MAX_VK_FILE)?;
+        let f: VkFile = files::versioned_json_from_bytes(bytes, &what, MAX_VK_FILE, KEYS_VERSION)?;
         Self::from_file(f, what)
     }
 

@@ -11,6 +11,13 @@
 //!   one salt is what keeps commitment cost per record low (one permutation per 16 elements).
 //! - **node** (t = 3, rate 2, 57 partial rounds): the 2-to-1 hash of Merkle nodes, and the
 //!   general sponge for short messages (accumulators, digests).
+//!
+//! Every call of the node instance is domain-separated by its purpose and arity ([`Domain`]):
+//! the sponge's capacity lane starts at `purpose · 2^32 + arity` instead of 0, so no two uses
+//! (a commitment tree node, a chunk root bound to its owner, the commitment root, an
+//! accumulator, an interval-tree leaf or node) can collide, even if an arity changes. The tag is
+//! a constant, so it costs no constraint. The leaf instance has one use (its capacity lane holds
+//! the leaf's salt) and a width of its own, so nothing else shares its permutation.
 
 use ark_bn254::Fr;
 use ark_crypto_primitives::sponge::constraints::CryptographicSpongeVar;
@@ -59,6 +66,41 @@ pub fn node_config() -> &'static PoseidonConfig<Fr> {
     C.get_or_init(|| config(2, 57))
 }
 
+/// What a call of the node instance hashes; each purpose has its own capacity tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// A node of a commitment tree (a chunk subtree or the top tree): (left, right).
+    Node,
+    /// A chunk root bound to the dataset's owner: (subtree root, owner).
+    Chunk,
+    /// The commitment root: (top root, records, chunk size, schema digest, owner).
+    Commitment,
+    /// The aggregate accumulator: (counters..., blinding).
+    Accumulator,
+    /// A leaf of a rule's interval tree: (lo, hi).
+    IntervalLeaf,
+    /// A node of a rule's interval tree: (left, right).
+    IntervalNode,
+}
+
+impl Domain {
+    fn purpose(self) -> u64 {
+        match self {
+            Domain::Node => 1,
+            Domain::Chunk => 2,
+            Domain::Commitment => 3,
+            Domain::Accumulator => 4,
+            Domain::IntervalLeaf => 5,
+            Domain::IntervalNode => 6,
+        }
+    }
+
+    /// The capacity lane's initial value for `arity` inputs: `purpose · 2^32 + arity`.
+    pub fn tag(self, arity: usize) -> Fr {
+        Fr::from((self.purpose() << 32) | arity as u64)
+    }
+}
+
 /// Leaf hash: the salt keys the capacity lane, the 16 inputs fill the rate; one permutation.
 pub fn leaf(salt: Fr, inputs: &[Fr; LEAF_INPUTS]) -> Fr {
     let mut s = PoseidonSponge::new(leaf_config());
@@ -67,14 +109,15 @@ pub fn leaf(salt: Fr, inputs: &[Fr; LEAF_INPUTS]) -> Fr {
     s.squeeze_native_field_elements(1)[0]
 }
 
-/// Merkle node hash.
+/// Commitment-tree node hash ([`Domain::Node`]).
 pub fn node(left: Fr, right: Fr) -> Fr {
-    hash(&[left, right])
+    hash(Domain::Node, &[left, right])
 }
 
-/// Sponge hash of a short message with the node instance.
-pub fn hash(inputs: &[Fr]) -> Fr {
+/// Sponge hash of a short message with the node instance, in `domain`.
+pub fn hash(domain: Domain, inputs: &[Fr]) -> Fr {
     let mut s = PoseidonSponge::new(node_config());
+    s.state[0] = domain.tag(inputs.len());
     s.absorb(&inputs.to_vec());
     s.squeeze_native_field_elements(1)[0]
 }
@@ -98,15 +141,17 @@ pub fn node_var(
     left: &FpVar<Fr>,
     right: &FpVar<Fr>,
 ) -> Result<FpVar<Fr>, SynthesisError> {
-    hash_var(cs, &[left.clone(), right.clone()])
+    hash_var(cs, Domain::Node, &[left.clone(), right.clone()])
 }
 
 /// In-circuit [`hash`].
 pub fn hash_var(
     cs: ConstraintSystemRef<Fr>,
+    domain: Domain,
     inputs: &[FpVar<Fr>],
 ) -> Result<FpVar<Fr>, SynthesisError> {
     let mut s = PoseidonSpongeVar::new(cs, node_config());
+    s.state[0] = FpVar::Constant(domain.tag(inputs.len()));
     s.absorb(&inputs.to_vec())?;
     Ok(s.squeeze_field_elements(1)?.remove(0))
 }
@@ -170,13 +215,41 @@ mod tests {
         assert_eq!(cs.num_constraints() - before, 3 * (8 * 3 + 57 - 1));
         assert_eq!(n.value().unwrap(), node(inputs[0], inputs[1]));
 
-        let h = hash_var(cs.clone(), &xs[..5]).unwrap();
-        assert_eq!(h.value().unwrap(), hash(&inputs[..5]));
+        let before = cs.num_constraints();
+        let h = hash_var(cs.clone(), Domain::Accumulator, &xs[..5]).unwrap();
+        assert_eq!(h.value().unwrap(), hash(Domain::Accumulator, &inputs[..5]));
+        // Five inputs: three permutations (rate 2), the tag costing nothing.
+        assert_eq!(cs.num_constraints() - before, 3 * 3 * (8 * 3 + 57) - 3);
         let r = merkle_root_var(cs.clone(), xs.clone()).unwrap();
         r.enforce_equal(&FpVar::Constant(merkle_root(inputs.to_vec())))
             .unwrap();
         assert!(cs.is_satisfied().unwrap());
         // Another salt changes the leaf (hiding depends on it).
         assert_ne!(leaf(salt + Fr::from(1u64), &inputs), leaf(salt, &inputs));
+    }
+
+    #[test]
+    fn domains_and_arities_never_share_a_hash() {
+        let xs = [Fr::from(3u64), Fr::from(5u64), Fr::from(7u64)];
+        let all = [
+            Domain::Node,
+            Domain::Chunk,
+            Domain::Commitment,
+            Domain::Accumulator,
+            Domain::IntervalLeaf,
+            Domain::IntervalNode,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for d in all {
+            for n in 1..=3 {
+                assert!(seen.insert(hash(d, &xs[..n])), "{d:?} over {n} inputs");
+            }
+        }
+        // The tag, not a padding convention, tells arities apart: (x, 0) is not (x).
+        assert_ne!(
+            hash(Domain::Accumulator, &[xs[0], Fr::from(0u64)]),
+            hash(Domain::Accumulator, &xs[..1])
+        );
+        assert_eq!(node(xs[0], xs[1]), hash(Domain::Node, &xs[..2]));
     }
 }

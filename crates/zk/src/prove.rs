@@ -205,10 +205,17 @@ impl<'a> Prover<'a> {
         self.scanned()?;
         self.check_chunk_len(c, records)?;
         for (i, r) in records.iter().enumerate() {
-            check_record_widths(self.compiled, c * self.commitment.chunk_size + i as u64, r)?;
+            check_record_domains(self.compiled, c * self.commitment.chunk_size + i as u64, r)?;
         }
         let layout = &self.compiled.layout;
-        let root = chunk_root(layout, self.opening, c, self.commitment.chunk_size, records);
+        let root = chunk_root(
+            layout,
+            self.opening,
+            &self.commitment.owner,
+            c,
+            self.commitment.chunk_size,
+            records,
+        );
         let per_leaf = layout.records_per_leaf as u64;
         let first_leaf = c * self.commitment.chunk_size / per_leaf;
         let salts = (0..self.commitment.chunk_size / per_leaf)
@@ -243,6 +250,7 @@ impl<'a> Prover<'a> {
             public: ChunkPublic {
                 chunk_root: root,
                 active: records.len() as u64,
+                owner: self.commitment.owner_fr(),
                 acc_in,
                 acc_out,
             },
@@ -378,13 +386,15 @@ impl ProofBundle {
     }
 }
 
-fn check_record_widths(compiled: &Compiled, index: u64, r: &Record) -> Result<()> {
-    if r.len() != compiled.widths.len()
+/// Checks a record against the domains the chunk circuit enforces (its declared bounds imply
+/// its width), so a record that cannot be proven is refused before any proof is made.
+fn check_record_domains(compiled: &Compiled, index: u64, r: &Record) -> Result<()> {
+    if r.len() != compiled.domains.len()
         || r.iter()
-            .zip(&compiled.widths)
-            .any(|(&v, &w)| w < 64 && v >> w != 0)
+            .zip(&compiled.domains)
+            .any(|(&v, &(lo, hi))| v < lo || v > hi)
     {
-        return Err(DatasetProblem::Widths { record: index }.into());
+        return Err(DatasetProblem::Domains { record: index }.into());
     }
     Ok(())
 }
@@ -461,7 +471,7 @@ pub fn check_opening(
     records: &[Record],
 ) -> Result<()> {
     for (i, r) in records.iter().enumerate() {
-        check_record_widths(compiled, i as u64, r)?;
+        check_record_domains(compiled, i as u64, r)?;
     }
     let roots: Vec<_> = records
         .chunks(commitment.chunk_size as usize)
@@ -470,6 +480,7 @@ pub fn check_opening(
             chunk_root(
                 &compiled.layout,
                 opening,
+                &commitment.owner,
                 c as u64,
                 commitment.chunk_size,
                 ch,

@@ -5,10 +5,15 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use trustspace_data::synth::{Generator, Spec, Table};
 use trustspace_data::{Record, Schema};
 
-use crate::circuit::{ChunkCircuit, Compiled, FinalCircuit, FinalPublic, accumulator};
-use crate::commit::{Opening, commit_with};
+use crate::circuit::{
+    ChunkCircuit, ChunkPublic, Compiled, FinalCircuit, FinalPublic, accumulator, genesis,
+};
+use crate::commit::{Opening, chunk_root, commit_with, owner_fr};
 use crate::policy::Policy;
 use crate::prove::Prover;
+
+/// The owner the tests' datasets are committed for.
+pub(crate) const OWNER: [u8; 32] = [0x0e; 32];
 
 pub(crate) const HEALTH_POLICY: &str = r#"
 name = "hospital data-sharing agreement"
@@ -82,7 +87,7 @@ fn fixture() -> Fixture {
 /// Whether chunk `c` of `records` (committed as given) satisfies the chunk circuit; the native
 /// rule check is bypassed so the circuit alone is judged.
 fn chunk_satisfied(f: &Fixture, records: &[Record], c: u64) -> bool {
-    let commitment = commit_with(&f.schema, records.to_vec(), CHUNK, &f.opening).unwrap();
+    let commitment = commit_with(&f.schema, records.to_vec(), CHUNK, &OWNER, &f.opening).unwrap();
     let mut p = Prover::unkeyed(&f.compiled, &commitment, &f.opening).unwrap();
     // Totals without the rule check.
     let plan = f.compiled.policy().plan();
@@ -122,7 +127,7 @@ fn pinned_constraint_counts() {
     let per_chunk = cs.num_constraints();
     // A deliberate change of the circuits must update these numbers.
     assert_eq!(
-        per_chunk, 13_090,
+        per_chunk, 15_730,
         "chunk circuit of {CHUNK} healthcare records"
     );
     let cs = ConstraintSystem::<Fr>::new_ref();
@@ -206,6 +211,106 @@ fn conditional_and_column_comparison_rules() {
     assert!(!chunk_satisfied(&f, &rows, 1), "discharge before admission");
 }
 
+/// Whether the chunk circuit accepts `records` (chunk 0, padded with zero records) as given,
+/// the first `active` real, with `owner` as the owner input: built directly, with no native
+/// check, as an adversarial prover would.
+fn raw_chunk_satisfied(f: &Fixture, records: &[Record], active: u64, owner: Fr) -> bool {
+    let layout = &f.compiled.layout;
+    let plan = f.compiled.policy().plan();
+    let totals: Vec<u128> = plan
+        .counters
+        .iter()
+        .map(|k| {
+            records[..active as usize]
+                .iter()
+                .map(|r| k.contribution(r))
+                .sum()
+        })
+        .collect();
+    let per_leaf = layout.records_per_leaf as u64;
+    let circuit = ChunkCircuit {
+        compiled: &f.compiled,
+        records,
+        salts: (0..CHUNK / per_leaf).map(|j| f.opening.salt(j)).collect(),
+        prev: vec![0; totals.len()],
+        blind_prev: Fr::from(0u64),
+        blind_new: f.opening.blinding(0),
+        public: ChunkPublic {
+            chunk_root: chunk_root(layout, &f.opening, &OWNER, 0, CHUNK, records),
+            active,
+            owner,
+            acc_in: genesis(totals.len()),
+            acc_out: accumulator(&totals, f.opening.blinding(0)),
+        },
+    };
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    circuit.generate_constraints(cs.clone()).unwrap();
+    cs.is_satisfied().unwrap()
+}
+
+#[test]
+fn values_outside_their_declared_domain_are_refused_by_the_circuit() {
+    let f = fixture();
+    let s = &f.schema;
+    let owner = owner_fr(&OWNER);
+    let rows = f.records[..CHUNK as usize].to_vec();
+    assert!(raw_chunk_satisfied(&f, &rows, CHUNK, owner));
+    // An 11-bit diagnosis code past the ICD-10 dictionary passes every rule (it is no chapter-5
+    // code), but it is no diagnosis: the circuit refuses it. The last code is accepted.
+    let dx = s.index_of("diagnosis").unwrap();
+    let last = s.columns()[dx].max_encoded();
+    assert!(
+        last < (1 << s.columns()[dx].width()) - 1,
+        "unused codes exist"
+    );
+    for (at, code, ok) in [
+        (0, last, true),
+        (0, last + 1, false),
+        (31, (1 << 11) - 1, false),
+    ] {
+        let mut r = rows.clone();
+        r[at][dx] = code;
+        assert_eq!(raw_chunk_satisfied(&f, &r, CHUNK, owner), ok, "code {code}");
+    }
+    // Age is 8 bits with `max = 120`; the policy here allows up to 100, so take its rule out
+    // to see the schema's own bound at work.
+    let lax = health_policy_text().replace("between = [18, 100]", "ge = 18");
+    let policy = Policy::from_toml(&lax, "lax", None, s).unwrap();
+    let lax = Fixture {
+        compiled: Compiled::new(s, &policy, CHUNK).unwrap(),
+        opening: f.opening.clone(),
+        records: rows.clone(),
+        schema: s.clone(),
+    };
+    let age = s.index_of("age").unwrap();
+    for (v, ok) in [(120, true), (121, false), (255, false)] {
+        let mut r = rows.clone();
+        r[5][age] = v;
+        assert_eq!(raw_chunk_satisfied(&lax, &r, CHUNK, owner), ok, "age {v}");
+    }
+    // A padding slot after the real records must be zero where a column has an upper bound.
+    let mut r = rows.clone();
+    r.truncate(20);
+    assert!(raw_chunk_satisfied(&f, &r, 20, owner));
+    r.push(rows[20].clone());
+    assert!(!raw_chunk_satisfied(&f, &r, 20, owner), "non-zero padding");
+}
+
+#[test]
+fn a_chunk_proof_is_bound_to_its_owner() {
+    let f = fixture();
+    let rows = f.records[..CHUNK as usize].to_vec();
+    assert!(raw_chunk_satisfied(&f, &rows, CHUNK, owner_fr(&OWNER)));
+    // The chunk root was made for OWNER: no other owner input satisfies the circuit.
+    assert!(!raw_chunk_satisfied(
+        &f,
+        &rows,
+        CHUNK,
+        owner_fr(&[0x0f; 32])
+    ));
+    assert!(!raw_chunk_satisfied(&f, &rows, CHUNK, Fr::from(0u64)));
+}
+
 fn final_satisfied(f: &Fixture, totals: Vec<u128>, revealed: Vec<u128>, records: u64) -> bool {
     let blinding = Fr::from(99u64);
     let circuit = FinalCircuit {
@@ -283,7 +388,7 @@ fn blocklist_tree_rejects_a_blocked_counterparty() {
         schema: schema.clone(),
     };
     let cs_ok = |rows: &[Record]| {
-        let commitment = commit_with(&schema, rows.to_vec(), 16, &f.opening).unwrap();
+        let commitment = commit_with(&schema, rows.to_vec(), 16, &OWNER, &f.opening).unwrap();
         let mut p = Prover::unkeyed(&f.compiled, &commitment, &f.opening).unwrap();
         let plan = f.compiled.policy().plan();
         let t: Vec<u128> = plan
@@ -300,7 +405,7 @@ fn blocklist_tree_rejects_a_blocked_counterparty() {
     let (ok, n) = cs_ok(&clean);
     assert!(ok);
     // Pinned: 16 transactions, with a Merkle path per record into the 10,001-interval tree.
-    assert_eq!(n, 65_432, "finance chunk of 16");
+    assert_eq!(n, 66_264, "finance chunk of 16");
     let blocked = trustspace_data::synth::finance::blocklist(seed);
     let cp = schema.index_of("counterparty").unwrap();
     for (at, b) in [(0, blocked[0]), (7, blocked[5000]), (15, blocked[9999])] {
@@ -316,7 +421,10 @@ fn blocklist_tree_rejects_a_blocked_counterparty() {
 
 #[test]
 fn pinned_reference_healthcare_count() {
-    // The reference healthcare policy (benchmarks: 375.5 per record at chunks of 1024).
+    // The reference healthcare policy: 450.7 constraints per record at chunks of 1024 (461,540
+    // a chunk), 375.5 before circuit version 2 enforced each column's declared domain (+75.2:
+    // age, sex, zip3, diagnosis, both dates and the daily dose have bounds that are not powers
+    // of two) and bound chunk roots to their owner (one Poseidon hash a chunk).
     let schema = Table::Encounters.schema();
     let policy =
         Policy::from_toml(&crate::reference::healthcare_policy(), "h", None, &schema).unwrap();
@@ -327,7 +435,7 @@ fn pinned_reference_healthcare_count() {
         .unwrap();
     assert_eq!(
         cs.num_constraints(),
-        12_252,
+        14_892,
         "reference healthcare chunk of 32"
     );
 }

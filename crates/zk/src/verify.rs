@@ -1,7 +1,7 @@
 //! Verification of a proof bundle against verifying keys and a trusted commitment.
 //!
 //! The verifier derives every public input it can (policy digest, active count per chunk, the
-//! accumulator chain, the record count) and refuses a bundle whose stated inputs differ; it
+//! owner, the accumulator chain, the record count) and refuses a bundle whose stated inputs differ; it
 //! recombines the chunk roots into the commitment root; it checks each input count against the
 //! key (ark-groth16 does not) and then each proof.
 
@@ -56,6 +56,7 @@ pub fn verify(
         .into());
     }
     let digest = fr_from_digest(&keys.policy_digest);
+    let owner = commitment.owner_fr();
     let aggregates = keys.final_.is_some();
     let mut acc = None;
     let mut roots = Vec::with_capacity(n as usize);
@@ -82,12 +83,15 @@ pub fn verify(
         if x[2] != Fr::from(commitment.active_in_chunk(i as u64)) {
             return Err(at(ChunkMismatch::ActiveCount));
         }
+        if x[3] != owner {
+            return Err(at(ChunkMismatch::Owner));
+        }
         if aggregates {
             let expected_in = acc.unwrap_or_else(|| genesis(keys.counters));
-            if x[3] != expected_in {
+            if x[4] != expected_in {
                 return Err(at(ChunkMismatch::Accumulator));
             }
-            acc = Some(x[4]);
+            acc = Some(x[5]);
         }
         roots.push(x[1]);
     }

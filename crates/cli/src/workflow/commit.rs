@@ -119,8 +119,13 @@ pub(super) fn run(
     for (name, rows) in names.iter().zip(holder_rows) {
         let id = Identity::generate();
         id.save(&keys_dir.join(format!("{name}.key")))?;
-        let (commitment, opening) =
-            trustspace_zk::commit(schema, rows.iter().cloned(), chunk, rng)?;
+        let (commitment, opening) = trustspace_zk::commit(
+            schema,
+            rows.iter().cloned(),
+            chunk,
+            &id.public().to_bytes(),
+            rng,
+        )?;
         commitment.save(&zk_dir.join(format!("{name}.commitment.json")))?;
         let receipt = ledger.append(vec![Entry::sign(
             Body::Dataset(DatasetEntry {

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use trustspace_cli::cmd::dataspace;
-use trustspace_cli::cmd::zkprove::args::{CommitArgs, ProveArgs, SetupArgs};
+use trustspace_cli::cmd::zkprove::args::{CommitArgs, Owner, ProveArgs, SetupArgs};
 use trustspace_cli::cmd::zkprove::{commit, prove, setup};
 use trustspace_cli::workflow::FileFormat;
 use trustspace_data::synth::{Spec, Table};
+use trustspace_ledger_verifier::Identity;
 
 /// Path of one of this crate's binaries.
 pub fn exe(bin: &str) -> &'static str {
@@ -67,12 +68,23 @@ pub fn gen_encounters(dir: &Path, rows: u64, seed: u64, violations: u64) {
     dataspace::generate(spec, FileFormat::Csv, dir, &mut Vec::new()).unwrap();
 }
 
-/// `zkprove commit` in-process of `dir/encounters.csv` into `dir`.
+/// The data owner's ledger key in `dir` (`owner.key`), written from a fixed seed unless the
+/// test made its own.
+pub fn owner_key(dir: &Path) -> PathBuf {
+    let path = dir.join("owner.key");
+    if !path.exists() {
+        Identity::from_seed(&[7; 32]).save(&path).unwrap();
+    }
+    path
+}
+
+/// `zkprove commit` in-process of `dir/encounters.csv` into `dir`, for [`owner_key`].
 pub fn commit_encounters(dir: &Path, chunk_size: u64) -> commit::CommitSummary {
     commit::commit(&CommitArgs {
         schema: dir.join("encounters.schema.toml"),
         data: dir.join("encounters.csv"),
         chunk_size,
+        owner: Owner::KeyFile(owner_key(dir)),
         out: dir.to_path_buf(),
     })
     .unwrap()
@@ -100,7 +112,8 @@ pub struct Proven {
 }
 
 /// The files of [`Proven`].
-pub const PROVEN_FILES: [&str; 8] = [
+pub const PROVEN_FILES: [&str; 9] = [
+    "owner.key",
     "encounters.schema.toml",
     "encounters.policy.toml",
     "encounters.csv",

@@ -2,7 +2,7 @@
 //! against a registry on a local node (ganache, started and stopped by the test); in-process,
 //! with the binaries checked for a contract's refusal and an unreachable node.
 
-use crate::common::{Proven, heavy, p, run, text};
+use crate::common::{Proven, heavy, p, prove_args, run, text};
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
 use ark_groth16::{Groth16, Proof, VerifyingKey};
 use ark_snark::SNARK;
@@ -11,13 +11,15 @@ use serde_json::Value;
 use std::path::Path;
 use std::str::FromStr;
 use trustspace_cli::cmd::zkprove::args::{
-    ChainArgs, ChainCommand, ExportCalldataArgs, ExportSnarkjsArgs, ExportVerifierArgs,
+    ChainArgs, ChainCommand, CommitArgs, ExportCalldataArgs, ExportSnarkjsArgs, ExportVerifierArgs,
+    Owner,
 };
 use trustspace_cli::cmd::zkprove::chain::{ChainSummary, chain};
 use trustspace_cli::cmd::zkprove::export::{export_calldata, export_snarkjs, export_verifier};
+use trustspace_cli::cmd::zkprove::{commit, prove};
 use trustspace_cli::cmd::zkverify::{self, Cause, Failure, Kind};
-use trustspace_evm::EvmError;
 use trustspace_evm::rpc::{Address, Rpc};
+use trustspace_evm::{ChainMismatch, EvmError};
 use trustspace_zk::{ProofBundle, VerifyingKeys};
 
 #[path = "../../../evm/tests/it/common/node.rs"]
@@ -149,6 +151,25 @@ fn export_and_verify_against_a_registry_on_chain() {
     // The chain: registry, verifiers, registrations, all with `zkprove chain`.
     let node = node::Node::start();
     let rpc = Rpc::new(&node.url);
+    // On a chain, a commitment names the registering account as its owner. The fixture's was
+    // made for a ledger key: kept aside (its registration is refused below), the holder commits
+    // and proves again for the node's first account.
+    let ledger_commitment = d.join("ledger-commitment.json");
+    std::fs::rename(d.join("commitment.json"), &ledger_commitment).unwrap();
+    let account = rpc.accounts().unwrap()[0];
+    commit::commit(&CommitArgs {
+        schema: d.join("encounters.schema.toml"),
+        data: d.join("encounters.csv"),
+        chunk_size: 16,
+        owner: Owner::Account(account.into_array()),
+        out: d.to_path_buf(),
+    })
+    .unwrap();
+    prove::prove(
+        &prove_args(&d, "encounters.policy.toml", "bundle.json"),
+        true,
+    )
+    .unwrap();
     let on_chain = |key: Option<&Path>, what: ChainCommand| -> ChainSummary {
         chain(&ChainArgs {
             rpc: node.url.clone(),
@@ -197,6 +218,25 @@ fn export_and_verify_against_a_registry_on_chain() {
             "0x{}",
             hex::encode(trustspace_evm::encode::keys_digest(&vk))
         )
+    );
+    let err = chain(&ChainArgs {
+        rpc: node.url.clone(),
+        from: None,
+        key: None,
+        what: ChainCommand::RegisterDataset {
+            registry: registry.to_string(),
+            commitment: ledger_commitment,
+            bundle: bundle_path.clone().into(),
+            metadata: String::new(),
+        },
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            err.downcast_ref(),
+            Some(EvmError::Mismatch(ChainMismatch::NotTheOwner))
+        ),
+        "{err:#}"
     );
     let commitment = p(&d, "commitment.json");
     let register_dataset = |registry: Address| ChainCommand::RegisterDataset {
@@ -347,7 +387,8 @@ fn export_and_verify_against_a_registry_on_chain() {
         .unwrap();
     let swapped = deploy_registry(Some(&key_file));
     register_policy(Some(&key_file), swapped, fv, cv);
-    on_chain(Some(&key_file), register_dataset(swapped));
+    // The dataset's owner registers it (the commitment names the node's account).
+    on_chain(None, register_dataset(swapped));
     let head =
         trustspace_evm::state::header(&rpc, trustspace_evm::state::BlockRef::Latest).unwrap();
     let mut argv = args(&swapped.to_string(), &bundle_path);

@@ -63,7 +63,7 @@ fn register_verify_against_the_ledger_and_offline() {
     let trust = p(&d, "led/config.json");
     let mut out = Vec::new();
     ledger::init(Path::new(&led), "trustspace", 3, 2, &mut out).unwrap();
-    ledger::keygen(&d.join("owner.key"), &mut out).unwrap();
+    // The fixture's commitment names `owner.key` (installed with it) as its owner.
     ledger::keygen(&d.join("issuer.key"), &mut out).unwrap();
 
     // Not registered yet: not valid (exit 1), with the reason.

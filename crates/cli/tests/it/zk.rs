@@ -6,7 +6,7 @@ use crate::common::{
     Proven, commit_encounters, gen_encounters, heavy, ok, p, prove_args, run, text,
 };
 use std::path::Path;
-use trustspace_cli::cmd::zkprove::args::{CommitArgs, SetupArgs};
+use trustspace_cli::cmd::zkprove::args::{CommitArgs, Owner, SetupArgs};
 use trustspace_cli::cmd::zkprove::commit::DataFileError;
 use trustspace_cli::cmd::zkprove::{commit, prove, setup};
 use trustspace_cli::cmd::zkverify::{self, Cause, Failure, Kind};
@@ -50,6 +50,8 @@ fn commit_prove_in_parts_merge_and_verify_end_to_end() {
             &data,
             "--chunk-size",
             "16",
+            "--owner",
+            &p(&d, "owner.key"),
             "--out",
             ds,
         ],
@@ -270,6 +272,8 @@ fn committing_an_empty_dataset_names_the_file() {
             &data,
             "--chunk-size",
             "16",
+            "--owner",
+            &format!("0x{}", "ab".repeat(20)),
             "--out",
             &p(d, "out"),
         ],
@@ -288,6 +292,7 @@ fn committing_an_empty_dataset_names_the_file() {
             schema: d.join("encounters.schema.toml"),
             data: d.join(name),
             chunk_size: 16,
+            owner: Owner::Account([0xab; 20]),
             out: d.join("out"),
         })
         .unwrap_err();

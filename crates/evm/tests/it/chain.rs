@@ -39,6 +39,11 @@ fn deploy_all(node: &Node) -> Deployed {
     let w = world();
     let rpc = Rpc::new(&node.url);
     let from = rpc.accounts().unwrap()[0];
+    assert_eq!(
+        from.as_slice(),
+        &crate::common::world::CHAIN_ACCOUNT,
+        "the world's commitments name the node's first account as their owner"
+    );
     let (registry, r) = Registry::deploy(rpc.clone(), from).unwrap();
     println!("gas: deploy registry {}", r.gas_used);
     let src = render_verifier(&w.vk.chunk, "ChunkVerifier", "test chunk").unwrap();
@@ -314,7 +319,7 @@ fn registry_verifies_bundles_and_records_verdicts() {
     );
     // A broken accumulator chain.
     let mut t = w.bundle.clone();
-    t.chunks[0].public_inputs[3] += Fr::from(1u8);
+    t.chunks[0].public_inputs[4] += Fr::from(1u8);
     mismatch(
         reg.check_bundle(&t, &w.vk, "latest").unwrap_err(),
         "accumulators",
@@ -456,7 +461,9 @@ fn a_local_key_signs_deploys_registrations_and_verdicts() {
     let node = Node::start();
     let rpc = Rpc::new(&node.url);
     let funder = rpc.accounts().unwrap()[0];
-    let key = alloy_signer_local::PrivateKeySigner::random();
+    let key =
+        alloy_signer_local::PrivateKeySigner::from_bytes(&crate::common::world::LOCAL_KEY.into())
+            .unwrap();
     let me = key.address();
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("key.hex");
@@ -501,8 +508,8 @@ fn a_local_key_signs_deploys_registrations_and_verdicts() {
     registry
         .register_dataset(
             &sender,
-            &w.bundle.commitment,
-            &chunk_roots(&w.bundle),
+            &w.local_bundle.commitment,
+            &chunk_roots(&w.local_bundle),
             B256::ZERO,
         )
         .unwrap();
@@ -510,19 +517,27 @@ fn a_local_key_signs_deploys_registrations_and_verdicts() {
         registry
             .register_dataset(
                 &sender,
-                &w.bundle.commitment,
-                &chunk_roots(&w.bundle),
+                &w.local_bundle.commitment,
+                &chunk_roots(&w.local_bundle),
                 B256::ZERO,
             )
             .unwrap_err(),
     );
     assert!(
-        matches!(&e, RegistryError::AlreadyRegistered(x) if x.key == root_key(&w.bundle.commitment)),
+        matches!(&e, RegistryError::AlreadyRegistered(x) if x.key == root_key(&w.local_bundle.commitment)),
         "{e:?}"
     );
-    registry.verify_bundle(&sender, &w.bundle, &w.vk).unwrap();
-    let v =
-        verify_against_chain(&rpc, registry.address, BlockRef::Latest, &w.bundle, &w.vk).unwrap();
+    registry
+        .verify_bundle(&sender, &w.local_bundle, &w.vk)
+        .unwrap();
+    let v = verify_against_chain(
+        &rpc,
+        registry.address,
+        BlockRef::Latest,
+        &w.local_bundle,
+        &w.vk,
+    )
+    .unwrap();
     assert_eq!(v.dataset.owner, me);
     assert_eq!(v.policy.issuer, me);
     assert_eq!(v.verdict.unwrap().submitter, me);

@@ -42,12 +42,26 @@ pub fn world() -> &'static World {
         let (pk, vk) = setup(&compiled, &mut rng).unwrap();
         let (_, other_vk) = setup(&compiled, &mut rng).unwrap();
         let opening = Opening::generate(&mut rng);
-        let commitment = commit_with(&schema, records.clone(), CHUNK, &opening).unwrap();
+        let commitment = commit_with(
+            &schema,
+            records.clone(),
+            CHUNK,
+            &owner().public().to_bytes(),
+            &opening,
+        )
+        .unwrap();
         let other: Vec<Record> = Generator::new(Spec::new(Table::Encounters, 40, 6))
             .unwrap()
             .records()
             .collect();
-        let other_commitment = commit_with(&schema, other, CHUNK, &opening).unwrap();
+        let other_commitment = commit_with(
+            &schema,
+            other,
+            CHUNK,
+            &owner().public().to_bytes(),
+            &opening,
+        )
+        .unwrap();
         let bundle = prove_all(&compiled, &pk, &commitment, &opening, &records, &mut rng).unwrap();
         World {
             vk,

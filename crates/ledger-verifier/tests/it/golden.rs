@@ -27,16 +27,16 @@ use trustspace_zk::Commitment;
 use crate::common::{FixedLedger, issuer, owner, validator_identities, world};
 
 const ENTRY_DATASET_DIGEST: &str =
-    "d19c2f8f6c4d7614838e9a08e106efd74ed245d0769140c1413cefa5e872721d";
+    "85be92a0b8f2a21929ec4e8f39fc7ac98979624725aae4d0782a6476e99c7ae7";
 const ENTRY_POLICY_DIGEST: &str =
-    "fcb43f5a9aeb87272b5bb95a6a0f4cc586ebeb1dcbad255fd18d63fdc6e82d0a";
+    "b56094d4cd7be1f9091c0b704b613d3f17f92dca799a4e283efd2b3daf86599d";
 const ENTRY_VERDICT_DIGEST: &str =
-    "6f55e8ef14a2fc6b9519e16135c59814535b530e4eeead0d96dfc863957ceade";
-const VERDICT_KEY: &str = "03c79bba1e3e8fe7c3977e1da0402b3d36e01208d61225ab0aa4aaaf8c1ecdb082";
-const CHECKPOINT_ROOT: &str = "3f21173876c2f2aedadd07f570ff94e1e0cc7cf8645b8089a285754adffdc22f";
+    "955169186517aba20f4fa3b57f39777eac049e03c1103883b47807bc56f841da";
+const VERDICT_KEY: &str = "0394875c6c467e1d71da6abbdd9459d34d264f784825fbde20dd94d6589b55e64f";
+const CHECKPOINT_ROOT: &str = "6771c0fac81a2ff4e2841a02b0bd51209e8dd43877c70b5285d61fbd66aaacb1";
 const CHECKPOINT_MESSAGE_DIGEST: &str =
-    "53008b6c678489212cbf0634259cd44a28f6f31f4dcb97bc407ebb773e80e0cc";
-const EVIDENCE_DIGEST: &str = "7bc896c883062c1baf8e49c63dc8b8a959fb7ca15e516f0cf154fe75dd7c01ea";
+    "21b05a904fc020c7123cecaffbc1ce8a5d0294043f70a5ebea10e39c202f04e6";
+const EVIDENCE_DIGEST: &str = "ae98e0ce27d65dbd4338d0cee0e85479e91d5ee2d0d8ae883dac700bcf313bf5";
 
 /// The log every golden checkpoint belongs to.
 const LOG_ID: &str = "trustspace-golden";
@@ -107,11 +107,12 @@ fn entries() -> [Entry; 3] {
     let dataset = Entry::sign(
         Body::Dataset(DatasetEntry {
             commitment: Commitment {
-                version: 1,
+                version: 2,
                 root: ark_bn254::Fr::from(0x5eed_u64),
                 schema_digest: [0x5c; 32],
                 records: 40,
                 chunk_size: 32,
+                owner: owner().public().to_bytes(),
             },
             name: "hospital-1/encounters-2026Q3".into(),
             metadata: b"{\"hospital\":1}".to_vec(),
@@ -502,4 +503,21 @@ fn evidence_is_pinned() {
     let mut pins = Pins::default();
     pins.check("EVIDENCE_DIGEST", EVIDENCE_DIGEST, &sha256(&file));
     pins.done();
+}
+
+#[test]
+fn files_of_an_older_format_version_are_refused_naming_it() {
+    // Version 1 (dataset entries without the commitment's owner): refused by version.
+    let old = |name: &str| std::fs::read(dir().join("v1").join(name)).unwrap();
+    let e = Entry::decode(&old("entry-dataset.bin")).unwrap_err();
+    assert!(
+        matches!(&e, LedgerError::Malformed { reason, .. } if reason == "unsupported version 1"),
+        "{e:?}"
+    );
+    let e = Evidence::from_bytes(&old("evidence.json"), "evidence v1").unwrap_err();
+    assert!(
+        matches!(&e, LedgerError::Malformed { reason, .. }
+            if reason == "unsupported evidence version 1"),
+        "{e:?}"
+    );
 }

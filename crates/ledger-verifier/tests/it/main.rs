@@ -8,3 +8,4 @@ mod golden;
 mod ledger;
 mod monitor;
 mod props;
+mod trust;

@@ -57,11 +57,12 @@ fn body() -> impl Strategy<Value = Body> {
         any::<[u8; 32]>(),
         any::<u64>(),
         any::<u64>(),
+        any::<[u8; 32]>(),
         name(),
         metadata(),
     )
         .prop_map(
-            |(version, root, schema_digest, records, chunk_size, name, metadata)| {
+            |(version, root, schema_digest, records, chunk_size, owner, name, metadata)| {
                 Body::Dataset(DatasetEntry {
                     commitment: Commitment {
                         version,
@@ -69,6 +70,7 @@ fn body() -> impl Strategy<Value = Body> {
                         schema_digest,
                         records,
                         chunk_size,
+                        owner,
                     },
                     name,
                     metadata,

@@ -145,6 +145,9 @@ pub enum ChunkMismatch {
     /// Its active-record count is not the commitment's.
     #[error("active-record count differs from the commitment's")]
     ActiveCount,
+    /// Its owner input is not the commitment's owner.
+    #[error("owner input differs from the commitment's owner")]
+    Owner,
     /// Its input accumulator is not the previous chunk's output.
     #[error("accumulator does not continue the previous chunk's")]
     Accumulator,

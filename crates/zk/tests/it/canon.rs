@@ -207,6 +207,7 @@ fn read_statement(c: &Canon) -> Statement {
         schema_digest: r.digest(),
         records: r.u64(),
         chunk_size: r.u64(),
+        owner: r.digest(),
     };
     let s = Statement {
         circuit,
@@ -335,14 +336,16 @@ fn commitment() -> impl Strategy<Value = Commitment> {
         any::<u32>(),
         any::<u64>(),
         any::<u64>(),
+        any::<[u8; 32]>(),
     )
         .prop_map(
-            |(root, schema_digest, version, records, chunk_size)| Commitment {
+            |(root, schema_digest, version, records, chunk_size, owner)| Commitment {
                 version,
                 root,
                 schema_digest,
                 records,
                 chunk_size,
+                owner,
             },
         )
 }

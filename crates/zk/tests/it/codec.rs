@@ -55,13 +55,15 @@ fn commitment() -> impl Strategy<Value = Commitment> {
         any::<[u8; 32]>(),
         1..=MAX_RECORDS,
         0..=MAX_CHUNK_SIZE.trailing_zeros(),
+        any::<[u8; 32]>(),
     )
-        .prop_map(|(root, schema_digest, records, log)| Commitment {
+        .prop_map(|(root, schema_digest, records, log, owner)| Commitment {
             version: COMMITMENT_VERSION,
             root,
             schema_digest,
             records,
             chunk_size: 1 << log,
+            owner,
         })
 }
 
@@ -427,7 +429,7 @@ fn verifying_keys_off_the_curve_or_the_subgroup_are_refused() {
     // A key for another number of public inputs.
     assert!(matches!(
         format_problem(with_chunk_key(compressed(golden.final_.as_ref().unwrap()))),
-        FormatProblem::KeyInputs { key: 7, circuit: 5 }
+        FormatProblem::KeyInputs { key: 7, circuit: 6 }
     ));
 }
 

@@ -41,7 +41,7 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let (pk, vk) = setup(&compiled, &mut rng).unwrap();
     let opening = Opening::generate(&mut rng);
-    let commitment = commit_with(&schema, records.clone(), CHUNK, &opening).unwrap();
+    let commitment = commit_with(&schema, records.clone(), CHUNK, &crate::OWNER, &opening).unwrap();
     let bundle = prove_all(&compiled, &pk, &commitment, &opening, &records, &mut rng).unwrap();
     World {
         schema,
@@ -101,7 +101,7 @@ fn files_round_trip_and_still_verify() {
     // The reloaded opening and proving keys prove again.
     let opening = Opening::load(&o).unwrap();
     let pk = ProvingKeys::load(&p).unwrap();
-    let again = commit_with(&w.schema, w.records.clone(), CHUNK, &opening).unwrap();
+    let again = commit_with(&w.schema, w.records.clone(), CHUNK, &crate::OWNER, &opening).unwrap();
     assert_eq!(again, w.commitment, "same records, same opening, same root");
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let b2 = prove_all(&w.compiled, &pk, &again, &opening, &w.records, &mut rng).unwrap();
@@ -124,7 +124,7 @@ fn another_commitment_is_refused() {
     let w = world();
     let mut other = w.records.clone();
     other[3][2] = 40; // one age changed
-    let c2 = commit_with(&w.schema, other, CHUNK, &w.opening).unwrap();
+    let c2 = commit_with(&w.schema, other, CHUNK, &crate::OWNER, &w.opening).unwrap();
     assert_ne!(c2.root, w.commitment.root);
     assert!(matches!(
         verify(&w.bundle, &w.vk, &c2),
@@ -277,7 +277,7 @@ fn reordered_truncated_or_relabelled_chunks_are_refused() {
     });
     // Skipping a link of the accumulator chain is caught.
     let mut b = w.bundle.clone();
-    b.chunks[1].public_inputs[3] = b.chunks[0].public_inputs[3];
+    b.chunks[1].public_inputs[4] = b.chunks[0].public_inputs[4];
     refuses(&b, |e| {
         matches!(
             e,
@@ -296,12 +296,56 @@ fn reordered_truncated_or_relabelled_chunks_are_refused() {
             ZkError::Mismatch(Mismatch::Chunk {
                 chunk: 0,
                 problem: ChunkMismatch::InputCount {
-                    found: 4,
-                    expected: 5
+                    found: 5,
+                    expected: 6
                 }
             })
         )
     });
+}
+
+#[test]
+fn a_bundle_cannot_be_claimed_by_another_owner() {
+    // The front-running attack at the proof level: take an honest bundle and present it for a
+    // commitment naming another owner, rebuilt from the honest chunk roots.
+    use trustspace_zk::commit::{final_root, owner_fr};
+    let w = world();
+    let thief = [0x7e; 32];
+    let roots: Vec<_> = w.bundle.chunks.iter().map(|c| c.public_inputs[1]).collect();
+    let mut stolen = w.commitment.clone();
+    stolen.owner = thief;
+    stolen.root = final_root(
+        &roots,
+        stolen.records,
+        stolen.chunk_size,
+        &stolen.schema_digest,
+        &thief,
+    );
+    let mut b = w.bundle.clone();
+    b.commitment = stolen.clone();
+    // The chunk proofs name the real owner ...
+    let e = verify(&b, &w.vk, &stolen).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ZkError::Mismatch(Mismatch::Chunk {
+                chunk: 0,
+                problem: ChunkMismatch::Owner
+            })
+        ),
+        "{e}"
+    );
+    // ... and made to name the thief, they no longer verify.
+    for c in &mut b.chunks {
+        c.public_inputs[3] = owner_fr(&thief);
+    }
+    let e = verify(&b, &w.vk, &stolen).unwrap_err();
+    assert!(matches!(e, ZkError::InvalidProof(_)), "{e}");
+    // The honest bundle, of course, is not the thief's commitment's.
+    assert!(matches!(
+        verify(&w.bundle, &w.vk, &stolen),
+        Err(ZkError::Mismatch(Mismatch::BundleCommitment))
+    ));
 }
 
 #[test]
@@ -362,7 +406,7 @@ fn malformed_files_get_clear_errors() {
             ..
         })
     ));
-    std::fs::write(&path, text.replace("\"version\":1", "\"version\":9")).unwrap();
+    std::fs::write(&path, text.replace("\"version\":2", "\"version\":9")).unwrap();
     assert!(matches!(
         ProofBundle::load(&path),
         Err(ZkError::Format {
@@ -391,7 +435,7 @@ fn non_compliant_data_cannot_be_proven() {
     let w = world();
     let mut rows = w.records.clone();
     rows[41][w.schema.index_of("consent").unwrap()] = 0;
-    let c = commit_with(&w.schema, rows.clone(), CHUNK, &w.opening).unwrap();
+    let c = commit_with(&w.schema, rows.clone(), CHUNK, &crate::OWNER, &w.opening).unwrap();
     let e = prove_all(
         &w.compiled,
         &w.pk,

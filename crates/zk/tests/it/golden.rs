@@ -27,13 +27,13 @@ const SCHEMA_DIGEST: &str = "4b852e68370e2f7ba0f7479c186d5c03f91585a820b850c7cd6
 /// The policy digest of `golden/policy.toml`.
 const POLICY_DIGEST: &str = "6767e7492ea8e7241ddfa09d175707e3faf9c3a16ed5012889c3c69b54bf142b";
 /// The chunk circuit's digest.
-const CHUNK_CIRCUIT: &str = "4af7df541a1bf4886a7d838902f965576645e4dee1a64b05f3e980ba669f9c59";
+const CHUNK_CIRCUIT: &str = "876886ec0aed42af3dd7b4d154cb7f33bdafe38436999052655a1e5ac7b73a20";
 /// The final circuit's digest.
-const FINAL_CIRCUIT: &str = "89f6f28a397c18c84d982792d8a8f237d79c16d8f04e0fdd84ab56e4c31319aa";
+const FINAL_CIRCUIT: &str = "5081897c2da4b829cccfbdee7249d596373ea62c2c3262b2b4eb89984d3ebe6e";
 /// The verifying keys' digest.
-const VK_DIGEST: &str = "0a89c31dd3cfb71b56015094c7b5ba81df649f2814b7d246dfa1c0bcc894b56c";
+const VK_DIGEST: &str = "4d8c5064ec1458b64ecfc073bbad01bf1e537266cec93cd82b0ec7f77c6be105";
 /// The bundle's statement digest.
-const STATEMENT_DIGEST: &str = "56b292a1c43dd568fcc46ab3972bee76a1af6f5a48bdb6ebba577102ac7d13be";
+const STATEMENT_DIGEST: &str = "0fa9b9c67ddaedfa500ded5a8ae88cdc089f1820ca230d9c5c7486e6c903ab6a";
 
 struct Golden {
     schema: Schema,
@@ -89,7 +89,7 @@ static GOLDEN: LazyLock<Golden> = LazyLock::new(|| {
         setup(&compiled, &mut ChaCha20Rng::seed_from_u64(17)).unwrap();
     let opening = Opening::from_key([0x5a; 32]);
     let records = records(&schema);
-    let commitment = commit_with(&schema, records.clone(), CHUNK, &opening).unwrap();
+    let commitment = commit_with(&schema, records.clone(), CHUNK, &crate::OWNER, &opening).unwrap();
     let bundle = prove_all(
         &compiled,
         &pk,
@@ -179,7 +179,7 @@ fn golden_files_decode_to_the_artefacts_and_verify() {
     let opening = Opening::load(&golden("opening.json")).unwrap();
     let records = records(&g.schema);
     assert_eq!(
-        commit_with(&g.schema, records, CHUNK, &opening).unwrap(),
+        commit_with(&g.schema, records, CHUNK, &crate::OWNER, &opening).unwrap(),
         commitment,
         "the golden opening opens the golden commitment"
     );
@@ -259,4 +259,36 @@ fn digests_cover_what_they_name() {
     let renamed = Policy::from_toml(&text, "p", None, &g.schema).unwrap();
     assert_ne!(renamed.digest(), g.policy.digest());
     assert_eq!(renamed.plan().rules.len(), g.policy.plan().rules.len());
+}
+
+#[test]
+fn files_of_an_older_format_version_are_refused_naming_it() {
+    // Version 1 files (commitments without an owner, circuits without domains and owner
+    // binding): refused by version, never misread as the current format.
+    use trustspace_zk::ZkError;
+    use trustspace_zk::error::FormatProblem;
+    let old = |name: &str| golden(&format!("v1/{name}"));
+    let refused = |r: Result<(), ZkError>, name: &str| {
+        let e = r.unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                ZkError::Format {
+                    reason: FormatProblem::UnsupportedVersion { found: 1 },
+                    ..
+                }
+            ),
+            "{name}: {e:?}"
+        );
+        assert!(e.to_string().contains("version 1"), "{name}: {e}");
+    };
+    refused(
+        Commitment::load(&old("commitment.json")).map(drop),
+        "commitment",
+    );
+    refused(ProofBundle::load(&old("bundle.json")).map(drop), "bundle");
+    refused(
+        VerifyingKeys::load(&old("verifying_keys.json")).map(drop),
+        "verifying keys",
+    );
 }

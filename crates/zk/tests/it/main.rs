@@ -3,6 +3,9 @@
 //! files that pin the on-disk formats and every digest, and property tests of every codec
 //! (the decoders of untrusted files, the canonical encodings behind the digests, packing).
 
+/// The owner the tests' datasets are committed for.
+pub const OWNER: [u8; 32] = [0x0e; 32];
+
 mod canon;
 mod codec;
 mod e2e;

@@ -7,10 +7,11 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use trustspace_ledger_verifier::{Identity, LedgerError, PublicKey};
 
 const EXAMPLES: &str = "\
 Examples:
-  zkprove commit --schema s.toml --data hospital.csv --chunk-size 1024 --out run/
+  zkprove commit --schema s.toml --data hospital.csv --chunk-size 1024 --owner owner.key --out run/
   zkprove setup  --schema s.toml --policy policy.toml --chunk-size 1024 --out run/
   zkprove prove  --schema s.toml --policy policy.toml --data hospital.csv \\
                  --commitment run/commitment.json --opening run/opening.json \\
@@ -84,8 +85,57 @@ pub struct CommitArgs {
     /// Records per chunk proof (a power of two).
     #[arg(long, default_value_t = 1024)]
     pub chunk_size: u64,
+    /// Who the commitment is made for, the only party that can register it and whose proofs
+    /// it admits: a ledger key file (from `ledger keygen`), a ledger public key (64 hex
+    /// digits), or an EVM account (`0x` and 40 hex digits) for a registry on a chain.
+    #[arg(long, value_parser = parse_owner)]
+    pub owner: Owner,
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// Who a commitment is made for (`zkprove commit --owner`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// A ledger key file: its public key.
+    KeyFile(PathBuf),
+    /// A ledger public key.
+    Ledger(PublicKey),
+    /// An EVM account (20 bytes).
+    Account([u8; 20]),
+}
+
+impl Owner {
+    /// The 32 bytes a commitment names: the ledger public key, or the account left-padded
+    /// with zeros (as the registry reads it).
+    pub fn bytes(&self) -> Result<[u8; 32], LedgerError> {
+        Ok(match self {
+            Owner::KeyFile(path) => Identity::load(path)?.public().to_bytes(),
+            Owner::Ledger(key) => key.to_bytes(),
+            Owner::Account(a) => {
+                let mut out = [0u8; 32];
+                out[12..].copy_from_slice(a);
+                out
+            }
+        })
+    }
+}
+
+/// Parses `--owner`: `0x` and 40 hex digits is an account, 64 hex digits a public key,
+/// anything else a key file.
+fn parse_owner(s: &str) -> Result<Owner, String> {
+    if let Some(digits) = s.strip_prefix("0x") {
+        let mut a = [0u8; 20];
+        return hex::decode_to_slice(digits, &mut a)
+            .map(|()| Owner::Account(a))
+            .map_err(|_| "an EVM account is 0x and 40 hex digits".to_string());
+    }
+    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return PublicKey::from_hex(s)
+            .map(Owner::Ledger)
+            .map_err(|e| e.to_string());
+    }
+    Ok(Owner::KeyFile(PathBuf::from(s)))
 }
 
 /// `zkprove setup`'s arguments.

@@ -50,6 +50,7 @@ impl std::error::Error for DataFileError {}
 /// `zkprove commit`.
 pub fn commit(a: &CommitArgs) -> Result<CommitSummary> {
     let schema = Schema::load(&a.schema)?;
+    let owner = a.owner.bytes()?;
     let started = Instant::now();
     let opening = Opening::generate(&mut OsRng);
     let mut records = trustspace_data::open(&a.data, &schema)?;
@@ -61,7 +62,7 @@ pub fn commit(a: &CommitArgs) -> Result<CommitSummary> {
             None
         }
     });
-    let commitment = commit_with(&schema, stream, a.chunk_size, &opening);
+    let commitment = commit_with(&schema, stream, a.chunk_size, &owner, &opening);
     if let Some(e) = error {
         anyhow::bail!("invalid record: {e}");
     }
