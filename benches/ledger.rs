@@ -29,8 +29,8 @@ fn entries(n: u64, counter: &AtomicU64, who: &Identity) -> Vec<Entry> {
 
 fn append(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ledger = Ledger::init(dir.path(), "bench", 3, 2).expect("ledger");
     let who = Identity::from_seed(&[1; 32]);
+    let ledger = Ledger::init(dir.path(), "bench", 3, 2, vec![who.public()]).expect("ledger");
     let counter = AtomicU64::new(0);
     let mut g = c.benchmark_group("ledger_append");
     g.sample_size(20);

@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use trustspace::data::synth::{Generator, Spec, Table};
 use trustspace::ledger::{
-    Body, DatasetEntry, Entry, Evidence, Identity, Ledger, LedgerView, PolicyEntry, verify,
+    Body, DatasetEntry, Entry, Evidence, Identity, Ledger, LedgerView, Pin, PolicyEntry, verify,
     verify_evidence,
 };
 use trustspace::zk::{Compiled, Policy, commit, prove_all, reference, setup};
@@ -19,9 +19,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha20Rng::from_entropy();
     let dir = tempfile::tempdir()?;
 
-    // An embedded ledger: three validators, any two co-sign each checkpoint.
-    let ledger = Ledger::init(&dir.path().join("ledger"), "example", 3, 2)?;
+    // An embedded ledger: three validators, any two co-sign each checkpoint; its trust
+    // configuration names the regulator as the one key allowed to register policies.
     let (regulator, hospital) = (Identity::generate(), Identity::generate());
+    let ledger = Ledger::init(
+        &dir.path().join("ledger"),
+        "example",
+        3,
+        2,
+        vec![regulator.public()],
+    )?;
 
     // The regulator publishes the policy with its verifying keys.
     let data = Generator::new(Spec::new(Table::Encounters, records, 1))?;
@@ -75,10 +82,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("revealed {} = {}", r.name, r.value);
     }
 
-    // Anyone re-checks the evidence file offline.
+    // Anyone re-checks the evidence file offline, pinning the policy they trust (the evidence
+    // names its own policy and carries its own keys: they must be what the verifier pins).
     let path = dir.path().join("evidence.json");
     evidence.save(&path)?;
-    let again = verify_evidence(&Evidence::load(&path)?, &config, None)?;
+    let pin = Pin::Policy(policy.digest());
+    let again = verify_evidence(&Evidence::load(&path)?, &config, &pin, None)?;
     assert_eq!(again.records, verdict.records);
     println!("the evidence file re-checks offline");
     Ok(())

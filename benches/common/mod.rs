@@ -90,10 +90,11 @@ pub fn suite(c: &mut Criterion, w: &Workload) {
     he(c, w);
 }
 
-fn now_ms() -> u64 {
+/// Seconds since the Unix epoch (entries' timestamps).
+fn now_s() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
+        .map(|d| d.as_secs())
         .unwrap_or(0)
 }
 
@@ -118,16 +119,16 @@ fn compliance_and_ledger(c: &mut Criterion, w: &Workload) {
     let (pk, vk) = setup(&compiled, &mut rng).expect("setup");
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = Ledger::init(dir.path(), "bench", 3, 2).expect("ledger");
-    let config = ledger.config().clone();
     let regulator = Identity::generate();
+    let ledger = Ledger::init(dir.path(), "bench", 3, 2, vec![regulator.public()]).expect("ledger");
+    let config = ledger.config().clone();
     let holder = Identity::generate();
     let policy_name = policy.plan().name.clone();
     ledger
         .append(vec![
             Entry::sign(
                 Body::Policy(PolicyEntry::for_keys(&vk, &policy_name)),
-                now_ms(),
+                now_s(),
                 &regulator,
             )
             .expect("entry"),
@@ -142,7 +143,7 @@ fn compliance_and_ledger(c: &mut Criterion, w: &Workload) {
                         name: format!("{}/bench", w.name),
                         metadata: Vec::new(),
                     }),
-                    now_ms(),
+                    now_s(),
                     &holder,
                 )
                 .expect("entry"),
@@ -222,8 +223,11 @@ fn compliance_and_ledger(c: &mut Criterion, w: &Workload) {
         let (verdict, evidence) =
             trustspace::ledger::verify(&bundle, &vk, &ledger, &config, None).expect("valid");
         assert_eq!(verdict.records, n);
+        let pin = trustspace::ledger::Pin::Keys(vk.digest());
         g.bench_function(BenchmarkId::new("verify_evidence", n), |b| {
-            b.iter(|| trustspace::ledger::verify_evidence(&evidence, &config, None).expect("ok"))
+            b.iter(|| {
+                trustspace::ledger::verify_evidence(&evidence, &config, &pin, None).expect("ok")
+            })
         });
         g.finish();
     }

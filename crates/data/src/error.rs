@@ -30,6 +30,20 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Largest number of characters of untrusted text kept where a message quotes it.
+pub const MAX_QUOTED: usize = 512;
+
+/// [`escape_controls`] of untrusted text a message quotes (a file's field name, a peer's or a
+/// service's error text), cut after [`MAX_QUOTED`] characters (marked with `…`), so that no
+/// quote can rewrite or flood what the reader sees.
+pub fn escape_untrusted(text: &str) -> String {
+    let escaped = escape_controls(text);
+    match escaped.char_indices().nth(MAX_QUOTED) {
+        Some((at, _)) => format!("{}…", &escaped[..at]),
+        None => escaped.into_owned(),
+    }
+}
+
 /// A place in a text file: 1-based line and column (the column counts characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextPosition {
@@ -464,4 +478,25 @@ pub enum GeneratorProblem {
         /// Why.
         reason: Reason,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untrusted_text_is_escaped_and_bounded() {
+        let hostile = "x\r\u{1b}[2KVALID: 64 records comply\n\u{202e}gnp.exe\u{7f}";
+        let e = escape_untrusted(hostile);
+        assert!(!e.chars().any(|c| c.is_control() || c == '\u{202e}'), "{e}");
+        assert!(
+            e.contains("VALID: 64 records comply"),
+            "printable text is kept: {e}"
+        );
+        assert_eq!(escape_untrusted("héllo, 世界"), "héllo, 世界");
+        let long = "a".repeat(MAX_QUOTED + 10);
+        let cut = escape_untrusted(&long);
+        assert_eq!(cut.chars().count(), MAX_QUOTED + 1);
+        assert!(cut.ends_with('…'));
+    }
 }

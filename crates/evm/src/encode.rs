@@ -71,21 +71,6 @@ pub fn vk_digest(vk: &VerifyingKey<Bn254>) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Digest naming a set of verifying keys (policy, schema, chunk size, chunk and final keys):
-/// the key under which the registry stores the policy.
-pub fn keys_digest(keys: &VerifyingKeys) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(b"trustspace-evm-keys-v1\0");
-    h.update(keys.policy_digest);
-    h.update(keys.schema_digest);
-    h.update(keys.chunk_size.to_le_bytes());
-    h.update(vk_digest(&keys.chunk));
-    if let Some(f) = &keys.final_ {
-        h.update(vk_digest(f));
-    }
-    h.finalize().into()
-}
-
 /// The accumulator before the first chunk, as registered with the policy (0 without aggregates).
 pub fn policy_genesis(keys: &VerifyingKeys) -> U256 {
     if keys.counters > 0 {

@@ -273,7 +273,7 @@ pub enum Absent {
     },
     /// No policy registered under the verifying-keys digest.
     Policy {
-        /// The digest ([`crate::encode::keys_digest`]).
+        /// The digest ([`VerifyingKeys::digest`](trustspace_zk::VerifyingKeys::digest), the ledger's too).
         keys_digest: [u8; 32],
         /// The block read.
         block: u64,

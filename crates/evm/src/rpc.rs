@@ -14,9 +14,7 @@ use std::time::Duration;
 use trustspace_zk::{Commitment, ProofBundle, VerifyingKeys};
 
 use crate::TrustspaceRegistry;
-use crate::encode::{
-    bundle_abi, digest_word, fr_word, keys_digest, policy_genesis, verify_proof_calldata,
-};
+use crate::encode::{bundle_abi, digest_word, fr_word, policy_genesis, verify_proof_calldata};
 use crate::error::{EvmError, Result, Revert};
 
 /// Who sends transactions.
@@ -402,7 +400,7 @@ impl Registry {
     ) -> Result<TxReceipt> {
         let call = TrustspaceRegistry::registerPolicyCall {
             policyDigest: digest_word(&keys.policy_digest),
-            vkDigest: B256::from(keys_digest(keys)),
+            vkDigest: B256::from((keys).digest()),
             schemaDigest: digest_word(&keys.schema_digest),
             chunkSize: U256::from(keys.chunk_size),
             genesis: policy_genesis(keys),
@@ -420,7 +418,7 @@ impl Registry {
     fn verify_call(&self, bundle: &ProofBundle, keys: &VerifyingKeys) -> Result<Vec<u8>> {
         Ok(TrustspaceRegistry::verifyBundleCall {
             root: root_key(&bundle.commitment),
-            vkDigest: B256::from(keys_digest(keys)),
+            vkDigest: B256::from((keys).digest()),
             b: bundle_abi(bundle)?,
         }
         .abi_encode())
@@ -471,7 +469,7 @@ impl Registry {
     pub fn verdict(&self, root: B256, keys: &VerifyingKeys) -> Result<bool> {
         let call = TrustspaceRegistry::verdictsCall {
             root,
-            vkDigest: B256::from(keys_digest(keys)),
+            vkDigest: B256::from((keys).digest()),
         };
         let out = self
             .rpc

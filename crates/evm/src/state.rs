@@ -240,7 +240,7 @@ pub struct DatasetEntry {
 pub struct PolicyEntry {
     /// The policy digest.
     pub policy_digest: [u8; 32],
-    /// The verifying-keys digest ([`crate::encode::keys_digest`]).
+    /// The verifying-keys digest ([`VerifyingKeys::digest`](trustspace_zk::VerifyingKeys::digest), the ledger's too).
     pub keys_digest: [u8; 32],
     /// The schema digest.
     pub schema_digest: [u8; 32],
@@ -383,7 +383,7 @@ pub fn verify_against_chain(
     bundle: &trustspace_zk::ProofBundle,
     keys: &trustspace_zk::VerifyingKeys,
 ) -> Result<ChainVerified> {
-    let kd = crate::encode::keys_digest(keys);
+    let kd = (keys).digest();
     let root = crate::rpc::root_key(&bundle.commitment);
     let e = read_entries(rpc, registry, block, root, B256::from(kd))?;
     let (block, block_hash) = (e.block.header.number, e.block.hash);

@@ -11,6 +11,7 @@ use std::fmt;
 use thiserror::Error;
 
 use crate::entry::EntryKey;
+use trustspace_data::error::escape_untrusted;
 
 /// Result with [`LedgerError`].
 pub type Result<T> = std::result::Result<T, LedgerError>;
@@ -127,6 +128,10 @@ pub enum LedgerError {
     /// The bundle does not match the registered entries.
     #[error("bundle does not match the ledger: {0}")]
     Mismatch(MismatchCause),
+    /// The policy is not one the verifier trusts: an issuer outside the configuration, or not
+    /// what the verifier or the configuration pinned.
+    #[error("untrusted policy: {0}")]
+    Untrusted(crate::trust::TrustFailure),
     /// The zero-knowledge proofs do not verify (or do not match the keys).
     #[error("invalid proof: {0}")]
     Proof(#[from] trustspace_zk::ZkError),
@@ -160,10 +165,12 @@ pub enum LedgerError {
 }
 
 impl LedgerError {
+    /// A [`LedgerError::Malformed`]; the reason may quote the input (serde names an unknown
+    /// field as written), so it is escaped ([`escape_untrusted`]).
     pub(crate) fn malformed(what: impl Into<String>, reason: impl Into<String>) -> LedgerError {
         LedgerError::Malformed {
-            what: what.into(),
-            reason: reason.into(),
+            what: escape_untrusted(&what.into()),
+            reason: escape_untrusted(&reason.into()),
         }
     }
 
@@ -194,6 +201,7 @@ impl LedgerError {
             LedgerError::NotIncluded { .. } => ErrorCode::NotIncluded,
             LedgerError::KeyMismatch { .. } => ErrorCode::KeyMismatch,
             LedgerError::Mismatch(_) => ErrorCode::Mismatch,
+            LedgerError::Untrusted(_) => ErrorCode::Untrusted,
             LedgerError::Proof(_) => ErrorCode::Proof,
             LedgerError::Store { .. } => ErrorCode::Store,
             LedgerError::Remote { .. } => ErrorCode::Remote,
@@ -242,6 +250,8 @@ pub enum ErrorCode {
     KeyMismatch,
     /// [`LedgerError::Mismatch`].
     Mismatch,
+    /// [`LedgerError::Untrusted`].
+    Untrusted,
     /// [`LedgerError::Proof`].
     Proof,
     /// [`LedgerError::Store`].
@@ -317,6 +327,9 @@ pub enum ForkCause {
     NoProofFromLedger,
     /// The evidence carries no consistency proof from the checkpoint the verifier saw.
     NoProofInEvidence,
+    /// The proposed root is not the root of the log with the proposed entries appended (or the
+    /// sizes do not add up).
+    RootOfOtherEntries,
     /// A checkpoint of size 0 whose root is not the empty tree's (seen by the monitor).
     EmptyCheckpointRoot,
 }
@@ -334,6 +347,9 @@ impl fmt::Display for ForkCause {
             ForkCause::Shrank => "the ledger shrank (entries removed)",
             ForkCause::NoProofFromLedger => "the ledger gave no consistency proof",
             ForkCause::NoProofInEvidence => "no consistency proof from the checkpoint seen before",
+            ForkCause::RootOfOtherEntries => {
+                "the proposed root is not the root of the log with these entries"
+            }
             ForkCause::EmptyCheckpointRoot => {
                 "a checkpoint of size 0 whose root is not the empty tree's"
             }
@@ -434,6 +450,25 @@ pub enum Refusal {
         /// The index named.
         index: u64,
     },
+    /// A policy entry signed by a key the trust configuration does not allow to issue policies.
+    IssuerNotAllowed {
+        /// The entry's submitter, hex.
+        issuer: String,
+    },
+    /// An entry dated before the entry preceding it.
+    TimestampBackwards {
+        /// The preceding entry's timestamp.
+        previous: u64,
+        /// This entry's.
+        found: u64,
+    },
+    /// An entry dated more than [`crate::rules::MAX_CLOCK_SKEW`] seconds after its checkpoint.
+    TimestampAhead {
+        /// This entry's timestamp.
+        found: u64,
+        /// The latest allowed.
+        limit: u64,
+    },
     /// A dataset entry not signed by its commitment's owner (someone else's commitment).
     NotTheOwner {
         /// The entry's submitter, hex.
@@ -471,6 +506,18 @@ impl fmt::Display for Refusal {
             Refusal::UnknownReference { what, index } => write!(
                 f,
                 "the verdict names {what} entry {index}, which the log does not hold"
+            ),
+            Refusal::IssuerNotAllowed { issuer } => write!(
+                f,
+                "{issuer} is not allowed to register policies by the trust configuration"
+            ),
+            Refusal::TimestampBackwards { previous, found } => write!(
+                f,
+                "timestamp {found} is before the preceding entry's {previous}"
+            ),
+            Refusal::TimestampAhead { found, limit } => write!(
+                f,
+                "timestamp {found} is after {limit}, the latest this checkpoint allows"
             ),
             Refusal::NotTheOwner { submitter } => write!(
                 f,

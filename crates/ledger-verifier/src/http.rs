@@ -332,10 +332,11 @@ fn parse_key(k: &str) -> Result<EntryKey> {
 /// carrying the service's message and [`ErrorCode`]; a body that is not the expected value is a
 /// [`RemoteCause::BadAnswer`]. `url` names the service in errors.
 pub fn read_answer<T: DeserializeOwned>(url: &str, status: u16, body: &[u8]) -> Result<T> {
+    // The service's text is its own: escaped before it can reach a terminal.
     let err = |cause: RemoteCause, reason: String| LedgerError::Remote {
         url: url.to_string(),
         cause,
-        reason,
+        reason: trustspace_data::error::escape_untrusted(&reason),
     };
     if !(200..300).contains(&status) {
         let (msg, code) = match serde_json::from_slice::<ErrorBody>(body) {

@@ -10,6 +10,10 @@
 //!   HTTP/JSON service and its client. Both implement [`view::LedgerView`].
 //! - [`verify`](mod@verify): `verify(bundle, ledger) -> Verdict`, and self-contained evidence
 //!   files that verify offline.
+//! - [`rules`]: what an entry must satisfy, enforced by the server, every validator
+//!   ([`validator`]) and monitors alike.
+//! - [`trust`]: what a verifier pins (keys, policy or issuer) beyond the quorum, and the
+//!   configuration's accountable policy issuers.
 //! - [`monitor`]: follows a ledger and alerts on forks, rewrites and bad signatures.
 
 #![forbid(unsafe_code)]
@@ -26,7 +30,10 @@ pub mod http;
 pub mod keys;
 pub mod log;
 pub mod monitor;
+pub mod rules;
 pub mod store;
+pub mod trust;
+pub mod validator;
 pub mod verify;
 pub mod view;
 
@@ -38,5 +45,6 @@ pub use error::{
 pub use keys::{Identity, PublicKey};
 pub use log::{Checkpoint, CosignedCheckpoint, LedgerConfig};
 pub use store::Ledger;
+pub use trust::{Pin, PinKind, TrustFailure};
 pub use verify::{Evidence, Verdict, verify, verify_evidence};
 pub use view::LedgerView;

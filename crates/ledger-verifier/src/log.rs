@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 
 use crate::error::{ForkCause, InclusionFailure, LedgerError, Result};
-use crate::keys::{Identity, PublicKey};
+use crate::keys::PublicKey;
 
 /// Largest log size a checkpoint may claim (keeps proof-index arithmetic far from overflow).
 pub const MAX_LOG_SIZE: u64 = 1 << 48;
@@ -74,11 +74,17 @@ mod hex_list {
     }
 }
 
-/// Who runs a ledger: its name and its validators. The verifier's trust anchor.
+/// Version of the trust configuration (2: the accountable parties and pins).
+pub const CONFIG_VERSION: u32 = 2;
+
+/// A consortium's trust configuration: the log, its validators and quorum, and the parties it
+/// holds accountable — the keys allowed to register policies, and optionally the only policies
+/// and verifying keys its members accept. The verifier's trust anchor; the validators enforce
+/// it before they co-sign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerConfig {
-    /// Format version (1).
+    /// Format version ([`CONFIG_VERSION`]).
     pub version: u32,
     /// The log's identity, signed into every checkpoint (a checkpoint of another log is refused).
     pub log_id: String,
@@ -86,25 +92,97 @@ pub struct LedgerConfig {
     pub validators: Vec<PublicKey>,
     /// Signatures needed for a valid checkpoint.
     pub threshold: usize,
+    /// The keys allowed to register policies: a policy entry by any other key is refused by the
+    /// validators and by every verifier.
+    pub issuers: Vec<PublicKey>,
+    /// If not empty, the only policy digests verifiers accept (hex).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "digests")]
+    pub policies: Vec<[u8; 32]>,
+    /// If not empty, the only verifying-key digests verifiers accept (hex).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "digests")]
+    pub keys: Vec<[u8; 32]>,
+    /// The EVM accounts allowed to register policies in a registry on a chain (`0x` and 40
+    /// hex digits), for `zkverify --chain`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "accounts")]
+    pub chain_issuers: Vec<[u8; 20]>,
+}
+
+/// Serde of a configuration's digest lists (64 hex digits each).
+mod digests {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(x: &[[u8; 32]], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(x.iter().map(hex::encode))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 32]>, D::Error> {
+        let v = Vec::<String>::deserialize(d)?;
+        if v.len() > super::MAX_VALIDATORS {
+            return Err(serde::de::Error::custom("too many digests"));
+        }
+        v.iter()
+            .map(|s| crate::keys::hex32(s, "digest").map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
+/// Serde of EVM accounts as `0x` and 40 hex digits.
+mod accounts {
+    use serde::{Deserialize, Deserializer, Serializer, ser::SerializeSeq};
+    pub fn serialize<S: Serializer>(x: &[[u8; 20]], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(x.len()))?;
+        for a in x {
+            seq.serialize_element(&format!("0x{}", hex::encode(a)))?;
+        }
+        seq.end()
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 20]>, D::Error> {
+        let v = Vec::<String>::deserialize(d)?;
+        if v.len() > super::MAX_VALIDATORS {
+            return Err(serde::de::Error::custom("too many accounts"));
+        }
+        v.iter()
+            .map(|s| {
+                let mut a = [0u8; 20];
+                s.strip_prefix("0x")
+                    .and_then(|h| hex::decode_to_slice(h, &mut a).ok())
+                    .map(|()| a)
+                    .ok_or_else(|| serde::de::Error::custom("an account is 0x and 40 hex digits"))
+            })
+            .collect()
+    }
 }
 
 impl LedgerConfig {
-    /// A configuration, checked.
-    pub fn new(log_id: &str, validators: Vec<PublicKey>, threshold: usize) -> Result<LedgerConfig> {
+    /// A configuration, checked: `issuers` may register policies; no pins.
+    pub fn new(
+        log_id: &str,
+        validators: Vec<PublicKey>,
+        threshold: usize,
+        issuers: Vec<PublicKey>,
+    ) -> Result<LedgerConfig> {
         let c = LedgerConfig {
-            version: 1,
+            version: CONFIG_VERSION,
             log_id: log_id.to_string(),
             validators,
             threshold,
+            issuers,
+            policies: Vec::new(),
+            keys: Vec::new(),
+            chain_issuers: Vec::new(),
         };
         c.check()?;
         Ok(c)
     }
 
-    /// Refuses configurations no checkpoint could satisfy, or that a single key could.
+    /// Whether `key` may register policies.
+    pub fn is_issuer(&self, key: &PublicKey) -> bool {
+        self.issuers.contains(key)
+    }
+
+    /// Refuses configurations no checkpoint could satisfy, or that a single key could, and
+    /// lists with a key twice.
     pub fn check(&self) -> Result<()> {
         let bad = |r: String| Err(LedgerError::malformed("ledger configuration", r));
-        if self.version != 1 {
+        if self.version != CONFIG_VERSION {
             return bad(format!("unsupported version {}", self.version));
         }
         if self.log_id.is_empty() || self.log_id.len() > 128 {
@@ -124,6 +202,36 @@ impl LedgerConfig {
         if distinct.len() != n {
             return bad("a validator is listed twice".into());
         }
+        let lists = [
+            (
+                "issuers",
+                self.issuers.len(),
+                self.issuers.iter().collect::<HashSet<_>>().len(),
+            ),
+            (
+                "policies",
+                self.policies.len(),
+                self.policies.iter().collect::<HashSet<_>>().len(),
+            ),
+            (
+                "keys",
+                self.keys.len(),
+                self.keys.iter().collect::<HashSet<_>>().len(),
+            ),
+            (
+                "chain issuers",
+                self.chain_issuers.len(),
+                self.chain_issuers.iter().collect::<HashSet<_>>().len(),
+            ),
+        ];
+        for (what, len, distinct) in lists {
+            if len > MAX_VALIDATORS {
+                return bad(format!("at most {MAX_VALIDATORS} {what}, not {len}"));
+            }
+            if distinct != len {
+                return bad(format!("one of the {what} is listed twice"));
+            }
+        }
         Ok(())
     }
 
@@ -139,6 +247,19 @@ impl LedgerConfig {
             return Err(LedgerError::malformed(
                 what,
                 format!("larger than the limit of {MAX_CONFIG_BYTES} bytes"),
+            ));
+        }
+        // The version first: an older file is refused by its version, not by a field it lacks.
+        #[derive(Deserialize)]
+        struct Versioned {
+            version: Option<u32>,
+        }
+        if let Ok(Versioned { version: Some(v) }) = serde_json::from_slice(bytes)
+            && v != CONFIG_VERSION
+        {
+            return Err(LedgerError::malformed(
+                "ledger configuration",
+                format!("unsupported version {v}"),
             ));
         }
         let c: LedgerConfig = serde_json::from_slice(bytes)
@@ -450,60 +571,4 @@ fn split(bytes: &[u8]) -> Vec<[u8; 32]> {
         .chunks_exact(32)
         .map(|c| c.try_into().expect("32-byte chunks"))
         .collect()
-}
-
-/// A validator: checks that a proposed checkpoint extends the last one it signed, then signs.
-/// This is the witness rule that makes forks visible: a validator never signs two checkpoints
-/// that no append-only history connects.
-pub struct Validator {
-    identity: Identity,
-    last: Option<Checkpoint>,
-}
-
-impl Validator {
-    /// A validator with a key and the last checkpoint it signed (None if none yet).
-    pub fn new(identity: Identity, last: Option<Checkpoint>) -> Validator {
-        Validator { identity, last }
-    }
-
-    /// Its public key.
-    pub fn public(&self) -> PublicKey {
-        self.identity.public()
-    }
-
-    /// Replaces the last signed checkpoint (a local validator whose signature on a checkpoint
-    /// that was never stored or published is withdrawn).
-    pub(crate) fn reset(&mut self, last: Option<Checkpoint>) {
-        self.last = last;
-    }
-
-    /// The last checkpoint it signed.
-    pub fn last(&self) -> Option<&Checkpoint> {
-        self.last.as_ref()
-    }
-
-    /// Signs `next` if `proof` shows it extends the last checkpoint this validator signed.
-    pub fn cosign(
-        &mut self,
-        next: &Checkpoint,
-        proof: &ConsistencyProof,
-    ) -> Result<CheckpointSignature> {
-        if let Some(last) = &self.last {
-            if next.size < last.size {
-                return Err(LedgerError::StaleCheckpoint {
-                    offered: next.size,
-                    seen: last.size,
-                });
-            }
-            proof.verify(last, next)?;
-        } else if next.size > MAX_LOG_SIZE {
-            return Err(LedgerError::malformed("checkpoint", "size over the limit"));
-        }
-        let sig = CheckpointSignature {
-            validator: self.identity.public(),
-            signature: self.identity.sign(&next.signing_message()),
-        };
-        self.last = Some(next.clone());
-        Ok(sig)
-    }
 }

@@ -1,6 +1,9 @@
 //! A monitor (in the spirit of Certificate Transparency monitors and witnesses): follows a
 //! ledger, checks every new checkpoint's quorum and its consistency with the last one it saw,
-//! and reports a fork, a rewrite, a rollback or a bad signature as an error.
+//! fetches every new entry and re-checks it against the ledger's rules ([`Rules`]: a quorum of
+//! faulty validators is caught too), and reports a fork, a rewrite, a rollback, a bad signature
+//! or a broken rule as an error. Its copy of the log lives in memory: a restarted monitor
+//! fetches the log from its first entry again.
 //!
 //! A freshly initialised ledger has recorded nothing, so its checkpoint (size 0, the empty
 //! tree's root) carries no validator signatures: the monitor reports it as
@@ -12,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{ForkCause, LedgerError, Result};
 use crate::keys::read_limited;
 use crate::log::{CosignedCheckpoint, LedgerConfig, empty_root};
+use crate::rules::Rules;
 use crate::view::LedgerView;
 
 /// What one check saw.
@@ -77,7 +81,11 @@ pub struct Monitor {
     config: LedgerConfig,
     state: Option<PathBuf>,
     last: Option<CosignedCheckpoint>,
+    rules: Rules,
 }
+
+/// Entries a monitor fetches before it checks them (bounds its memory per step).
+const FETCH_BATCH: u64 = 1024;
 
 impl Monitor {
     /// A monitor trusting `config`, keeping its state in `state` if given (read now if it exists).
@@ -95,6 +103,7 @@ impl Monitor {
             config,
             state: state.map(Path::to_path_buf),
             last,
+            rules: Rules::new(),
         })
     }
 
@@ -150,9 +159,34 @@ impl Monitor {
                 }
             }
         };
+        self.recheck(view, &new)?;
         self.last = Some(new);
         self.save()?;
         Ok(observation)
+    }
+
+    /// Fetches the entries its copy of the log lacks, checks them against the rules and checks
+    /// they give the checkpoint's root.
+    fn recheck(&mut self, view: &dyn LedgerView, cp: &CosignedCheckpoint) -> Result<()> {
+        let (size, now) = (cp.checkpoint.size, cp.checkpoint.timestamp_ms / 1000);
+        while self.rules.size() < size {
+            let from = self.rules.size();
+            let to = size.min(from + FETCH_BATCH);
+            let entries = (from..to)
+                .map(|i| view.entry(i))
+                .collect::<Result<Vec<_>>>()?;
+            self.rules.admit(&self.config, &entries, now)?;
+        }
+        if self.rules.root() != cp.checkpoint.root {
+            // Start over next time: the entries the ledger served are not the checkpoint's.
+            self.rules = Rules::new();
+            return Err(LedgerError::Fork {
+                old_size: self.last.as_ref().map_or(0, |c| c.checkpoint.size),
+                new_size: size,
+                cause: ForkCause::RootOfOtherEntries,
+            });
+        }
+        Ok(())
     }
 
     fn save(&self) -> Result<()> {

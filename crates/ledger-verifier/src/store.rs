@@ -16,10 +16,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::entry::{Body, Entry, EntryKey};
+use crate::entry::{Entry, EntryKey};
 use crate::error::{LedgerError, Refusal, Result, StoreFailure};
-use crate::keys::Identity;
-use crate::log::{Checkpoint, CosignedCheckpoint, LedgerConfig, LogTree, Validator, empty_root};
+use crate::keys::{Identity, PublicKey};
+use crate::log::{Checkpoint, CosignedCheckpoint, LedgerConfig, empty_root};
+use crate::rules::Rules;
+use crate::validator::Validator;
 use crate::view::{Audit, LedgerView, Receipt};
 
 const ENTRIES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("entries");
@@ -32,8 +34,10 @@ const CACHE_BYTES: usize = 64 << 20;
 pub const MAX_BATCH: usize = 10_000;
 
 struct Inner {
-    tree: LogTree,
+    /// The server's copy of the log, checked by the rules before anything is proposed.
+    rules: Rules,
     checkpoint: CosignedCheckpoint,
+    /// The local validators, each with its own copy (a test deployment's quorum).
     validators: Vec<Validator>,
 }
 
@@ -54,8 +58,15 @@ fn now_ms() -> u64 {
 
 impl Ledger {
     /// Creates a ledger in `dir` with `validators` fresh validator keys of which `threshold` must
-    /// sign each checkpoint (a test deployment: all validator keys live in `dir/validators`).
-    pub fn init(dir: &Path, log_id: &str, validators: usize, threshold: usize) -> Result<Ledger> {
+    /// sign each checkpoint (a test deployment: all validator keys live in `dir/validators`),
+    /// where `issuers` may register policies.
+    pub fn init(
+        dir: &Path,
+        log_id: &str,
+        validators: usize,
+        threshold: usize,
+        issuers: Vec<PublicKey>,
+    ) -> Result<Ledger> {
         let vdir = dir.join("validators");
         std::fs::create_dir_all(&vdir).map_err(|e| LedgerError::io(&vdir, e))?;
         let cfg_path = dir.join("config.json");
@@ -69,6 +80,7 @@ impl Ledger {
             log_id,
             ids.iter().map(Identity::public).collect(),
             threshold,
+            issuers,
         )?;
         for (i, id) in ids.iter().enumerate() {
             id.save(&vdir.join(format!("validator-{i}.key")))?;
@@ -109,18 +121,13 @@ impl Ledger {
                 path: path.display().to_string(),
                 cause: StoreFailure::Database(e.to_string()),
             })?;
-        let (tree, checkpoint) = load_state(&db, &config, &path)?;
-        let last = (checkpoint.checkpoint.size > 0).then(|| checkpoint.checkpoint.clone());
-        let validators = identities
-            .into_iter()
-            .map(|id| Validator::new(id, last.clone()))
-            .collect();
+        let (rules, checkpoint, validators) = load_state(&db, &config, &path, identities)?;
         Ok(Ledger {
             dir: dir.to_path_buf(),
             config,
             db,
             inner: Mutex::new(Inner {
-                tree,
+                rules,
                 checkpoint,
                 validators,
             }),
@@ -150,74 +157,13 @@ impl Ledger {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Checks one entry against the log and the entries before it in the same batch.
-    fn check_entry(
-        &self,
-        e: &Entry,
-        size: u64,
-        tree: &LogTree,
-        batch_keys: &mut Vec<Vec<u8>>,
-    ) -> Result<()> {
-        e.check_signature()?;
-        let key = e.key().to_bytes().to_vec();
-        if batch_keys.contains(&key) || self.find(&e.key())?.is_some() {
-            return Err(LedgerError::Duplicate { key: e.key() });
-        }
-        batch_keys.push(key);
-        match &e.body {
-            Body::Dataset(d) => {
-                let c = &d.commitment;
-                if c.owner != e.submitter.to_bytes() {
-                    return Err(LedgerError::Refused(Refusal::NotTheOwner {
-                        submitter: e.submitter.to_hex(),
-                    }));
-                }
-                if c.records == 0 || c.chunk_size == 0 || !c.chunk_size.is_power_of_two() {
-                    return Err(LedgerError::malformed(
-                        "dataset entry",
-                        "records must be positive and the chunk size a power of two",
-                    ));
-                }
-            }
-            Body::Policy(_) => {}
-            Body::Verdict(v) => {
-                for (what, (index, digest), kind) in
-                    [("dataset", v.dataset, 1u8), ("policy", v.policy, 2)]
-                {
-                    if index >= size || tree.leaf(index) != Some(digest) {
-                        return Err(LedgerError::Refused(Refusal::UnknownReference {
-                            what,
-                            index,
-                        }));
-                    }
-                    let referenced = self.entry(index)?;
-                    let ok = matches!(
-                        (&referenced.body, kind),
-                        (Body::Dataset(_), 1) | (Body::Policy(_), 2)
-                    );
-                    if !ok {
-                        return Err(LedgerError::Refused(Refusal::WrongReferenceKind {
-                            what,
-                            index,
-                        }));
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn append_locked(&self, inner: &mut Inner, entries: Vec<Entry>) -> Result<Receipt> {
         if entries.is_empty() || entries.len() > MAX_BATCH {
             return Err(LedgerError::Refused(Refusal::BatchSize { max: MAX_BATCH }));
         }
-        let size = inner.tree.size();
-        let mut batch_keys = Vec::new();
-        let mut encoded = Vec::with_capacity(entries.len());
-        for e in &entries {
-            self.check_entry(e, size, &inner.tree, &mut batch_keys)?;
-            encoded.push((e.encode()?, e.digest()?, e.key()));
-        }
+        let size = inner.rules.size();
+        let now = now_ms().max(inner.checkpoint.checkpoint.timestamp_ms);
+        inner.rules.check(&self.config, &entries, now / 1000)?;
         let local = inner.validators.len();
         if local < self.config.threshold {
             return Err(LedgerError::NoQuorum {
@@ -226,21 +172,30 @@ impl Ledger {
                 need: self.config.threshold,
             });
         }
-        // From here on the in-memory tree moves ahead of the store; any failure rebuilds it.
-        for (_, digest, _) in &encoded {
-            inner.tree.push(*digest);
-        }
-        let result = self.checkpoint_and_commit(inner, size, &encoded);
+        let encoded = entries
+            .iter()
+            .map(|e| Ok((e.encode()?, e.key())))
+            .collect::<Result<Vec<_>>>()?;
+        // From here on the server's copy moves ahead of the store; any failure reloads it.
+        inner.rules.replay(&entries)?;
+        let result = self.checkpoint_and_commit(inner, size, &entries, &encoded, now);
         if result.is_err() {
-            // Back to the stored state; the unpublished checkpoint is forgotten by our validators.
-            let (tree, checkpoint) =
-                load_state(&self.db, &self.config, &self.dir.join("ledger.redb"))?;
-            let last = (checkpoint.checkpoint.size > 0).then(|| checkpoint.checkpoint.clone());
-            for v in &mut inner.validators {
-                v.reset(last.clone());
-            }
-            inner.tree = tree;
+            // Back to the stored state; the unpublished checkpoint is forgotten by the
+            // validators, whose copies are rebuilt from the store too.
+            let identities = inner
+                .validators
+                .drain(..)
+                .map(Validator::into_identity)
+                .collect();
+            let (rules, checkpoint, validators) = load_state(
+                &self.db,
+                &self.config,
+                &self.dir.join("ledger.redb"),
+                identities,
+            )?;
+            inner.rules = rules;
             inner.checkpoint = checkpoint;
+            inner.validators = validators;
         }
         result
     }
@@ -249,19 +204,30 @@ impl Ledger {
         &self,
         inner: &mut Inner,
         old_size: u64,
-        encoded: &[(Vec<u8>, [u8; 32], EntryKey)],
+        entries: &[Entry],
+        encoded: &[(Vec<u8>, EntryKey)],
+        now: u64,
     ) -> Result<Receipt> {
         let checkpoint = Checkpoint {
             log_id: self.config.log_id.clone(),
-            size: inner.tree.size(),
-            root: inner.tree.root(),
-            timestamp_ms: now_ms().max(inner.checkpoint.checkpoint.timestamp_ms),
+            size: inner.rules.size(),
+            root: inner.rules.root(),
+            timestamp_ms: now,
         };
+        // Each validator checks the entries against its own copy; a refusal by enough of
+        // them is the answer, by its cause.
         let mut signatures = Vec::new();
+        let mut refusal = None;
         for v in &mut inner.validators {
-            let from = v.last().map_or(0, |c| c.size);
-            let proof = inner.tree.prove_consistency(from)?;
-            signatures.push(v.cosign(&checkpoint, &proof)?);
+            match v.cosign(entries, &checkpoint) {
+                Ok(sig) => signatures.push(sig),
+                Err(e) => refusal = refusal.or(Some(e)),
+            }
+        }
+        if signatures.len() < self.config.threshold
+            && let Some(e) = refusal
+        {
+            return Err(e);
         }
         let cosigned = CosignedCheckpoint {
             checkpoint,
@@ -272,7 +238,7 @@ impl Ledger {
         {
             let mut t = tx.open_table(ENTRIES).map_err(|e| self.store_err(e))?;
             let mut k = tx.open_table(KEYS).map_err(|e| self.store_err(e))?;
-            for (i, (bytes, _, key)) in encoded.iter().enumerate() {
+            for (i, (bytes, key)) in encoded.iter().enumerate() {
                 let index = old_size + i as u64;
                 t.insert(index, bytes.as_slice())
                     .map_err(|e| self.store_err(e))?;
@@ -294,13 +260,14 @@ impl Ledger {
     }
 }
 
-/// Rebuilds the tree from the stored entries and checks it reproduces the stored checkpoint,
-/// whose quorum must hold.
+/// Rebuilds the log from the stored entries and checks it reproduces the stored checkpoint,
+/// whose quorum must hold; the local validators catch up with it.
 fn load_state(
     db: &Database,
     config: &LedgerConfig,
     path: &Path,
-) -> Result<(LogTree, CosignedCheckpoint)> {
+    identities: Vec<Identity>,
+) -> Result<(Rules, CosignedCheckpoint, Vec<Validator>)> {
     let fail = |cause: StoreFailure| LedgerError::Store {
         path: path.display().to_string(),
         cause,
@@ -321,7 +288,7 @@ fn load_state(
         .map_err(|e| store_err(e.to_string()))?;
     let keys = rx.open_table(KEYS).map_err(|e| store_err(e.to_string()))?;
     let meta = rx.open_table(META).map_err(|e| store_err(e.to_string()))?;
-    let mut tree = LogTree::new();
+    let mut stored = Vec::new();
     let rows = entries.iter().map_err(|e| store_err(e.to_string()))?;
     for (expected, item) in rows.enumerate() {
         let (k, v) = item.map_err(|e| store_err(e.to_string()))?;
@@ -341,8 +308,11 @@ fn load_state(
         if indexed != Some(expected as u64) {
             return Err(fail(StoreFailure::NotIndexed(expected as u64)));
         }
-        tree.push(entry.digest()?);
+        stored.push(entry);
     }
+    let mut rules = Rules::new();
+    rules.replay(&stored)?;
+    let tree = rules.tree();
     let checkpoint = match meta.get(CHECKPOINT).map_err(|e| store_err(e.to_string()))? {
         Some(v) => CosignedCheckpoint::from_bytes(v.value())
             .map_err(|e| fail(StoreFailure::BadCheckpoint(e.to_string())))?,
@@ -368,7 +338,15 @@ fn load_state(
             checkpoint_size: checkpoint.checkpoint.size,
         }));
     }
-    Ok((tree, checkpoint))
+    let validators = identities
+        .into_iter()
+        .map(|id| {
+            let mut v = Validator::new(id, config.clone());
+            v.replay(&stored, &checkpoint.checkpoint)?;
+            Ok(v)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((rules, checkpoint, validators))
 }
 
 impl LedgerView for Ledger {
@@ -400,9 +378,11 @@ impl LedgerView for Ledger {
         let inner = self.lock();
         let inclusions = indices
             .iter()
-            .map(|&i| inner.tree.prove_inclusion(i))
+            .map(|&i| inner.rules.tree().prove_inclusion(i))
             .collect::<Result<Vec<_>>>()?;
-        let consistency = from.map(|f| inner.tree.prove_consistency(f)).transpose()?;
+        let consistency = from
+            .map(|f| inner.rules.tree().prove_consistency(f))
+            .transpose()?;
         Ok(Audit {
             checkpoint: inner.checkpoint.clone(),
             inclusions,

@@ -19,6 +19,7 @@ use crate::entry::{Body, Entry, EntryKey, IndexedEntry};
 use crate::error::{ForkCause, InclusionFailure, LedgerError, MismatchCause, RemoteCause, Result};
 use crate::keys::{PublicKey, read_limited};
 use crate::log::{Checkpoint, ConsistencyProof, CosignedCheckpoint, InclusionProof, LedgerConfig};
+use crate::trust::{Pin, check_policy};
 use crate::view::LedgerView;
 
 /// Evidence file format version (2: owner-bound commitments and version 2 entries).
@@ -143,9 +144,13 @@ pub struct Verdict {
     pub registered_at: u64,
     /// Index of the policy entry.
     pub policy_index: u64,
-    /// Policy name as registered.
+    /// Policy name as registered (chosen by its issuer: the digest is what identifies it).
     pub policy_name: String,
-    /// Who registered the policy.
+    /// The policy's digest, hex.
+    pub policy_digest: String,
+    /// The digest of its verifying keys, hex.
+    pub keys_digest: String,
+    /// Who registered the policy (an issuer the configuration allows).
     pub issuer: PublicKey,
     /// Commitment root, hex.
     pub root: String,
@@ -156,8 +161,9 @@ pub struct Verdict {
 }
 
 /// Verifies `bundle` against the ledger reached through `view`, trusting only `config` (and,
-/// if given, a checkpoint seen before, which the ledger must prove it extends). Returns the
-/// verdict and the evidence file that re-checks it offline.
+/// if given, a checkpoint seen before, which the ledger must prove it extends), with `keys`
+/// the verifier's own (pinned: the registered keys must be these). Returns the verdict and the
+/// evidence file that re-checks it offline.
 pub fn verify(
     bundle: &ProofBundle,
     keys: &VerifyingKeys,
@@ -199,15 +205,18 @@ pub fn verify(
         bundle: bundle.clone(),
         verifying_keys: keys.to_json(),
     };
-    let verdict = verify_evidence(&evidence, config, seen)?;
+    let verdict = verify_evidence(&evidence, config, &Pin::Keys(keys.digest()), seen)?;
     Ok((verdict, evidence))
 }
 
-/// Verifies an evidence file with no access to the ledger, trusting only `config` and, if given,
-/// a checkpoint seen before (the evidence must then carry a consistency proof from it).
+/// Verifies an evidence file with no access to the ledger, trusting only `config`, what the
+/// verifier pins (`pin`: the evidence names its policy and carries its keys, so they must be
+/// what the verifier trusts) and, if given, a checkpoint seen before (the evidence must then
+/// carry a consistency proof from it, unless it is that checkpoint).
 pub fn verify_evidence(
     ev: &Evidence,
     config: &LedgerConfig,
+    pin: &Pin,
     seen: Option<&Checkpoint>,
 ) -> Result<Verdict> {
     let cp = &ev.checkpoint.checkpoint;
@@ -219,12 +228,24 @@ pub fn verify_evidence(
                 seen: seen.size,
             });
         }
-        let proof = ev.consistency.as_ref().ok_or(LedgerError::Fork {
-            old_size: seen.size,
-            new_size: cp.size,
-            cause: ForkCause::NoProofInEvidence,
-        })?;
-        proof.verify(seen, cp)?;
+        if cp.size == seen.size {
+            // The very checkpoint seen before extends itself, whatever proof the evidence
+            // carries; another root for its size is a fork.
+            if cp.root != seen.root || cp.log_id != seen.log_id {
+                return Err(LedgerError::Fork {
+                    old_size: seen.size,
+                    new_size: cp.size,
+                    cause: ForkCause::TwoRootsForOneSize,
+                });
+            }
+        } else {
+            let proof = ev.consistency.as_ref().ok_or(LedgerError::Fork {
+                old_size: seen.size,
+                new_size: cp.size,
+                cause: ForkCause::NoProofInEvidence,
+            })?;
+            proof.verify(seen, cp)?;
+        }
     }
     let (dataset, d_index) = included(&ev.dataset, &ev.dataset_inclusion, cp)?;
     let (policy, p_index) = included(&ev.policy, &ev.policy_inclusion, cp)?;
@@ -238,6 +259,7 @@ pub fn verify_evidence(
             index: p_index,
         }));
     };
+    check_policy(config, pin, p_index, &policy.submitter, p).map_err(LedgerError::Untrusted)?;
     if d.commitment.owner != dataset.submitter.to_bytes() {
         return Err(LedgerError::Mismatch(MismatchCause::Owner {
             dataset_index: d_index,
@@ -275,6 +297,8 @@ pub fn verify_evidence(
         registered_at: dataset.timestamp,
         policy_index: p_index,
         policy_name: p.name.clone(),
+        policy_digest: hex::encode(p.policy_digest),
+        keys_digest: hex::encode(p.vk_digest),
         issuer: policy.submitter,
         root: fr_to_hex(&d.commitment.root),
         records: verified.records,

@@ -49,9 +49,10 @@ pub(crate) fn json_from_bytes<T: DeserializeOwned>(
     limit: u64,
 ) -> Result<T> {
     check_size(bytes, what, limit)?;
+    // serde's message quotes the input (an unknown field's name): escaped.
     serde_json::from_slice(bytes).map_err(|e| ZkError::Format {
         what: what.to_string(),
-        reason: FormatProblem::Json(e.to_string()),
+        reason: FormatProblem::Json(trustspace_data::error::escape_untrusted(&e.to_string())),
     })
 }
 

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     match run(cli, &mut std::io::stdout(), &mut std::io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dataspace: {e:#}");
+            eprintln!("dataspace: {}", trustspace_cli::error_line(&e));
             ExitCode::FAILURE
         }
     }

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let (code, prefix) = exit_code(&e);
-            eprintln!("{prefix}: {e:#}");
+            eprintln!("{prefix}: {}", trustspace_cli::error_line(&e));
             ExitCode::from(code)
         }
     }

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             // As `main() -> anyhow::Result<()>` reports it.
-            eprintln!("Error: {e:?}");
+            eprintln!("Error: {}", trustspace_cli::error_line(&e));
             ExitCode::FAILURE
         }
     }

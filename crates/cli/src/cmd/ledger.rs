@@ -12,13 +12,15 @@ use std::time::{Duration, Instant};
 use trustspace_ledger_verifier::log::LedgerConfig;
 use trustspace_ledger_verifier::monitor::{Monitor, Observation};
 use trustspace_ledger_verifier::{
-    Body, CosignedCheckpoint, Entry, Identity, Ledger, LedgerError, LedgerView, PolicyEntry,
+    Body, CosignedCheckpoint, DatasetEntry, Entry, Identity, Ledger, LedgerError, LedgerView,
     PublicKey,
 };
+use trustspace_zk::commit::COMMITMENT_VERSION;
+use trustspace_zk::{Commitment, VerifyingKeys};
 
 const EXAMPLES: &str = "\
 Examples:
-  ledger init --dir led/ --validators 3 --threshold 2
+  ledger init --dir led/ --validators 3 --threshold 2 --issuer regulator.key
   ledger keygen --out owner.key
   ledger serve --dir led/ --addr 127.0.0.1:7800
   ledger status --ledger http://127.0.0.1:7800
@@ -39,7 +41,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create an embedded ledger with fresh validator keys (a test deployment: the validators'
-    /// keys live in DIR/validators; a real consortium keeps each on its own machine).
+    /// keys live in DIR/validators; a real consortium keeps each on its own machine), and its
+    /// trust configuration DIR/config.json.
     Init {
         #[arg(long)]
         dir: PathBuf,
@@ -49,6 +52,20 @@ pub enum Command {
         validators: usize,
         #[arg(long, default_value_t = 2)]
         threshold: usize,
+        /// A key allowed to register policies (repeatable, at least one): its key file or its
+        /// public key (64 hex digits).
+        #[arg(long = "issuer", required = true)]
+        issuers: Vec<String>,
+        /// The only policies verifiers accept (repeatable): policy digests, 64 hex digits.
+        #[arg(long = "pin-policy")]
+        pin_policies: Vec<String>,
+        /// The only verifying keys verifiers accept (repeatable): verifying-key files.
+        #[arg(long = "pin-keys")]
+        pin_keys: Vec<PathBuf>,
+        /// An EVM account allowed to register policies in a registry (repeatable), for
+        /// `zkverify --chain`.
+        #[arg(long = "chain-issuer")]
+        chain_issuers: Vec<String>,
     },
     /// Generate a signing key for a data owner, policy issuer or verifier (file mode 0600).
     Keygen {
@@ -104,7 +121,31 @@ pub fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<()> {
             log_id,
             validators,
             threshold,
-        } => init(&dir, &log_id, validators, threshold, out),
+            issuers,
+            pin_policies,
+            pin_keys,
+            chain_issuers,
+        } => {
+            let trust = Trust {
+                issuers: issuers
+                    .iter()
+                    .map(|s| super::public_key(s))
+                    .collect::<Result<_>>()?,
+                policies: pin_policies
+                    .iter()
+                    .map(|s| super::digest_arg(s, "--pin-policy"))
+                    .collect::<Result<_>>()?,
+                keys: pin_keys
+                    .iter()
+                    .map(|p| Ok(VerifyingKeys::load(p)?.digest()))
+                    .collect::<Result<_>>()?,
+                chain_issuers: chain_issuers
+                    .iter()
+                    .map(|s| account(s))
+                    .collect::<Result<_>>()?,
+            };
+            init(&dir, &log_id, validators, threshold, &trust, out)
+        }
         Command::Keygen { out: path } => keygen(&path, out).map(drop),
         Command::Serve { dir, addr, threads } => serve(&dir, &addr, threads, out),
         Command::Status { ledger } => status(&ledger, out).map(drop),
@@ -140,22 +181,56 @@ pub fn exit_code(e: &anyhow::Error) -> (u8, &'static str) {
     if alert { (1, "ALERT") } else { (2, "error") }
 }
 
-/// `ledger init`: a ledger in `dir` with fresh validator keys.
+/// Who a new ledger's trust configuration holds accountable, and what it pins.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// The keys allowed to register policies.
+    pub issuers: Vec<PublicKey>,
+    /// The only policy digests verifiers accept (none: any from an issuer).
+    pub policies: Vec<[u8; 32]>,
+    /// The only verifying-key digests verifiers accept (none: any from an issuer).
+    pub keys: Vec<[u8; 32]>,
+    /// The EVM accounts allowed to register policies in a registry.
+    pub chain_issuers: Vec<[u8; 20]>,
+}
+
+/// An EVM account: `0x` and 40 hex digits.
+fn account(s: &str) -> Result<[u8; 20]> {
+    let mut a = [0u8; 20];
+    s.strip_prefix("0x")
+        .and_then(|h| hex::decode_to_slice(h, &mut a).ok())
+        .ok_or_else(|| anyhow::anyhow!("an EVM account is 0x and 40 hex digits"))?;
+    Ok(a)
+}
+
+/// `ledger init`: a ledger in `dir` with fresh validator keys and the trust configuration.
 pub fn init(
     dir: &Path,
     log_id: &str,
     validators: usize,
     threshold: usize,
+    trust: &Trust,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let l = Ledger::init(dir, log_id, validators, threshold)?;
+    let l = Ledger::init(dir, log_id, validators, threshold, trust.issuers.clone())?;
+    drop(l);
+    if !(trust.policies.is_empty() && trust.keys.is_empty() && trust.chain_issuers.is_empty()) {
+        let path = dir.join("config.json");
+        let mut config = LedgerConfig::load(&path)?;
+        config.policies = trust.policies.clone();
+        config.keys = trust.keys.clone();
+        config.chain_issuers = trust.chain_issuers.clone();
+        config.check()?;
+        config.save(&path)?;
+    }
     writeln!(
         out,
-        "ledger {log_id:?} in {}: {validators} validators, {threshold} must sign; give verifiers {}",
+        "ledger {log_id:?} in {}: {validators} validators, {threshold} must sign, {} policy \
+         issuer(s); give verifiers {}",
         dir.display(),
+        trust.issuers.len(),
         dir.join("config.json").display()
     )?;
-    drop(l);
     Ok(())
 }
 
@@ -215,7 +290,8 @@ pub fn monitor(
     }
 }
 
-/// `ledger stress`: appends `count` synthetic policy entries, `batch` per append, printing
+/// `ledger stress`: appends `count` synthetic dataset entries (commitments of one record, each
+/// registered by its owner, a fresh key), `batch` per append, printing
 /// `acked N` to `out` after each append is durable and the rate to `log`.
 pub fn stress(
     dir: &Path,
@@ -237,14 +313,19 @@ pub fn stress(
                 let mut digest = [0u8; 32];
                 digest[..8].copy_from_slice(&k.to_be_bytes());
                 digest[8..16].copy_from_slice(&who.public().to_bytes()[..8]);
-                let body = Body::Policy(PolicyEntry {
-                    policy_digest: digest,
-                    chunk_circuit: [1; 32],
-                    final_circuit: None,
-                    vk_digest: [2; 32],
+                let body = Body::Dataset(DatasetEntry {
+                    commitment: Commitment {
+                        version: COMMITMENT_VERSION,
+                        root: trustspace_zk::encode::fr_from_digest(&digest),
+                        schema_digest: [0; 32],
+                        records: 1,
+                        chunk_size: 16,
+                        owner: who.public().to_bytes(),
+                    },
                     name: format!("stress-{k}"),
+                    metadata: Vec::new(),
                 });
-                Entry::sign(body, k, &who)
+                Entry::sign(body, crate::unix_now(), &who)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let r = l.append(entries).context("append")?;

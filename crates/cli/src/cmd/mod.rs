@@ -18,6 +18,22 @@ pub mod mpc_query;
 pub mod zkprove;
 pub mod zkverify;
 
+/// A party named on the command line: 64 hex digits (its public key) or its key file (from
+/// `ledger keygen`).
+pub(crate) fn public_key(s: &str) -> anyhow::Result<trustspace_ledger_verifier::PublicKey> {
+    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(trustspace_ledger_verifier::PublicKey::from_hex(s)?);
+    }
+    Ok(trustspace_ledger_verifier::Identity::load(std::path::Path::new(s))?.public())
+}
+
+/// Exactly 32 bytes of hex (a digest on the command line).
+pub(crate) fn digest_arg(s: &str, what: &str) -> anyhow::Result<[u8; 32]> {
+    let mut d = [0u8; 32];
+    hex::decode_to_slice(s, &mut d).map_err(|_| anyhow::anyhow!("{what} is 64 hex digits"))?;
+    Ok(d)
+}
+
 /// A 32-byte digest as lowercase hex.
 pub(crate) fn hex_digest(d: &[u8; 32]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()

@@ -89,11 +89,18 @@ pub(super) fn run(
     p: &mut Printer<'_>,
 ) -> Result<(Committed, CommitRow)> {
     let t = Instant::now();
-    let ledger = Ledger::init(&o.out.join("ledger"), "trustspace", VALIDATORS, THRESHOLD)?;
     let keys_dir = o.out.join("keys");
     std::fs::create_dir_all(&keys_dir)?;
     let issuer = Identity::generate();
     issuer.save(&keys_dir.join("regulator.key"))?;
+    // The consortium's trust configuration: the regulator is the one policy issuer.
+    let ledger = Ledger::init(
+        &o.out.join("ledger"),
+        "trustspace",
+        VALIDATORS,
+        THRESHOLD,
+        vec![issuer.public()],
+    )?;
     let policy = trustspace_zk::Policy::from_toml(&w.policy, "reference policy", None, schema)?;
     let chunk = o.records.next_power_of_two().clamp(16, w.chunk_max);
     let compiled = Compiled::new(schema, &policy, chunk)?;

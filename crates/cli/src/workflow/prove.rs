@@ -11,7 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use std::path::PathBuf;
 use std::time::Instant;
 use trustspace_data::Record;
-use trustspace_ledger_verifier::Evidence;
+use trustspace_ledger_verifier::{Evidence, Pin};
 use trustspace_zk::bundle::Revealed;
 
 /// The regulator's verdict on one holder's bundle.
@@ -70,8 +70,13 @@ pub(super) fn run(
         let path = evidence_dir.join(format!("{name}.evidence.json"));
         evidence.save(&path)?;
         // The regulator's offline re-check: the evidence file and the validators' keys only.
-        let again =
-            trustspace_ledger_verifier::verify_evidence(&Evidence::load(&path)?, &config, None)?;
+        // It pins the policy's verifying keys (its own: the evidence carries keys too).
+        let again = trustspace_ledger_verifier::verify_evidence(
+            &Evidence::load(&path)?,
+            &config,
+            &Pin::Keys(c.vk.digest()),
+            None,
+        )?;
         let v = Verified {
             holder: name.clone(),
             records: verdict.records,

@@ -78,6 +78,33 @@ pub fn owner_key(dir: &Path) -> PathBuf {
     path
 }
 
+/// The trust configuration of the tests' ledgers: `dir/issuer.key` (made unless present) is
+/// the one policy issuer.
+pub fn issuer_trust(dir: &Path) -> trustspace_cli::cmd::ledger::Trust {
+    let path = dir.join("issuer.key");
+    if !path.exists() {
+        Identity::from_seed(&[8; 32]).save(&path).unwrap();
+    }
+    trustspace_cli::cmd::ledger::Trust {
+        issuers: vec![Identity::load(&path).unwrap().public()],
+        ..Default::default()
+    }
+}
+
+/// `ledger init` in-process: a ledger at `led` with three validators of which `threshold` sign,
+/// and [`issuer_trust`]`(dir)` as its issuers.
+pub fn init_ledger(dir: &Path, led: &Path, threshold: usize) {
+    trustspace_cli::cmd::ledger::init(
+        led,
+        "trustspace",
+        3,
+        threshold,
+        &issuer_trust(dir),
+        &mut Vec::new(),
+    )
+    .unwrap();
+}
+
 /// `zkprove commit` in-process of `dir/encounters.csv` into `dir`, for [`owner_key`].
 pub fn commit_encounters(dir: &Path, chunk_size: u64) -> commit::CommitSummary {
     commit::commit(&CommitArgs {

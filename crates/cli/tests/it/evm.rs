@@ -26,6 +26,11 @@ use trustspace_zk::{ProofBundle, VerifyingKeys};
 #[allow(dead_code)]
 mod node;
 
+/// An account as `0x` and 40 hex digits.
+fn issuer_hex(a: &Address) -> String {
+    format!("0x{}", hex::encode(a.as_slice()))
+}
+
 fn json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -214,10 +219,7 @@ fn export_and_verify_against_a_registry_on_chain() {
     );
     assert_eq!(
         summary.keys_digest,
-        format!(
-            "0x{}",
-            hex::encode(trustspace_evm::encode::keys_digest(&vk))
-        )
+        format!("0x{}", hex::encode(vk.digest()))
     );
     let err = chain(&ChainArgs {
         rpc: node.url.clone(),
@@ -335,7 +337,8 @@ fn export_and_verify_against_a_registry_on_chain() {
         trustspace_evm::state::header(&rpc, trustspace_evm::state::BlockRef::Latest).unwrap();
     let addr = registry.to_string();
     let hash = head.hash.to_string();
-    let args = |registry: &str, bundle: &str| -> Vec<String> {
+    let issuer = account.to_string();
+    let args_by = |registry: &str, bundle: &str, issuer: &str| -> Vec<String> {
         [
             "--json",
             "--chain",
@@ -347,12 +350,43 @@ fn export_and_verify_against_a_registry_on_chain() {
             "--onchain",
             "--keys",
             &keys,
+            "--issuer",
+            issuer,
             bundle,
         ]
         .map(String::from)
         .to_vec()
     };
+    let args = |registry: &str, bundle: &str| args_by(registry, bundle, &issuer);
     let o = zkverify(&args(&addr, &bundle_path)).unwrap();
+    // Finding 5: a block by number is a state a lying RPC may have made up: not valid unless
+    // the verifier says it accepts that; and a policy issued by an account the verifier does
+    // not trust is not valid either.
+    let mut by_number = args(&addr, &bundle_path);
+    by_number[6] = "latest".into();
+    let f = zkverify(&by_number).unwrap_err();
+    assert!(
+        matches!(
+            (f.kind(), f.cause()),
+            (Kind::Invalid, Cause::UntrustedBlock)
+        ),
+        "{f:?}"
+    );
+    let exited = run(
+        "zkverify",
+        &by_number.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(exited.status.code(), Some(1), "{}", text(&exited));
+    by_number.insert(1, "--allow-untrusted-block".into());
+    let u = zkverify(&by_number).unwrap();
+    assert!(!u.chain.as_ref().unwrap().block_trusted_by_hash);
+    let stranger = format!("0x{}", "42".repeat(20));
+    let f = zkverify(&args_by(&addr, &bundle_path, &stranger)).unwrap_err();
+    assert!(
+        matches!((f.kind(), f.cause()), (Kind::Invalid, Cause::IssuerNotTrusted { issuer })
+            if issuer.eq_ignore_ascii_case(&issuer_hex(&account))),
+        "{f:?}"
+    );
     let c = o.chain.as_ref().unwrap();
     assert_eq!(c.onchain.as_deref(), Some("valid"));
     assert!(c.block_trusted_by_hash);
@@ -391,7 +425,7 @@ fn export_and_verify_against_a_registry_on_chain() {
     on_chain(None, register_dataset(swapped));
     let head =
         trustspace_evm::state::header(&rpc, trustspace_evm::state::BlockRef::Latest).unwrap();
-    let mut argv = args(&swapped.to_string(), &bundle_path);
+    let mut argv = args_by(&swapped.to_string(), &bundle_path, &me.to_string());
     argv[6] = head.hash.to_string();
     let f = zkverify(&argv).unwrap_err();
     assert!(

@@ -2,7 +2,10 @@
 //! against the ledger and offline, forks and monitors in-process with their causes; the HTTP
 //! service, a writer killed mid-append and the monitor's alert through the binaries.
 
-use crate::common::{Proven, commit_encounters, exe, gen_encounters, heavy, ok, p, printed, run};
+use crate::common::{
+    Proven, commit_encounters, exe, gen_encounters, heavy, init_ledger, issuer_trust, ok, p,
+    printed, run,
+};
 use clap::Parser;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -62,9 +65,17 @@ fn register_verify_against_the_ledger_and_offline() {
     let led = p(&d, "led");
     let trust = p(&d, "led/config.json");
     let mut out = Vec::new();
-    ledger::init(Path::new(&led), "trustspace", 3, 2, &mut out).unwrap();
-    // The fixture's commitment names `owner.key` (installed with it) as its owner.
-    ledger::keygen(&d.join("issuer.key"), &mut out).unwrap();
+    // The fixture's commitment names `owner.key` (installed with it) as its owner; the
+    // consortium's one policy issuer is `issuer.key`.
+    ledger::init(
+        Path::new(&led),
+        "trustspace",
+        3,
+        2,
+        &issuer_trust(&d),
+        &mut out,
+    )
+    .unwrap();
 
     // Not registered yet: not valid (exit 1), with the reason.
     let verify_args = [
@@ -129,8 +140,46 @@ fn register_verify_against_the_ledger_and_offline() {
         "{f:?}"
     );
 
-    // Offline, from the evidence file alone.
-    let offline = verify(&["--evidence", &evidence, "--trust", &trust]).unwrap();
+    // Offline, from the evidence file and what the verifier pins: its keys, the policy's
+    // digest, or the issuer it trusts; pinning nothing is a usage error.
+    let offline = verify(&["--evidence", &evidence, "--trust", &trust, "--keys", &vk]).unwrap();
+    let policy_digest = offline.ledger.as_ref().unwrap().policy.digest.clone();
+    verify(&[
+        "--evidence",
+        &evidence,
+        "--trust",
+        &trust,
+        "--policy-digest",
+        &policy_digest,
+    ])
+    .unwrap();
+    verify(&[
+        "--evidence",
+        &evidence,
+        "--trust",
+        &trust,
+        "--issuer",
+        &p(&d, "issuer.key"),
+    ])
+    .unwrap();
+    let (code, _, err) = zkverify(&["--evidence", &evidence, "--trust", &trust]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nothing pinned"), "{err}");
+    // Finding 7: the very checkpoint the evidence holds, given as the one seen, is no fork.
+    let held = d.join("held.json");
+    let ev: serde_json::Value = serde_json::from_slice(&std::fs::read(&evidence).unwrap()).unwrap();
+    std::fs::write(&held, ev["checkpoint"].to_string()).unwrap();
+    let (code, out, err) = zkverify(&[
+        "--evidence",
+        &evidence,
+        "--trust",
+        &trust,
+        "--keys",
+        &vk,
+        "--seen",
+        held.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
     assert_eq!(offline.records, 40);
     assert_eq!(
         offline.ledger.as_ref().map(|l| l.dataset.name.as_str()),
@@ -138,12 +187,14 @@ fn register_verify_against_the_ledger_and_offline() {
     );
     // Under another consortium's configuration: not valid.
     let other = d.join("other");
-    ledger::init(&other, "trustspace", 3, 2, &mut Vec::new()).unwrap();
+    init_ledger(&d, &other, 2);
     let f = verify(&[
         "--evidence",
         &evidence,
         "--trust",
         &p(&d, "other/config.json"),
+        "--keys",
+        &vk,
     ])
     .unwrap_err();
     assert!(
@@ -152,7 +203,7 @@ fn register_verify_against_the_ledger_and_offline() {
     );
     // A corrupted evidence file is bad input.
     std::fs::write(&evidence, "{").unwrap();
-    let f = verify(&["--evidence", &evidence, "--trust", &trust]).unwrap_err();
+    let f = verify(&["--evidence", &evidence, "--trust", &trust, "--keys", &vk]).unwrap_err();
     assert!(
         matches!((f.kind(), f.cause()), (Kind::BadInput, Cause::Ledger(_))),
         "{f:?}"
@@ -174,7 +225,7 @@ fn register_verify_against_the_ledger_and_offline() {
     let forked = fork.display().to_string();
     // The fork holds the two registrations in the other order and no verdict.
     let owner = p(&d, "owner.key");
-    reg(&forked, &owner, "f", policy(&vk)).unwrap();
+    reg(&forked, &p(&d, "issuer.key"), "f", policy(&vk)).unwrap();
     reg(&forked, &owner, "f", dataset(&commitment)).unwrap();
     let err = ledger::monitor(
         &forked,
@@ -203,7 +254,7 @@ fn the_service_serves_registration_and_verification() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let led = p(d, "led");
-    ledger::init(Path::new(&led), "trustspace", 3, 2, &mut Vec::new()).unwrap();
+    init_ledger(d, Path::new(&led), 2);
     ledger::keygen(&d.join("owner.key"), &mut Vec::new()).unwrap();
     let mut server = Command::new(exe("ledger"))
         .args(["serve", "--dir", &led, "--addr", "127.0.0.1:0"])
@@ -256,7 +307,7 @@ fn the_service_serves_registration_and_verification() {
 fn a_writer_killed_mid_append_loses_no_acknowledged_entry() {
     let dir = tempfile::tempdir().unwrap();
     let led = p(dir.path(), "led");
-    ledger::init(Path::new(&led), "trustspace", 3, 2, &mut Vec::new()).unwrap();
+    init_ledger(dir.path(), Path::new(&led), 2);
     let mut acked_total = 0u64;
     for round in 0..3 {
         let mut child = Command::new(exe("ledger"))
@@ -296,7 +347,7 @@ fn monitoring_a_fresh_ledger_reports_it_empty_and_a_checkpoint_short_of_quorum_a
     let trust = p(d, "led/config.json");
     let state = p(d, "seen.json");
     // One of three validators suffices on this ledger.
-    ledger::init(Path::new(&led), "trustspace", 3, 1, &mut Vec::new()).unwrap();
+    init_ledger(d, Path::new(&led), 1);
     let monitor = |trust: &str| {
         run(
             "ledger",

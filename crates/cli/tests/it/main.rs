@@ -7,4 +7,5 @@ mod dataspace;
 mod evm;
 mod ledger;
 mod mpc;
+mod trust;
 mod zk;

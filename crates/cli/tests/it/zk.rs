@@ -155,11 +155,50 @@ fn commit_prove_in_parts_merge_and_verify_end_to_end() {
         (v["valid"].as_bool(), v["records"].as_u64()),
         (Some(true), Some(40))
     );
+    // Every verdict says what it is bound to: the policy, the keys and the owner.
+    let keys = trustspace_zk::VerifyingKeys::load(Path::new(&vk)).unwrap();
+    let commitment = trustspace_zk::Commitment::load(Path::new(&c)).unwrap();
+    let (policy, keys_digest) = (hex::encode(keys.policy_digest), hex::encode(keys.digest()));
+    assert_eq!(v["policy_digest"].as_str(), Some(policy.as_str()));
+    assert_eq!(v["keys_digest"].as_str(), Some(keys_digest.as_str()));
+    assert_eq!(
+        v["owner"].as_str(),
+        Some(hex::encode(commitment.owner).as_str())
+    );
     let o = run("zkverify", &["--keys", &vk, "--commitment", &c, &bundle]);
     let out = ok(o);
     assert!(
         out.starts_with("VALID: 40 records comply with the policy ("),
         "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "policy digest {policy}, verifying keys {keys_digest}"
+        )),
+        "{out}"
+    );
+    // A pinned policy digest: the keys' own passes, any other is not valid (exit 1).
+    let pinned = |digest: &str| {
+        run(
+            "zkverify",
+            &[
+                "--policy-digest",
+                digest,
+                "--keys",
+                &vk,
+                "--commitment",
+                &c,
+                &bundle,
+            ],
+        )
+    };
+    ok(pinned(&policy));
+    let o = pinned(&"ab".repeat(32));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("not the policy you pinned"),
+        "{}",
+        text(&o)
     );
 
     // A flipped proof byte: invalid (exit 1), or not a curve point at all (bad input, exit 2).

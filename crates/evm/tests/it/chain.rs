@@ -11,7 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use trustspace_data::synth::{Generator, Spec, Table};
 use trustspace_evm::TrustspaceRegistry;
 use trustspace_evm::TrustspaceRegistry::TrustspaceRegistryErrors as RegistryError;
-use trustspace_evm::encode::{keys_digest, proof_abi, render_verifier, verify_proof_calldata};
+use trustspace_evm::encode::{proof_abi, render_verifier, verify_proof_calldata};
 use trustspace_evm::rpc::{Registry, Rpc, call_verifier, deploy, estimate_gas, root_key};
 use trustspace_evm::state::{BlockRef, header, verify_against_chain};
 use trustspace_evm::{Absent, Forgery, Revert};
@@ -241,7 +241,7 @@ fn registry_verifies_bundles_and_records_verdicts() {
         .unwrap_err();
     let e = registry_error(e);
     assert!(
-        matches!(&e, RegistryError::AlreadyRegistered(x) if x.key == B256::from(keys_digest(&w.vk))),
+        matches!(&e, RegistryError::AlreadyRegistered(x) if x.key == B256::from(w.vk.digest())),
         "{e:?}"
     );
 
@@ -365,13 +365,13 @@ fn registry_verifies_bundles_and_records_verdicts() {
     .unwrap();
     let compiled = Compiled::new(g.schema(), &policy, CHUNK).unwrap();
     let (_, other_vk) = setup(&compiled, &mut ChaCha20Rng::seed_from_u64(9)).unwrap();
-    assert_ne!(keys_digest(&other_vk), keys_digest(&w.vk));
+    assert_ne!(other_vk.digest(), w.vk.digest());
     let e = registry_error(
         reg.check_bundle(&w.bundle, &other_vk, "latest")
             .unwrap_err(),
     );
     assert!(
-        matches!(&e, RegistryError::NotRegistered(x) if x.key == B256::from(keys_digest(&other_vk))),
+        matches!(&e, RegistryError::NotRegistered(x) if x.key == B256::from(other_vk.digest())),
         "{e:?}"
     );
     let e = verify_against_chain(
@@ -384,7 +384,7 @@ fn registry_verifies_bundles_and_records_verdicts() {
     .unwrap_err();
     assert!(
         matches!(&e, EvmError::NotRegistered(Absent::Policy { keys_digest: k, .. })
-            if *k == keys_digest(&other_vk)),
+            if *k == other_vk.digest()),
         "{e}"
     );
 }

@@ -1,6 +1,6 @@
 //! Pinned digests and encodings: what the registry stores and the verifier contracts embed must
-//! not change by accident (a changed `keys_digest` orphans every policy registered on chain, a
-//! changed `vk_digest` every deployed verifier). The inputs are fixed points and digests, so
+//! not change by accident (a changed keys digest, `VerifyingKeys::digest`, orphans every policy registered on
+//! chain, a changed `vk_digest` every deployed verifier). The inputs are fixed points and digests, so
 //! the pins do not depend on how trustspace-zk computes policy or schema digests.
 //!
 //! These digests are already canonical (a versioned domain tag, then fixed-size fields in a
@@ -11,14 +11,11 @@ use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_groth16::{Proof, VerifyingKey};
 use sha2::{Digest, Sha256};
-use trustspace_evm::encode::{chunk_roots_hash, keys_digest, verify_proof_calldata, vk_digest};
+use trustspace_evm::encode::{chunk_roots_hash, verify_proof_calldata, vk_digest};
 
 use crate::common::world::world;
 
 const VK_DIGEST: &str = "7bfbce4bd6573fb757ec948ae3df55526b679fa8d4b846ba2869eec59b025518";
-const KEYS_DIGEST: &str = "b616867136164e0b10679faaaa9985c968c913ec35b47b784a6880497053e262";
-const KEYS_DIGEST_WITHOUT_FINAL: &str =
-    "59842960c8f90c033d1dd91c52f15c51f3e2e3934b4d0f0a490c38a3714c942e";
 const CHUNK_ROOTS_HASH: &str = "7906e07848bcd4fce33a66745e2ebc6f8232204d4612408ec82f78dc8ef89528";
 const VERIFY_PROOF_CALLDATA_SHA256: &str =
     "3373022bada31489c61cd938131a79cc72775d4ec0b2645d681de0d604e6694c";
@@ -54,21 +51,20 @@ fn registry_and_verifier_digests_are_pinned() {
     let mut pins = Vec::new();
     check(&mut pins, "VK_DIGEST", VK_DIGEST, &vk_digest(&fixed_vk(4)));
 
-    // Only the fields keys_digest reads are set; the rest come from real keys.
-    let mut keys = world().vk.clone();
-    keys.policy_digest = [0x90; 32];
-    keys.schema_digest = [0x5c; 32];
-    keys.chunk_size = 32;
-    keys.chunk = fixed_vk(4);
-    keys.final_ = Some(fixed_vk(3));
-    check(&mut pins, "KEYS_DIGEST", KEYS_DIGEST, &keys_digest(&keys));
-    keys.final_ = None;
-    check(
-        &mut pins,
-        "KEYS_DIGEST_WITHOUT_FINAL",
-        KEYS_DIGEST_WITHOUT_FINAL,
-        &keys_digest(&keys),
-    );
+    // The registry keys a policy by the one canonical keys digest, the ledger's
+    // (`VerifyingKeys::digest`, pinned by trustspace-zk's golden files). It covers the revealed
+    // values' names and scales and the counters: keys with the genuine points but swapped
+    // names or other scales name another policy, which the registry does not hold.
+    let keys = world().vk.clone();
+    let mut renamed = keys.clone();
+    renamed.reveals[0].push('!');
+    let mut rescaled = keys.clone();
+    rescaled.reveal_scales[0] += 1;
+    let mut recounted = keys.clone();
+    recounted.counters += 1;
+    for other in [renamed, rescaled, recounted] {
+        assert_ne!(other.digest(), keys.digest());
+    }
 
     // Recomputed by the registry in Solidity: keccak256(abi.encodePacked(uint256[])).
     let roots = [U256::from(1u8), U256::from(2u8), U256::MAX];

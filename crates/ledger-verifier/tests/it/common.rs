@@ -7,7 +7,8 @@ use rand_chacha::ChaCha20Rng;
 use std::sync::{Mutex, OnceLock};
 use trustspace_data::Record;
 use trustspace_data::synth::{Generator, Spec, Table};
-use trustspace_ledger_verifier::log::{LogTree, Validator, empty_root};
+use trustspace_ledger_verifier::log::{CheckpointSignature, LogTree, empty_root};
+use trustspace_ledger_verifier::validator::Validator;
 use trustspace_ledger_verifier::view::{Audit, Receipt};
 use trustspace_ledger_verifier::*;
 use trustspace_zk::{
@@ -83,6 +84,11 @@ pub fn issuer() -> Identity {
     Identity::from_seed(&[8; 32])
 }
 
+/// What the tests' verifiers pin: the world's verifying keys.
+pub fn pin() -> Pin {
+    Pin::Keys(world().vk.digest())
+}
+
 /// The validators of a [`FixedLedger`].
 pub fn validator_identities() -> Vec<Identity> {
     (0..3u8)
@@ -97,15 +103,16 @@ pub const T0_MS: u64 = 1_790_000_000_000;
 struct Fixed {
     tree: LogTree,
     entries: Vec<Entry>,
-    validators: Vec<Validator>,
+    /// None: a compromised quorum, whose keys sign whatever the server proposes.
+    validators: Option<Vec<Validator>>,
     checkpoint: CosignedCheckpoint,
 }
 
 /// A ledger in memory with seeded validators (3, threshold 2) and checkpoint times that follow
 /// its size, not the clock: unlike the embedded ledger (random validator keys, wall-clock
 /// checkpoints), everything it answers is reproducible, so its answers can be golden files.
-/// Appends check signatures and duplicates and have every validator co-sign as the embedded
-/// ledger's do.
+/// Appends are checked by every validator against the ledger's rules, as the embedded ledger's
+/// are; [`FixedLedger::compromised`] makes one whose validators sign anything.
 pub struct FixedLedger {
     /// Its trust anchor.
     pub config: LedgerConfig,
@@ -113,17 +120,37 @@ pub struct FixedLedger {
 }
 
 impl FixedLedger {
-    /// An empty ledger named `log_id`.
+    /// An empty ledger named `log_id`, where [`issuer`] may register policies.
     pub fn new(log_id: &str) -> FixedLedger {
+        FixedLedger::with(log_id, true)
+    }
+
+    /// The same ledger with a compromised quorum: the validators' keys sign any checkpoint the
+    /// server proposes, without checking any rule (what a verifier must still catch).
+    pub fn compromised(log_id: &str) -> FixedLedger {
+        FixedLedger::with(log_id, false)
+    }
+
+    fn with(log_id: &str, honest: bool) -> FixedLedger {
         let ids = validator_identities();
-        let config =
-            LedgerConfig::new(log_id, ids.iter().map(Identity::public).collect(), 2).unwrap();
+        let config = LedgerConfig::new(
+            log_id,
+            ids.iter().map(Identity::public).collect(),
+            2,
+            vec![issuer().public()],
+        )
+        .unwrap();
+        let validators = honest.then(|| {
+            ids.into_iter()
+                .map(|id| Validator::new(id, config.clone()))
+                .collect()
+        });
         FixedLedger {
             config,
             state: Mutex::new(Fixed {
                 tree: LogTree::new(),
                 entries: Vec::new(),
-                validators: ids.into_iter().map(|id| Validator::new(id, None)).collect(),
+                validators,
                 checkpoint: CosignedCheckpoint {
                     checkpoint: Checkpoint {
                         log_id: log_id.to_string(),
@@ -184,6 +211,7 @@ impl LedgerView for FixedLedger {
             }
         }
         let mut s = self.lock();
+        let old = s.tree.size();
         let first_index = s.tree.size();
         for e in &entries {
             s.tree.push(e.digest()?);
@@ -195,14 +223,29 @@ impl LedgerView for FixedLedger {
             root: s.tree.root(),
             timestamp_ms: T0_MS + s.tree.size(),
         };
-        let Fixed {
-            tree, validators, ..
-        } = &mut *s;
-        let mut signatures = Vec::new();
-        for v in validators.iter_mut() {
-            let proof = tree.prove_consistency(v.last().map_or(0, |c| c.size))?;
-            signatures.push(v.cosign(&checkpoint, &proof)?);
-        }
+        let signatures = match &mut s.validators {
+            Some(validators) => {
+                let mut signatures = Vec::new();
+                for v in validators.iter_mut() {
+                    match v.cosign(&entries, &checkpoint) {
+                        Ok(sig) => signatures.push(sig),
+                        Err(e) => {
+                            s.tree = rebuilt(&s.tree, old);
+                            s.entries.truncate(old as usize);
+                            return Err(e);
+                        }
+                    }
+                }
+                signatures
+            }
+            None => validator_identities()
+                .iter()
+                .map(|id| CheckpointSignature {
+                    validator: id.public(),
+                    signature: id.sign(&checkpoint.signing_message()),
+                })
+                .collect(),
+        };
         let cosigned = CosignedCheckpoint {
             checkpoint,
             signatures,
@@ -215,4 +258,13 @@ impl LedgerView for FixedLedger {
             checkpoint: cosigned,
         })
     }
+}
+
+/// The first `size` leaves of `tree`.
+fn rebuilt(tree: &LogTree, size: u64) -> LogTree {
+    let mut t = LogTree::new();
+    for i in 0..size {
+        t.push(tree.leaf(i).unwrap());
+    }
+    t
 }

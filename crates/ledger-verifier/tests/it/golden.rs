@@ -24,7 +24,7 @@ use trustspace_ledger_verifier::view::{Audit, Receipt};
 use trustspace_ledger_verifier::*;
 use trustspace_zk::Commitment;
 
-use crate::common::{FixedLedger, issuer, owner, validator_identities, world};
+use crate::common::{FixedLedger, issuer, owner, pin, validator_identities, world};
 
 const ENTRY_DATASET_DIGEST: &str =
     "85be92a0b8f2a21929ec4e8f39fc7ac98979624725aae4d0782a6476e99c7ae7";
@@ -239,7 +239,12 @@ fn checkpoint_and_proofs_are_pinned() {
 #[test]
 fn trust_configuration_and_key_files_are_pinned() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = FixedLedger::new(LOG_ID).config;
+    // With every optional list: pinned policies and keys, and a chain's issuers.
+    let mut config = FixedLedger::new(LOG_ID).config;
+    config.policies = vec![[0x11; 32]];
+    config.keys = vec![[0x22; 32], [0x23; 32]];
+    config.chain_issuers = vec![[0x33; 20]];
+    config.check().unwrap();
     let path = tmp.path().join("config.json");
     config.save(&path).unwrap();
     let file = golden("ledger-config.json", &std::fs::read(&path).unwrap());
@@ -498,7 +503,10 @@ fn evidence_is_pinned() {
     let again = tmp.path().join("again.json");
     back.save(&again).unwrap();
     assert_eq!(std::fs::read(&again).unwrap(), file);
-    assert_eq!(verify_evidence(&back, &l.config, None).unwrap(), verdict);
+    assert_eq!(
+        verify_evidence(&back, &l.config, &pin(), None).unwrap(),
+        verdict
+    );
     assert_eq!((verdict.dataset_index, verdict.policy_index), (0, 1));
     let mut pins = Pins::default();
     pins.check("EVIDENCE_DIGEST", EVIDENCE_DIGEST, &sha256(&file));
@@ -510,6 +518,11 @@ fn files_of_an_older_format_version_are_refused_naming_it() {
     // Version 1 (dataset entries without the commitment's owner): refused by version.
     let old = |name: &str| std::fs::read(dir().join("v1").join(name)).unwrap();
     let e = Entry::decode(&old("entry-dataset.bin")).unwrap_err();
+    assert!(
+        matches!(&e, LedgerError::Malformed { reason, .. } if reason == "unsupported version 1"),
+        "{e:?}"
+    );
+    let e = LedgerConfig::from_bytes(&old("ledger-config.json"), "config v1").unwrap_err();
     assert!(
         matches!(&e, LedgerError::Malformed { reason, .. } if reason == "unsupported version 1"),
         "{e:?}"

@@ -11,7 +11,7 @@ use trustspace_ledger_verifier::monitor::{Monitor, Observation};
 use trustspace_ledger_verifier::*;
 use trustspace_zk::{Commitment, VerifyingKeys};
 
-use crate::common::{issuer, owner, world};
+use crate::common::{issuer, owner, pin, world};
 
 fn dataset_entry(c: &Commitment, name: &str, who: &Identity) -> Entry {
     let body = Body::Dataset(DatasetEntry {
@@ -25,14 +25,14 @@ fn dataset_entry(c: &Commitment, name: &str, who: &Identity) -> Entry {
 fn policy_entry(vk: &VerifyingKeys) -> Entry {
     Entry::sign(
         Body::Policy(PolicyEntry::for_keys(vk, "healthcare reference")),
-        1_790_000_001,
+        1_790_000_000,
         &issuer(),
     )
     .unwrap()
 }
 
 fn ledger(dir: &Path) -> Ledger {
-    Ledger::init(dir, "trustspace-test", 3, 2).unwrap()
+    Ledger::init(dir, "trustspace-test", 3, 2, vec![issuer().public()]).unwrap()
 }
 
 /// A ledger with the world's dataset and policy registered.
@@ -253,11 +253,21 @@ fn quorum_edge_cases() {
             "{r:?}"
         )
     };
-    refused(LedgerConfig::new("x", config.validators.clone(), 4));
-    refused(LedgerConfig::new("x", config.validators.clone(), 0));
+    refused(LedgerConfig::new(
+        "x",
+        config.validators.clone(),
+        4,
+        vec![issuer().public()],
+    ));
+    refused(LedgerConfig::new(
+        "x",
+        config.validators.clone(),
+        0,
+        vec![issuer().public()],
+    ));
     let mut twice = config.validators.clone();
     twice[1] = twice[0];
-    refused(LedgerConfig::new("x", twice, 2));
+    refused(LedgerConfig::new("x", twice, 2, vec![issuer().public()]));
 }
 
 #[test]
@@ -301,7 +311,10 @@ fn a_bundle_verifies_against_the_ledger_and_its_evidence_offline() {
     let path = dir.path().join("evidence.json");
     evidence.save(&path).unwrap();
     let back = Evidence::load(&path).unwrap();
-    assert_eq!(verify_evidence(&back, &config, None).unwrap(), verdict);
+    assert_eq!(
+        verify_evidence(&back, &config, &pin(), None).unwrap(),
+        verdict
+    );
 
     // A recorded verdict entry.
     let d = (0, l.entry(0).unwrap().digest().unwrap());
@@ -352,20 +365,24 @@ fn a_bundle_verifies_against_the_ledger_and_its_evidence_offline() {
     let seen = evidence.checkpoint.checkpoint.clone();
     let (v2, ev2) = verify(&w.bundle, &w.vk, &l, &config, Some(&seen)).unwrap();
     assert_eq!(v2.checkpoint.size, 3);
-    verify_evidence(&ev2, &config, Some(&seen)).unwrap();
+    verify_evidence(&ev2, &config, &pin(), Some(&seen)).unwrap();
     // Offline, evidence without a consistency proof from a newer seen checkpoint is stale.
     assert!(matches!(
-        verify_evidence(&evidence, &config, Some(&v2.checkpoint)),
+        verify_evidence(&evidence, &config, &pin(), Some(&v2.checkpoint)),
         Err(LedgerError::StaleCheckpoint {
             offered: 2,
             seen: 3
         })
     ));
-    // Offline, evidence from the same size without a consistency proof is not trusted.
+    // Offline, the very checkpoint seen before needs no proof that it extends itself (a
+    // false fork alarm before); another root for its size is a fork.
+    verify_evidence(&evidence, &config, &pin(), Some(&seen)).unwrap();
+    let mut other = seen.clone();
+    other.root[0] ^= 1;
     assert!(matches!(
-        verify_evidence(&evidence, &config, Some(&seen)),
+        verify_evidence(&evidence, &config, &pin(), Some(&other)),
         Err(LedgerError::Fork {
-            cause: ForkCause::NoProofInEvidence,
+            cause: ForkCause::TwoRootsForOneSize,
             ..
         })
     ));
@@ -388,11 +405,15 @@ fn every_mismatch_gets_its_own_error() {
         verify(&w.bundle, &w.vk, &l, &config, None),
         Err(LedgerError::UnknownPolicy(_))
     ));
-    // The policy registered with other keys (another setup): the verifier's keys mismatch.
+    // The policy registered with other keys (another setup): they are not the keys the
+    // verifier holds (and pins).
     l.append(vec![policy_entry(&w.other_vk)]).unwrap();
     assert!(matches!(
         verify(&w.bundle, &w.vk, &l, &config, None),
-        Err(LedgerError::KeyMismatch { policy_index: 1 })
+        Err(LedgerError::Untrusted(TrustFailure::NotPinned {
+            policy_index: 1,
+            pin: PinKind::Keys
+        }))
     ));
     // With the registered keys the Groth16 proofs themselves fail.
     assert!(matches!(
@@ -416,7 +437,7 @@ fn every_mismatch_gets_its_own_error() {
     ev.dataset_inclusion = audit.inclusions[0].clone();
     ev.policy_inclusion = l2.audit(&[1], None).unwrap().inclusions[0].clone();
     assert!(matches!(
-        verify_evidence(&ev, &config2, None),
+        verify_evidence(&ev, &config2, &pin(), None),
         Err(LedgerError::Mismatch(MismatchCause::Commitment {
             dataset_index: 2
         }))
@@ -429,7 +450,7 @@ fn every_mismatch_gets_its_own_error() {
         &mut swapped.policy_inclusion,
     );
     assert!(matches!(
-        verify_evidence(&swapped, &config2, None),
+        verify_evidence(&swapped, &config2, &pin(), None),
         Err(LedgerError::Mismatch(MismatchCause::NotADatasetEntry {
             index: 1
         }))
@@ -438,7 +459,7 @@ fn every_mismatch_gets_its_own_error() {
     let mut moved = ev.clone();
     moved.dataset.index = 0;
     assert!(matches!(
-        verify_evidence(&moved, &config2, None),
+        verify_evidence(&moved, &config2, &pin(), None),
         Err(LedgerError::NotIncluded {
             index: 0,
             cause: InclusionFailure::OtherIndex,
@@ -455,7 +476,7 @@ fn every_mismatch_gets_its_own_error() {
     // Evidence checked under another ledger's trust anchor.
     let (_, ev) = verify(&w.bundle, &w.vk, &l2, &config2, None).unwrap();
     assert!(matches!(
-        verify_evidence(&ev, &config, None),
+        verify_evidence(&ev, &config, &pin(), None),
         Err(LedgerError::UnknownSigner(k)) if k == ev.checkpoint.signatures[0].validator.to_hex()
     ));
 }
@@ -592,7 +613,7 @@ fn concurrent_appenders_each_land_once() {
             let l = l.clone();
             std::thread::spawn(move || {
                 for i in 0..10u8 {
-                    let who = Identity::from_seed(&[t + 1; 32]);
+                    let who = issuer();
                     let body = Body::Policy(PolicyEntry {
                         policy_digest: [t * 16 + i; 32],
                         chunk_circuit: [1; 32],

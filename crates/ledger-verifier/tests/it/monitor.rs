@@ -4,6 +4,8 @@ use trustspace_ledger_verifier::monitor::{Monitor, Observation};
 use trustspace_ledger_verifier::view::{Audit, Receipt};
 use trustspace_ledger_verifier::*;
 
+use crate::common::issuer;
+
 fn policy_entry(k: u8) -> Entry {
     let body = Body::Policy(PolicyEntry {
         policy_digest: [k; 32],
@@ -12,7 +14,7 @@ fn policy_entry(k: u8) -> Entry {
         vk_digest: [2; 32],
         name: format!("policy {k}"),
     });
-    Entry::sign(body, 1_790_000_000, &Identity::from_seed(&[9; 32])).unwrap()
+    Entry::sign(body, 1_790_000_000, &issuer()).unwrap()
 }
 
 /// A ledger whose checkpoints are altered on the way to the monitor.
@@ -58,7 +60,14 @@ impl LedgerView for Tampered<'_> {
 #[test]
 fn a_fresh_empty_ledger_is_reported_empty_without_an_alert() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::init(&dir.path().join("led"), "trustspace-test", 3, 2).unwrap();
+    let ledger = Ledger::init(
+        &dir.path().join("led"),
+        "trustspace-test",
+        3,
+        2,
+        vec![issuer().public()],
+    )
+    .unwrap();
     assert_eq!(ledger.checkpoint().unwrap().signatures.len(), 0);
     let state = dir.path().join("monitor.json");
     let mut m = Monitor::new(ledger.config().clone(), Some(&state)).unwrap();
@@ -73,7 +82,14 @@ fn a_fresh_empty_ledger_is_reported_empty_without_an_alert() {
     assert!(state.exists());
     // A monitor that saw it alerts if the ledger is later presented as empty (a rollback),
     // whether the ledger refuses the consistency proof or answers without it.
-    let other = Ledger::init(&dir.path().join("other"), "trustspace-test", 3, 2).unwrap();
+    let other = Ledger::init(
+        &dir.path().join("other"),
+        "trustspace-test",
+        3,
+        2,
+        vec![issuer().public()],
+    )
+    .unwrap();
     assert!(matches!(
         m.check(&other),
         Err(LedgerError::StaleCheckpoint {
@@ -99,7 +115,8 @@ fn a_fresh_empty_ledger_is_reported_empty_without_an_alert() {
 #[test]
 fn empty_checkpoints_that_lie_still_alert() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::init(dir.path(), "trustspace-test", 3, 2).unwrap();
+    let ledger =
+        Ledger::init(dir.path(), "trustspace-test", 3, 2, vec![issuer().public()]).unwrap();
     let config = ledger.config().clone();
     // Another log's empty checkpoint.
     let mut m = Monitor::new(config.clone(), None).unwrap();
@@ -136,7 +153,8 @@ fn empty_checkpoints_that_lie_still_alert() {
 #[test]
 fn a_non_empty_checkpoint_without_a_quorum_alerts() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::init(dir.path(), "trustspace-test", 3, 2).unwrap();
+    let ledger =
+        Ledger::init(dir.path(), "trustspace-test", 3, 2, vec![issuer().public()]).unwrap();
     ledger.append(vec![policy_entry(1)]).unwrap();
     let one_signature = tampered(&ledger, |c| c.signatures.truncate(1));
     let mut m = Monitor::new(ledger.config().clone(), None).unwrap();

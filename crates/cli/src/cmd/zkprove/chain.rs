@@ -146,7 +146,7 @@ pub fn chain(a: &ChainArgs) -> Result<ChainSummary> {
                 fv,
             )?;
             ChainSummary::Policy {
-                keys_digest: hex0x(&trustspace_evm::encode::keys_digest(&keys)),
+                keys_digest: hex0x(&keys.digest()),
                 receipt: (&r).into(),
             }
         }

@@ -41,7 +41,7 @@ pub struct ExportSummary {
 
 /// `zkprove export-verifier`.
 pub fn export_verifier(a: &ExportVerifierArgs) -> Result<VerifierSummary> {
-    use trustspace_evm::encode::{keys_digest, policy_genesis, render_verifier, vk_digest};
+    use trustspace_evm::encode::{policy_genesis, render_verifier, vk_digest};
     let keys = VerifyingKeys::load(&a.keys)?;
     let out = &a.out;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
@@ -70,7 +70,7 @@ pub fn export_verifier(a: &ExportVerifierArgs) -> Result<VerifierSummary> {
     Ok(VerifierSummary {
         chunk_vk_digest: hex0x(&vk_digest(&keys.chunk)),
         final_vk_digest,
-        keys_digest: hex0x(&keys_digest(&keys)),
+        keys_digest: hex0x(&keys.digest()),
         policy_digest: hex0x(&keys.policy_digest),
         genesis: format!("{:#066x}", policy_genesis(&keys)),
         files,
@@ -97,12 +97,12 @@ struct CalldataDoc {
 
 /// `zkprove export-calldata`.
 pub fn export_calldata(a: &ExportCalldataArgs) -> Result<ExportSummary> {
-    use trustspace_evm::encode::{keys_digest, verify_bundle_calldata, verify_proof_calldata};
+    use trustspace_evm::encode::{verify_bundle_calldata, verify_proof_calldata};
     let keys = VerifyingKeys::load(&a.keys)?;
     let bundle = ProofBundle::load(&a.bundle)?;
     // Refuse a bundle that does not verify locally: calldata for it would only revert.
     trustspace_zk::verify(&bundle, &keys, &bundle.commitment)?;
-    let kd = keys_digest(&keys);
+    let kd = keys.digest();
     let mut proofs = Vec::new();
     for c in &bundle.chunks {
         let what = format!("chunk {}", c.index);

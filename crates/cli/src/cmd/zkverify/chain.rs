@@ -7,6 +7,7 @@ use serde::Serialize;
 use std::io::{self, Write};
 use trustspace_evm::rpc::{Address, Registry, Rpc};
 use trustspace_evm::state::{BlockRef, verify_against_chain};
+use trustspace_ledger_verifier::log::LedgerConfig;
 use trustspace_zk::VerifyingKeys;
 use trustspace_zk::bundle::ProofBundle;
 
@@ -34,6 +35,10 @@ pub struct ChainCheck {
     pub dataset_owner: String,
     /// Who registered the policy.
     pub policy_issuer: String,
+    /// The registered policy's digest, hex.
+    pub policy_digest: String,
+    /// The registered verifying keys' digest (the keys verified with), hex.
+    pub keys_digest: String,
     /// A verdict recorded on chain for the bundle, if any.
     pub recorded_verdict: Option<RecordedVerdict>,
     /// With `--onchain`: `valid`, the registry contract agreeing.
@@ -56,6 +61,16 @@ impl ChainCheck {
                 ": compare it with a source you trust, or pass --block HASH"
             }
         )?;
+        writeln!(
+            out,
+            "  policy digest {}, verifying keys {}",
+            self.policy_digest, self.keys_digest
+        )?;
+        writeln!(
+            out,
+            "  issued by {}, dataset owned by {}",
+            self.policy_issuer, self.dataset_owner
+        )?;
         if self.onchain.as_deref() == Some("valid") {
             writeln!(
                 out,
@@ -73,6 +88,31 @@ impl ChainCheck {
     }
 }
 
+/// The accounts whose registered policies the verifier accepts: `--issuer` and the trust
+/// configuration's `chain_issuers`; none at all is bad input.
+fn trusted_issuers(cli: &Cli) -> Result<Vec<Address>, Failure> {
+    let mut issuers = Vec::new();
+    if let Some(i) = &cli.issuer {
+        issuers.push(i.parse::<Address>().map_err(|e| {
+            Failure::bad_input(Cause::Argument(format!(
+                "--issuer: with --chain, an EVM account (0x and 40 hex digits): {e}"
+            )))
+        })?);
+    }
+    if let Some(t) = &cli.trust {
+        let config = LedgerConfig::load(t)?;
+        issuers.extend(config.chain_issuers.iter().map(|a| Address::from(*a)));
+    }
+    if issuers.is_empty() {
+        return Err(Failure::bad_input(Cause::Argument(
+            "nothing pinned: give --issuer 0x... (the account whose policies you trust) or a \
+             --trust configuration with chain_issuers"
+                .into(),
+        )));
+    }
+    Ok(issuers)
+}
+
 /// `zkverify --chain URL`.
 pub(super) fn verify_chain(
     cli: &Cli,
@@ -84,8 +124,17 @@ pub(super) fn verify_chain(
         .parse()
         .map_err(|e| Failure::bad_input(Cause::Argument(format!("--registry: {e}"))))?;
     let block: BlockRef = cli.block.as_deref().unwrap_or("latest").parse()?;
+    if !matches!(block, BlockRef::Hash(_)) && !cli.allow_untrusted_block {
+        return Err(Failure::invalid(Cause::UntrustedBlock));
+    }
+    let issuers = trusted_issuers(cli)?;
     let rpc = Rpc::new(url);
     let v = verify_against_chain(&rpc, address, block, bundle, keys)?;
+    if !issuers.contains(&v.policy.issuer) {
+        return Err(Failure::invalid(Cause::IssuerNotTrusted {
+            issuer: v.policy.issuer.to_string(),
+        }));
+    }
     let mut check = ChainCheck {
         block_number: v.block_number,
         block_hash: v.block_hash.to_string(),
@@ -93,6 +142,8 @@ pub(super) fn verify_chain(
         registry: address.to_string(),
         dataset_owner: v.dataset.owner.to_string(),
         policy_issuer: v.policy.issuer.to_string(),
+        policy_digest: hex::encode(keys.policy_digest),
+        keys_digest: hex::encode(keys.digest()),
         recorded_verdict: v.verdict.as_ref().map(|d| RecordedVerdict {
             block_number: d.block_number,
             submitter: d.submitter.to_string(),
@@ -125,6 +176,7 @@ pub(super) fn verify_chain(
         records: v.verified.records,
         revealed,
         ledger: None,
+        binding: super::Binding::new(keys, check.dataset_owner.clone()),
         chain: Some(check),
     })
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use trustspace_evm::EvmError;
-use trustspace_ledger_verifier::LedgerError;
+use trustspace_ledger_verifier::{LedgerError, TrustFailure};
 use trustspace_zk::ZkError;
 
 /// Whether a failed verification is a verdict or a refusal to give one.
@@ -48,6 +48,18 @@ pub enum Cause {
     },
     /// Arguments that do not make a verification.
     Argument(String),
+    /// `--chain` at a block not given by hash, without `--allow-untrusted-block`.
+    UntrustedBlock,
+    /// `--chain`: the policy was registered by an account the verifier does not trust.
+    IssuerNotTrusted {
+        /// The registering account.
+        issuer: String,
+    },
+    /// `--policy-digest`: the keys verified with are for another policy.
+    OtherPolicy {
+        /// The policy digest the keys carry, hex.
+        digest: String,
+    },
 }
 
 impl Failure {
@@ -107,6 +119,19 @@ impl fmt::Display for Cause {
                 "the proofs verify locally but the registry contract disagrees: {e}"
             ),
             Cause::File { path, reason } => write!(f, "{}: {reason}", path.display()),
+            Cause::UntrustedBlock => f.write_str(
+                "the block was not given by hash: a lying RPC could have made up the whole \
+                 state; pass --block HASH (a hash you trust) or --allow-untrusted-block",
+            ),
+            Cause::IssuerNotTrusted { issuer } => write!(
+                f,
+                "the policy was registered by {issuer}, not an issuer you trust"
+            ),
+            Cause::OtherPolicy { digest } => write!(
+                f,
+                "the verifying keys are for policy {digest}, not the policy you pinned \
+                 (--policy-digest)"
+            ),
             Cause::Argument(m) => f.write_str(m),
         }
     }
@@ -132,7 +157,10 @@ impl From<LedgerError> for Failure {
             LedgerError::Malformed { .. }
             | LedgerError::Io { .. }
             | LedgerError::Remote { .. }
-            | LedgerError::Store { .. } => Failure::bad_input(Cause::Ledger(e)),
+            | LedgerError::Store { .. }
+            | LedgerError::Untrusted(TrustFailure::NothingPinned) => {
+                Failure::bad_input(Cause::Ledger(e))
+            }
             _ => Failure::invalid(Cause::Ledger(e)),
         }
     }

@@ -9,8 +9,8 @@ use std::io::{self, Write};
 use std::path::Path;
 use trustspace_ledger_verifier::log::{Checkpoint, LedgerConfig};
 use trustspace_ledger_verifier::{
-    Body, CosignedCheckpoint, Entry, Evidence, Identity, LedgerView, PublicKey, Verdict,
-    VerdictEntry,
+    Body, CosignedCheckpoint, Entry, Evidence, Identity, LedgerError, LedgerView, Pin, PinKind,
+    PublicKey, TrustFailure, Verdict, VerdictEntry,
 };
 use trustspace_zk::VerifyingKeys;
 use trustspace_zk::bundle::ProofBundle;
@@ -33,8 +33,12 @@ pub struct DatasetRef {
 pub struct PolicyRef {
     /// Its index.
     pub index: u64,
-    /// Its name.
+    /// Its name (chosen by its issuer: the digest identifies it).
     pub name: String,
+    /// Its digest, hex.
+    pub digest: String,
+    /// Its verifying keys' digest, hex.
+    pub keys_digest: String,
     /// Who registered it.
     pub issuer: PublicKey,
 }
@@ -70,6 +74,8 @@ impl LedgerCheck {
             policy: PolicyRef {
                 index: v.policy_index,
                 name: v.policy_name.clone(),
+                digest: v.policy_digest.clone(),
+                keys_digest: v.keys_digest.clone(),
                 issuer: v.issuer,
             },
             verdict_entry: None,
@@ -89,8 +95,68 @@ impl LedgerCheck {
             self.policy.index,
             serde_json::Value::from(self.policy.name.as_str()),
             self.checkpoint_size
+        )?;
+        writeln!(
+            out,
+            "  policy digest {}, verifying keys {}",
+            self.policy.digest, self.policy.keys_digest
+        )?;
+        writeln!(
+            out,
+            "  issued by {}, dataset owned by {}",
+            self.policy.issuer, self.dataset.owner
         )
     }
+}
+
+/// What an offline verification (`--evidence`) pins: the verifier's keys (`--keys`), else a
+/// policy digest (`--policy-digest`), else an issuer (`--issuer`), else what the configuration
+/// pins; with nothing pinned anywhere, bad input (exit 2).
+pub fn evidence_pin(cli: &Cli, config: &LedgerConfig) -> Result<Pin, Failure> {
+    let arg = |e: anyhow::Error| Failure::bad_input(Cause::Argument(format!("{e:#}")));
+    if let Some(k) = &cli.keys {
+        return Ok(Pin::Keys(VerifyingKeys::load(k)?.digest()));
+    }
+    if let Some(d) = &cli.policy_digest {
+        return Ok(Pin::Policy(
+            crate::cmd::digest_arg(d, "--policy-digest").map_err(arg)?,
+        ));
+    }
+    if let Some(i) = &cli.issuer {
+        return Ok(Pin::Issuer(crate::cmd::public_key(i).map_err(arg)?));
+    }
+    if config.policies.is_empty() && config.keys.is_empty() {
+        return Err(Failure::bad_input(Cause::Argument(
+            "nothing pinned: give --keys, --policy-digest or --issuer (or a trust configuration \
+             that lists its policies or keys)"
+                .into(),
+        )));
+    }
+    Ok(Pin::Configuration)
+}
+
+/// Checks a verdict against the pins given besides the one verified with (`--policy-digest`,
+/// `--issuer`).
+pub fn check_pins(cli: &Cli, v: &Verdict) -> Result<(), Failure> {
+    let arg = |e: anyhow::Error| Failure::bad_input(Cause::Argument(format!("{e:#}")));
+    let not = |pin| {
+        Failure::from(LedgerError::Untrusted(TrustFailure::NotPinned {
+            policy_index: v.policy_index,
+            pin,
+        }))
+    };
+    if let Some(d) = &cli.policy_digest {
+        let d = crate::cmd::digest_arg(d, "--policy-digest").map_err(arg)?;
+        if hex::encode(d) != v.policy_digest {
+            return Err(not(PinKind::Policy));
+        }
+    }
+    if let Some(i) = &cli.issuer
+        && crate::cmd::public_key(i).map_err(arg)? != v.issuer
+    {
+        return Err(not(PinKind::Issuer));
+    }
+    Ok(())
 }
 
 /// The checkpoint in `path` (if given and present), checked against `config`.
@@ -144,6 +210,7 @@ pub(super) fn verify_ledger(
     let view = trustspace_ledger_verifier::http::open(location)?;
     let (v, ev) =
         trustspace_ledger_verifier::verify(bundle, keys, view.as_ref(), &config, seen.as_ref())?;
+    check_pins(cli, &v)?;
     if let Some(out) = &cli.evidence_out {
         ev.save(out)?;
     }
@@ -165,10 +232,20 @@ pub(super) fn verify_ledger(
             })
         })?;
     }
-    Ok(Outcome {
+    Ok(outcome(&v, check))
+}
+
+/// The outcome of a ledger or evidence verification with its summary `check`.
+pub fn outcome(v: &Verdict, check: LedgerCheck) -> Outcome {
+    Outcome {
         records: v.records,
         revealed: v.revealed.clone(),
         ledger: Some(check),
         chain: None,
-    })
+        binding: super::Binding {
+            policy_digest: v.policy_digest.clone(),
+            keys_digest: v.keys_digest.clone(),
+            owner: v.owner.to_string(),
+        },
+    }
 }

@@ -15,6 +15,7 @@ use clap::Parser;
 use serde::Serialize;
 use std::io::{self, Write};
 use std::path::PathBuf;
+use trustspace_data::error::escape_controls;
 use trustspace_ledger_verifier::log::LedgerConfig;
 use trustspace_ledger_verifier::{Evidence, verify_evidence};
 use trustspace_zk::bundle::{ProofBundle, Revealed};
@@ -28,12 +29,21 @@ pub use failure::{Cause, Failure, Kind};
     name = "zkverify",
     version,
     about = "Verify a trustspace proof bundle",
-    after_help = "Examples:\n  zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json\n  zkverify --ledger led/ --trust led/config.json --keys run/verifying.json --evidence-out ev.json run/bundle.json\n  zkverify --ledger http://127.0.0.1:7800 --trust config.json --seen seen.json --keys vk.json bundle.json\n  zkverify --evidence ev.json --trust config.json\n  zkverify --chain http://127.0.0.1:8545 --registry 0x... --block 0x<block hash> --onchain --keys vk.json bundle.json\n\nExit codes: 0 valid; 1 invalid proof, mismatch, or ledger check failed; 2 bad input."
+    after_help = "Examples:\n  zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json\n  zkverify --ledger led/ --trust led/config.json --keys run/verifying.json --evidence-out ev.json run/bundle.json\n  zkverify --ledger http://127.0.0.1:7800 --trust config.json --seen seen.json --keys vk.json bundle.json\n  zkverify --evidence ev.json --trust config.json --keys vk.json\n  zkverify --evidence ev.json --trust config.json --policy-digest <64 hex digits>\n  zkverify --chain http://127.0.0.1:8545 --registry 0x... --block 0x<block hash> --onchain --keys vk.json bundle.json\n\nExit codes: 0 valid; 1 invalid proof, mismatch, or ledger check failed; 2 bad input."
 )]
 pub struct Cli {
-    /// Verifying keys from `zkprove setup` (not with --evidence, which carries them).
+    /// Verifying keys from `zkprove setup`: the keys you verify with (against a ledger or a
+    /// chain, the registered keys must be these); with --evidence, the keys you pin (the
+    /// evidence's policy must be registered with these).
     #[arg(long, required_unless_present = "evidence")]
     pub keys: Option<PathBuf>,
+    /// Pin a policy: its digest (64 hex digits); the policy verified against must be this one.
+    #[arg(long)]
+    pub policy_digest: Option<String>,
+    /// Pin a policy issuer: its key file or public key (64 hex digits); the policy must be
+    /// registered by this key. With --chain: an EVM account (`0x` and 40 hex digits).
+    #[arg(long)]
+    pub issuer: Option<String>,
     /// The commitment the verifier trusts (without a ledger).
     #[arg(long, conflicts_with_all = ["ledger", "evidence"])]
     pub commitment: Option<PathBuf>,
@@ -73,6 +83,11 @@ pub struct Cli {
     /// require its answer to agree.
     #[arg(long, requires = "chain")]
     pub onchain: bool,
+    /// With --chain: accept a block given by number or `latest` (default: only a block hash,
+    /// the trust anchor, is accepted; anything else exits 1). The header is then only checked
+    /// against its own hash, which is printed for you to compare with a source you trust.
+    #[arg(long, requires = "chain")]
+    pub allow_untrusted_block: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -92,6 +107,48 @@ pub struct Outcome {
     pub ledger: Option<ledger::LedgerCheck>,
     /// With a chain: what the registry established.
     pub chain: Option<chain::ChainCheck>,
+    /// What the verdict is bound to, in every mode.
+    pub binding: Binding,
+}
+
+/// What a verdict is bound to, whatever the mode: the policy, the verifying keys and the
+/// dataset's owner (the issuer, where there is one, is in the ledger or chain check).
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The policy's digest, hex.
+    pub policy_digest: String,
+    /// The verifying keys' digest ([`VerifyingKeys::digest`]), hex.
+    pub keys_digest: String,
+    /// The dataset's owner: a ledger public key, an EVM account, or (against a commitment you
+    /// hold) the commitment's owner field, hex.
+    pub owner: String,
+}
+
+impl Binding {
+    /// The binding of a verification with `keys` for a dataset owned by `owner`.
+    pub fn new(keys: &VerifyingKeys, owner: String) -> Binding {
+        Binding {
+            policy_digest: hex::encode(keys.policy_digest),
+            keys_digest: hex::encode(keys.digest()),
+            owner,
+        }
+    }
+}
+
+/// `--policy-digest`, where the keys verified with are the verifier's own: they must be for
+/// the pinned policy.
+fn check_policy_pin(cli: &Cli, keys: &VerifyingKeys) -> Result<(), Failure> {
+    let Some(d) = &cli.policy_digest else {
+        return Ok(());
+    };
+    let d = crate::cmd::digest_arg(d, "--policy-digest")
+        .map_err(|e| Failure::bad_input(Cause::Argument(format!("{e:#}"))))?;
+    if d != keys.policy_digest {
+        return Err(Failure::invalid(Cause::OtherPolicy {
+            digest: hex::encode(keys.policy_digest),
+        }));
+    }
+    Ok(())
 }
 
 /// A required argument clap should have enforced.
@@ -105,15 +162,13 @@ pub fn verify(cli: &Cli) -> Result<Outcome, Failure> {
         let config = LedgerConfig::load(required(cli.trust.as_deref(), "--trust")?)?;
         let seen = ledger::load_seen(cli.seen.as_deref(), &config)?;
         let ev = Evidence::load(path)?;
-        let v = verify_evidence(&ev, &config, seen.as_ref())?;
-        return Ok(Outcome {
-            records: v.records,
-            revealed: v.revealed.clone(),
-            ledger: Some(ledger::LedgerCheck::of(&v)),
-            chain: None,
-        });
+        let pin = ledger::evidence_pin(cli, &config)?;
+        let v = verify_evidence(&ev, &config, &pin, seen.as_ref())?;
+        ledger::check_pins(cli, &v)?;
+        return Ok(ledger::outcome(&v, ledger::LedgerCheck::of(&v)));
     }
     let keys = VerifyingKeys::load(required(cli.keys.as_deref(), "--keys")?)?;
+    check_policy_pin(cli, &keys)?;
     let bundle = ProofBundle::load(required(cli.bundle.as_deref(), "the bundle")?)?;
     if let Some(url) = &cli.chain {
         return chain::verify_chain(cli, url, &bundle, &keys);
@@ -126,6 +181,13 @@ pub fn verify(cli: &Cli) -> Result<Outcome, Failure> {
             "give --commitment, --ledger with --trust, or --evidence with --trust".into(),
         )));
     };
+    if cli.issuer.is_some() {
+        return Err(Failure::bad_input(Cause::Argument(
+            "--issuer: against a commitment you hold there is no issuer (the keys you give \
+             are what you trust)"
+                .into(),
+        )));
+    }
     let commitment = Commitment::load(commitment)?;
     let v = trustspace_zk::verify(&bundle, &keys, &commitment)?;
     let revealed = keys.format_all(&v.revealed);
@@ -134,6 +196,7 @@ pub fn verify(cli: &Cli) -> Result<Outcome, Failure> {
         revealed,
         ledger: None,
         chain: None,
+        binding: Binding::new(&keys, hex::encode(commitment.owner)),
     })
 }
 
@@ -144,6 +207,8 @@ struct ValidDoc<'a> {
     revealed: &'a [Revealed],
     ledger: &'a Option<ledger::LedgerCheck>,
     chain: &'a Option<chain::ChainCheck>,
+    #[serde(flatten)]
+    binding: &'a Binding,
     seconds: f64,
 }
 
@@ -172,11 +237,12 @@ pub fn render(
                 revealed: &o.revealed,
                 ledger: &o.ledger,
                 chain: &o.chain,
+                binding: &o.binding,
                 seconds: secs,
             }),
             Err(f) => serde_json::to_value(InvalidDoc {
                 valid: false,
-                error: f.to_string(),
+                error: escape_controls(&f.to_string()).into_owned(),
                 exit_code: f.exit_code(),
             }),
         }
@@ -200,10 +266,22 @@ pub fn render(
             if let Some(l) = &o.ledger {
                 l.render(out)?;
             }
+            if o.ledger.is_none() && o.chain.is_none() {
+                let b = &o.binding;
+                writeln!(
+                    out,
+                    "  policy digest {}, verifying keys {}",
+                    b.policy_digest, b.keys_digest
+                )?;
+                writeln!(out, "  dataset owned by {}", b.owner)?;
+            }
             Ok(())
         }
-        Err(f) if f.kind() == Kind::Invalid => writeln!(err, "INVALID: {f}"),
-        Err(f) => writeln!(err, "error: {f}"),
+        // Messages may quote input: no control character reaches the terminal.
+        Err(f) if f.kind() == Kind::Invalid => {
+            writeln!(err, "INVALID: {}", escape_controls(&f.to_string()))
+        }
+        Err(f) => writeln!(err, "error: {}", escape_controls(&f.to_string())),
     }
 }
 
