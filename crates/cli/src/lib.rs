@@ -13,13 +13,13 @@ pub mod cmd;
 pub mod party;
 pub mod workflow;
 
-/// Seconds since the epoch (0 if the clock is before it): the timestamps of ledger entries.
 /// A failure's message chain (`cause: cause: ...`) for a binary's last line, with every control
 /// character escaped: messages may quote input that a party controls.
 pub fn error_line(e: &anyhow::Error) -> String {
     trustspace_data::error::escape_controls(&format!("{e:#}")).into_owned()
 }
 
+/// Seconds since the epoch (0 if the clock is before it): the timestamps of ledger entries.
 pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

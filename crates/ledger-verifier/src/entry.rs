@@ -124,7 +124,7 @@ pub struct Entry {
 /// a duplicate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EntryKey {
-    /// A commitment root (it binds the records, count, chunk size and schema).
+    /// A commitment root with its owner ([`EntryKey::dataset`]).
     Dataset([u8; 32]),
     /// A policy digest.
     Policy([u8; 32]),
@@ -166,9 +166,16 @@ impl EntryKey {
         }
     }
 
-    /// The key of the dataset entry for `commitment`.
+    /// The key of the dataset entry for `commitment`: its root with its owner, so that whoever
+    /// learns a root before its owner registers it (a ledger operator, a watcher) cannot take
+    /// the owner's place by registering it under another owner first; such an entry is filed
+    /// under that other owner, and a bundle made for the owner finds the owner's.
     pub fn dataset(commitment: &Commitment) -> EntryKey {
-        EntryKey::Dataset(fr_bytes(&commitment.root))
+        let mut h = Sha256::new();
+        h.update(b"trustspace-dataset-key\0");
+        h.update(fr_bytes(&commitment.root));
+        h.update(commitment.owner);
+        EntryKey::Dataset(h.finalize().into())
     }
 
     /// The key of the policy entry for a policy digest.

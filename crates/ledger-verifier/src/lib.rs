@@ -45,6 +45,6 @@ pub use error::{
 pub use keys::{Identity, PublicKey};
 pub use log::{Checkpoint, CosignedCheckpoint, LedgerConfig};
 pub use store::Ledger;
-pub use trust::{Pin, PinKind, TrustFailure};
+pub use trust::{Pin, PinKind, Pins, TrustFailure};
 pub use verify::{Evidence, Verdict, verify, verify_evidence};
 pub use view::LedgerView;

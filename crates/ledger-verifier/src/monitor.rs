@@ -12,10 +12,10 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-use crate::error::{ForkCause, LedgerError, Result};
+use crate::error::{ForkCause, LedgerError, Refusal, Result};
 use crate::keys::read_limited;
 use crate::log::{CosignedCheckpoint, LedgerConfig, empty_root};
-use crate::rules::Rules;
+use crate::rules::{MAX_CLOCK_SKEW, Rules, now_ms};
 use crate::view::LedgerView;
 
 /// What one check saw.
@@ -130,6 +130,15 @@ impl Monitor {
             };
         }
         new.verify(&self.config)?;
+        // A checkpoint dated ahead of this monitor's clock would let entries dated as far ahead
+        // in (which would refuse honest clients' entries later).
+        let limit = now_ms() / 1000 + MAX_CLOCK_SKEW;
+        if new.checkpoint.timestamp_ms / 1000 > limit {
+            return Err(LedgerError::Refused(Refusal::TimestampAhead {
+                found: new.checkpoint.timestamp_ms / 1000,
+                limit,
+            }));
+        }
         let observation = match &self.last {
             None => Observation::First {
                 size: new.checkpoint.size,

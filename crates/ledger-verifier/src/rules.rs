@@ -5,8 +5,9 @@
 //! cannot get an invalid entry under a quorum of honest validators.
 //!
 //! An entry must carry a valid signature by its submitter; have a key no earlier entry has (one
-//! registration per commitment root, policy digest and verdict); carry a timestamp no earlier
-//! than the entry before it and at most [`MAX_CLOCK_SKEW`] seconds after the checkpoint's time;
+//! registration per commitment root, policy digest and verdict); carry a timestamp at most
+//! [`MAX_CLOCK_SKEW`] seconds after the checkpoint's time and at most twice that before the
+//! entry preceding it (timestamps are monotonic up to the clocks' tolerance);
 //! as a dataset, be signed by its commitment's owner, with a positive record count and a
 //! power-of-two chunk size; as a policy, be signed by an issuer of the configuration; as a
 //! verdict, name a dataset and a policy entry the log holds.
@@ -17,10 +18,19 @@ use crate::entry::{Body, Entry, EntryKey};
 use crate::error::{LedgerError, Refusal, Result};
 use crate::log::{LedgerConfig, LogTree};
 
-/// How far (seconds) an entry's timestamp may be ahead of the checkpoint that includes it.
-/// Timestamps never decrease along the log, so a bound is needed: one entry dated far ahead
-/// would otherwise refuse every later one.
+/// How far (seconds) clocks may disagree: an entry's timestamp may be this far ahead of the
+/// checkpoint that includes it, a validator refuses a checkpoint this far ahead of its own
+/// clock, and an entry may be dated up to twice this before the entry preceding it. So
+/// timestamps are monotonic up to the tolerance, and an entry dated as far ahead as allowed
+/// cannot refuse a later one from a client whose clock is within the tolerance.
 pub const MAX_CLOCK_SKEW: u64 = 300;
+
+/// The system clock, milliseconds since the Unix epoch (0 if it reads before the epoch).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
 
 /// A log with the state its rules need: the Merkle tree, and every entry's key, kind and
 /// timestamp (about 80 bytes an entry besides the tree).
@@ -29,6 +39,17 @@ pub struct Rules {
     tree: LogTree,
     keys: HashSet<EntryKey>,
     entries: Vec<(Kind, u64)>,
+    /// The latest timestamp in the log.
+    latest: u64,
+    /// The state before the last append, unless made final ([`Rules::undo`] goes back to it).
+    mark: Option<Mark>,
+}
+
+/// What [`Rules::undo`] restores: the size before an append and the keys it inserted.
+struct Mark {
+    size: u64,
+    latest: u64,
+    inserted: Vec<EntryKey>,
 }
 
 /// The kind of an entry, for verdicts' references.
@@ -74,7 +95,8 @@ impl Rules {
         let mut batch = HashSet::new();
         // The batch's entries so far, which later ones may reference.
         let mut appended: Vec<([u8; 32], Kind)> = Vec::new();
-        let mut last = self.entries.last().map_or(0, |&(_, t)| t);
+        // The latest timestamp so far (entries may be dated slightly before their predecessor).
+        let mut last = self.latest;
         let limit = now.saturating_add(MAX_CLOCK_SKEW);
         for e in entries {
             e.check_signature()?;
@@ -82,7 +104,7 @@ impl Rules {
             if self.keys.contains(&key) || batch.contains(&key) {
                 return Err(LedgerError::Duplicate { key });
             }
-            if e.timestamp < last {
+            if e.timestamp.saturating_add(2 * MAX_CLOCK_SKEW) < last {
                 return Err(LedgerError::Refused(Refusal::TimestampBackwards {
                     previous: last,
                     found: e.timestamp,
@@ -95,7 +117,7 @@ impl Rules {
                 }));
             }
             self.check_body(config, e, &appended)?;
-            last = e.timestamp;
+            last = last.max(e.timestamp);
             batch.insert(key);
             appended.push((e.digest()?, kind(&e.body)));
         }
@@ -165,13 +187,28 @@ impl Rules {
     }
 
     /// Appends entries without checking them: entries this log's rules already accepted (a
-    /// store replaying what a quorum checkpointed).
+    /// store replaying what a quorum checkpointed). All or none: on an error the log is as
+    /// before.
     pub fn replay(&mut self, entries: &[Entry]) -> Result<()> {
-        for e in entries {
-            self.tree.push(e.digest()?);
-            self.keys.insert(e.key());
+        let digests = entries
+            .iter()
+            .map(Entry::digest)
+            .collect::<Result<Vec<_>>>()?;
+        let mut mark = Mark {
+            size: self.size(),
+            latest: self.latest,
+            inserted: Vec::new(),
+        };
+        for (e, digest) in entries.iter().zip(digests) {
+            self.tree.push(digest);
+            let key = e.key();
+            if self.keys.insert(key.clone()) {
+                mark.inserted.push(key);
+            }
             self.entries.push((kind(&e.body), e.timestamp));
+            self.latest = self.latest.max(e.timestamp);
         }
+        self.mark = Some(mark);
         Ok(())
     }
 
@@ -181,20 +218,31 @@ impl Rules {
         self.replay(entries)
     }
 
-    /// Takes back the last `entries`, appended by [`Rules::admit`] or [`Rules::replay`] (a
-    /// checkpoint over them was not made after all). Rebuilds the tree: linear in the log.
-    pub fn undo(&mut self, entries: &[Entry]) {
-        let size = self.tree.size().saturating_sub(entries.len() as u64);
-        for e in entries {
-            self.keys.remove(&e.key());
+    /// Takes back the last append ([`Rules::admit`] or [`Rules::replay`]) unless made final by
+    /// [`Rules::commit`] (a checkpoint over it was not made after all): exactly the keys it
+    /// inserted, its entries and the tree; a second call does nothing. Rebuilds the tree:
+    /// linear in the log.
+    pub fn undo(&mut self) {
+        let Some(mark) = self.mark.take() else {
+            return;
+        };
+        for key in &mark.inserted {
+            self.keys.remove(key);
         }
-        self.entries.truncate(size as usize);
+        self.entries.truncate(mark.size as usize);
+        self.latest = mark.latest;
         let mut tree = LogTree::new();
-        for i in 0..size {
+        for i in 0..mark.size {
             if let Some(leaf) = self.tree.leaf(i) {
                 tree.push(leaf);
             }
         }
         self.tree = tree;
+    }
+
+    /// Makes the last append final: [`Rules::undo`] no longer takes it back (and the keys it
+    /// would restore are not kept twice).
+    pub fn commit(&mut self) {
+        self.mark = None;
     }
 }

@@ -14,13 +14,13 @@
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::entry::{Entry, EntryKey};
 use crate::error::{LedgerError, Refusal, Result, StoreFailure};
 use crate::keys::{Identity, PublicKey};
 use crate::log::{Checkpoint, CosignedCheckpoint, LedgerConfig, empty_root};
-use crate::rules::Rules;
+use crate::rules::{Rules, now_ms};
+use crate::trust::Pins;
 use crate::validator::Validator;
 use crate::view::{Audit, LedgerView, Receipt};
 
@@ -49,13 +49,6 @@ pub struct Ledger {
     inner: Mutex<Inner>,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 impl Ledger {
     /// Creates a ledger in `dir` with `validators` fresh validator keys of which `threshold` must
     /// sign each checkpoint (a test deployment: all validator keys live in `dir/validators`),
@@ -67,6 +60,26 @@ impl Ledger {
         threshold: usize,
         issuers: Vec<PublicKey>,
     ) -> Result<Ledger> {
+        Ledger::init_pinned(
+            dir,
+            log_id,
+            validators,
+            threshold,
+            issuers,
+            &Pins::default(),
+        )
+    }
+
+    /// [`Ledger::init`] with `pins` in its configuration, checked with the rest before anything
+    /// is written.
+    pub fn init_pinned(
+        dir: &Path,
+        log_id: &str,
+        validators: usize,
+        threshold: usize,
+        issuers: Vec<PublicKey>,
+        pins: &Pins,
+    ) -> Result<Ledger> {
         let vdir = dir.join("validators");
         std::fs::create_dir_all(&vdir).map_err(|e| LedgerError::io(&vdir, e))?;
         let cfg_path = dir.join("config.json");
@@ -76,12 +89,16 @@ impl Ledger {
             }));
         }
         let ids: Vec<Identity> = (0..validators).map(|_| Identity::generate()).collect();
-        let config = LedgerConfig::new(
+        let mut config = LedgerConfig::new(
             log_id,
             ids.iter().map(Identity::public).collect(),
             threshold,
             issuers,
         )?;
+        config.policies = pins.policies.clone();
+        config.keys = pins.keys.clone();
+        config.chain_issuers = pins.chain_issuers.clone();
+        config.check()?;
         for (i, id) in ids.iter().enumerate() {
             id.save(&vdir.join(format!("validator-{i}.key")))?;
         }
@@ -180,22 +197,14 @@ impl Ledger {
         inner.rules.replay(&entries)?;
         let result = self.checkpoint_and_commit(inner, size, &entries, &encoded, now);
         if result.is_err() {
-            // Back to the stored state; the unpublished checkpoint is forgotten by the
-            // validators, whose copies are rebuilt from the store too.
-            let identities = inner
-                .validators
-                .drain(..)
-                .map(Validator::into_identity)
-                .collect();
-            let (rules, checkpoint, validators) = load_state(
-                &self.db,
-                &self.config,
-                &self.dir.join("ledger.redb"),
-                identities,
-            )?;
-            inner.rules = rules;
-            inner.checkpoint = checkpoint;
-            inner.validators = validators;
+            // Nothing was stored (the write is one transaction): the server's copy and the
+            // validators' go back to the stored checkpoint, whose successor was never
+            // published.
+            inner.rules.undo();
+            let published = inner.checkpoint.checkpoint.clone();
+            for v in &mut inner.validators {
+                v.forget_unpublished(&published);
+            }
         }
         result
     }
@@ -312,6 +321,7 @@ fn load_state(
     }
     let mut rules = Rules::new();
     rules.replay(&stored)?;
+    rules.commit();
     let tree = rules.tree();
     let checkpoint = match meta.get(CHECKPOINT).map_err(|e| store_err(e.to_string()))? {
         Some(v) => CosignedCheckpoint::from_bytes(v.value())

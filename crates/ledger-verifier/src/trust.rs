@@ -25,6 +25,18 @@ pub enum Pin {
     Configuration,
 }
 
+/// What a trust configuration pins for every verifier besides its issuers (empty lists: nothing
+/// pinned), as [`crate::store::Ledger::init_pinned`] writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pins {
+    /// The only policy digests verifiers accept.
+    pub policies: Vec<[u8; 32]>,
+    /// The only verifying-key digests verifiers accept.
+    pub keys: Vec<[u8; 32]>,
+    /// The EVM accounts allowed to register policies in a registry on a chain.
+    pub chain_issuers: Vec<[u8; 20]>,
+}
+
 /// Which pin a registered policy failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PinKind {

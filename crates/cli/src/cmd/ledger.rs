@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use trustspace_ledger_verifier::log::LedgerConfig;
 use trustspace_ledger_verifier::monitor::{Monitor, Observation};
 use trustspace_ledger_verifier::{
-    Body, CosignedCheckpoint, DatasetEntry, Entry, Identity, Ledger, LedgerError, LedgerView,
+    Body, CosignedCheckpoint, DatasetEntry, Entry, Identity, Ledger, LedgerError, LedgerView, Pins,
     PublicKey,
 };
 use trustspace_zk::commit::COMMITMENT_VERSION;
@@ -131,18 +131,20 @@ pub fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<()> {
                     .iter()
                     .map(|s| super::public_key(s))
                     .collect::<Result<_>>()?,
-                policies: pin_policies
-                    .iter()
-                    .map(|s| super::digest_arg(s, "--pin-policy"))
-                    .collect::<Result<_>>()?,
-                keys: pin_keys
-                    .iter()
-                    .map(|p| Ok(VerifyingKeys::load(p)?.digest()))
-                    .collect::<Result<_>>()?,
-                chain_issuers: chain_issuers
-                    .iter()
-                    .map(|s| account(s))
-                    .collect::<Result<_>>()?,
+                pins: Pins {
+                    policies: pin_policies
+                        .iter()
+                        .map(|s| super::digest_arg(s, "--pin-policy"))
+                        .collect::<Result<_>>()?,
+                    keys: pin_keys
+                        .iter()
+                        .map(|p| Ok(VerifyingKeys::load(p)?.digest()))
+                        .collect::<Result<_>>()?,
+                    chain_issuers: chain_issuers
+                        .iter()
+                        .map(|s| account(s))
+                        .collect::<Result<_>>()?,
+                },
             };
             init(&dir, &log_id, validators, threshold, &trust, out)
         }
@@ -186,12 +188,8 @@ pub fn exit_code(e: &anyhow::Error) -> (u8, &'static str) {
 pub struct Trust {
     /// The keys allowed to register policies.
     pub issuers: Vec<PublicKey>,
-    /// The only policy digests verifiers accept (none: any from an issuer).
-    pub policies: Vec<[u8; 32]>,
-    /// The only verifying-key digests verifiers accept (none: any from an issuer).
-    pub keys: Vec<[u8; 32]>,
-    /// The EVM accounts allowed to register policies in a registry.
-    pub chain_issuers: Vec<[u8; 20]>,
+    /// What the configuration pins besides (none: any policy from an issuer).
+    pub pins: Pins,
 }
 
 /// An EVM account: `0x` and 40 hex digits.
@@ -212,17 +210,14 @@ pub fn init(
     trust: &Trust,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let l = Ledger::init(dir, log_id, validators, threshold, trust.issuers.clone())?;
-    drop(l);
-    if !(trust.policies.is_empty() && trust.keys.is_empty() && trust.chain_issuers.is_empty()) {
-        let path = dir.join("config.json");
-        let mut config = LedgerConfig::load(&path)?;
-        config.policies = trust.policies.clone();
-        config.keys = trust.keys.clone();
-        config.chain_issuers = trust.chain_issuers.clone();
-        config.check()?;
-        config.save(&path)?;
-    }
+    drop(Ledger::init_pinned(
+        dir,
+        log_id,
+        validators,
+        threshold,
+        trust.issuers.clone(),
+        &trust.pins,
+    )?);
     writeln!(
         out,
         "ledger {log_id:?} in {}: {validators} validators, {threshold} must sign, {} policy \

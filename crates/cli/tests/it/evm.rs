@@ -387,11 +387,71 @@ fn export_and_verify_against_a_registry_on_chain() {
             if issuer.eq_ignore_ascii_case(&issuer_hex(&account))),
         "{f:?}"
     );
+    // A --trust configuration: its chain_issuers are trusted; --issuer narrows them (an
+    // account outside them is bad input); its pinned keys hold on the chain too.
+    let v = trustspace_ledger_verifier::Identity::from_seed(&[3; 32]).public();
+    let mut config =
+        trustspace_ledger_verifier::LedgerConfig::new("c", vec![v], 1, vec![v]).unwrap();
+    config.chain_issuers = vec![account.0.0];
+    let trust_path = p(&d, "chain-trust.json");
+    let with_trust = |config: &trustspace_ledger_verifier::LedgerConfig, issuer: Option<&str>| {
+        config.save(Path::new(&trust_path)).unwrap();
+        let mut a = args(&addr, &bundle_path);
+        let i = a.iter().position(|x| x == "--issuer").unwrap();
+        match issuer {
+            Some(issuer) => a[i + 1] = issuer.into(),
+            None => {
+                a.drain(i..i + 2);
+            }
+        }
+        a.splice(1..1, ["--trust".to_string(), trust_path.clone()]);
+        zkverify(&a)
+    };
+    with_trust(&config, None).unwrap();
+    let f = with_trust(&config, Some(&stranger)).unwrap_err();
+    assert!(
+        matches!((f.kind(), f.cause()), (Kind::BadInput, Cause::Argument(m)) if m.contains("chain_issuers")),
+        "{f:?}"
+    );
+    config.keys = vec![[9; 32]];
+    let f = with_trust(&config, None).unwrap_err();
+    assert!(
+        matches!(
+            (f.kind(), f.cause()),
+            (Kind::Invalid, Cause::NotInConfiguration { .. })
+        ),
+        "{f:?}"
+    );
+
     let c = o.chain.as_ref().unwrap();
     assert_eq!(c.onchain.as_deref(), Some("valid"));
     assert!(c.block_trusted_by_hash);
     assert!(c.recorded_verdict.is_some(), "{o:?}");
     assert_eq!(o.records, 40);
+    // The verdict names the policy, the keys, the issuer and the owner.
+    let genuine = VerifyingKeys::load(Path::new(&keys)).unwrap();
+    assert_eq!(c.keys_digest, hex::encode(genuine.digest()));
+    assert_eq!(c.policy_digest, hex::encode(genuine.policy_digest));
+    assert_eq!(o.binding.keys_digest, c.keys_digest);
+    assert_eq!(o.binding.owner, c.dataset_owner);
+
+    // Finding 4: the genuine key points with a revealed value's scale changed (which would
+    // print a wrong total) are other keys: no policy is registered under their digest.
+    let mut rescaled = genuine.clone();
+    rescaled.reveal_scales[0] += 1;
+    let rescaled_path = p(&d, "rescaled.json");
+    rescaled.save(Path::new(&rescaled_path)).unwrap();
+    let mut with_rescaled = args(&addr, &bundle_path);
+    let k = with_rescaled.iter().position(|a| a == "--keys").unwrap();
+    with_rescaled[k + 1] = rescaled_path;
+    let f = zkverify(&with_rescaled).unwrap_err();
+    assert!(
+        matches!(
+            (f.kind(), f.cause()),
+            (Kind::Invalid, Cause::Evm(EvmError::NotRegistered { .. }))
+        ),
+        "{f:?}"
+    );
 
     // Another registry, where nothing is registered: not valid (exit 1).
     let f = zkverify(&args(&empty_registry.to_string(), &bundle_path)).unwrap_err();

@@ -204,3 +204,37 @@ fn untrusted_text_never_reaches_the_terminal_raw() {
     assert!(printed.starts_with("error: "), "{printed:?}");
     assert!(printed.contains("\\r\\u{1b}[2KVALID"), "{printed:?}");
 }
+
+#[test]
+fn names_registrants_chose_are_escaped_in_a_verdict() {
+    // A dataset or policy name is the registrant's text: JSON quoting alone would let DEL, C1
+    // controls (CSI) and bidirectional overrides through.
+    use trustspace_cli::cmd::zkverify::ledger::{DatasetRef, LedgerCheck, PolicyRef};
+    let key = Identity::from_seed(&[1; 32]).public();
+    let check = LedgerCheck {
+        checkpoint_size: 2,
+        checkpoint_root: "00".repeat(32),
+        dataset: DatasetRef {
+            index: 0,
+            name: "a\u{9b}2Kb\u{7f}".into(),
+            owner: key,
+            registered_at: 0,
+        },
+        policy: PolicyRef {
+            index: 1,
+            name: "p\u{202e}q".into(),
+            digest: "11".repeat(32),
+            keys_digest: "22".repeat(32),
+            issuer: key,
+        },
+        verdict_entry: None,
+    };
+    let mut out = Vec::new();
+    check.render(&mut out).unwrap();
+    let shown = String::from_utf8(out).unwrap();
+    assert!(
+        !shown.contains(['\u{9b}', '\u{7f}', '\u{202e}']),
+        "{shown:?}"
+    );
+    assert!(shown.contains("\"a\\u{9b}2Kb\\u{7f}\""), "{shown}");
+}

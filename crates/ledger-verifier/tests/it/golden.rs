@@ -181,10 +181,18 @@ fn entries_are_pinned() {
         unreachable!()
     };
     let root_bytes = dataset.encode().unwrap()[4 + 1 + 1 + 8 + 32 + 4..][..32].to_vec();
+    let keyed: [u8; 32] = {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"trustspace-dataset-key\0");
+        h.update(&root_bytes);
+        h.update(d.commitment.owner);
+        h.finalize().into()
+    };
     assert_eq!(
         dataset.key().to_bytes()[1..],
-        root_bytes[..],
-        "a dataset's key is its commitment root"
+        keyed[..],
+        "a dataset's key is its commitment root with its owner"
     );
     assert_eq!(dataset.key(), EntryKey::dataset(&d.commitment));
     assert_eq!(policy.key(), EntryKey::Policy([0x90; 32]));

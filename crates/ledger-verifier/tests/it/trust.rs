@@ -34,10 +34,30 @@ fn a_commitment_is_registered_only_by_its_owner() {
         "{e:?}"
     );
     assert_eq!(ledger.checkpoint().unwrap().checkpoint.size, 0);
+    // So it squats the root instead: the holder's root in a commitment naming the attacker as
+    // owner, which the rules accept (nobody can tell without the opening). It is filed under
+    // the attacker, and does not keep the holder from registering.
+    let mut squatted = w.commitment.clone();
+    squatted.owner = attacker.public().to_bytes();
+    let squat = Entry::sign(
+        Body::Dataset(DatasetEntry {
+            commitment: squatted,
+            name: "hospital-1/encounters".into(),
+            metadata: Vec::new(),
+        }),
+        1_790_000_000,
+        &attacker,
+    )
+    .unwrap();
+    ledger.append(vec![squat]).unwrap();
     // The owner registers it, and the bundle verifies with the owner named.
     ledger.append(vec![dataset(&owner()), policy()]).unwrap();
     let (verdict, _) = verify(&w.bundle, &w.vk, &ledger, ledger.config(), None).unwrap();
     assert_eq!(verdict.owner, owner().public());
+    assert_eq!(verdict.dataset_index, 1);
+    // A second registration of the same root by the same owner is a duplicate.
+    let e = ledger.append(vec![dataset(&owner())]).unwrap_err();
+    assert!(matches!(e, LedgerError::Duplicate { .. }), "{e:?}");
 }
 
 #[test]
@@ -220,36 +240,116 @@ fn validators_refuse_what_the_rules_refuse_whatever_the_server_proposes() {
         sig.validator
             .verify(&right.signing_message(), &sig.signature)
     );
-    // An entry dated before the last one, or far after the checkpoint, is refused.
-    let late = Entry::sign(
-        Body::Verdict(VerdictEntry::new(
-            &world().bundle,
-            (0, good[0].digest().unwrap()),
-            (1, good[1].digest().unwrap()),
-            true,
-        )),
-        1_789_999_999,
-        &owner(),
-    )
-    .unwrap();
-    let mut tree3 = tree;
-    tree3.push(late.digest().unwrap());
-    let next = Checkpoint {
-        size: 3,
-        root: tree3.root(),
-        ..right.clone()
+    // Timestamps: an entry may be dated a little before its predecessor (clocks disagree), at
+    // most twice the tolerance; one dated earlier than that is refused.
+    let verdict_at = |t: u64| {
+        Entry::sign(
+            Body::Verdict(VerdictEntry::new(
+                &world().bundle,
+                (0, good[0].digest().unwrap()),
+                (1, good[1].digest().unwrap()),
+                true,
+            )),
+            t,
+            &owner(),
+        )
+        .unwrap()
     };
-    let e = v.cosign(std::slice::from_ref(&late), &next).unwrap_err();
+    let previous = 1_790_000_001;
+    let next_with = |e: &Entry| {
+        let mut t = LogTree::new();
+        for x in good.iter().chain([e]) {
+            t.push(x.digest().unwrap());
+        }
+        Checkpoint {
+            size: 3,
+            root: t.root(),
+            ..right.clone()
+        }
+    };
+    let late = verdict_at(previous - 2 * rules::MAX_CLOCK_SKEW - 1);
+    let e = v
+        .cosign(std::slice::from_ref(&late), &next_with(&late))
+        .unwrap_err();
     assert!(
         matches!(
             e,
-            LedgerError::Refused(Refusal::TimestampBackwards {
-                previous: 1_790_000_001,
-                found: 1_789_999_999
-            })
+            LedgerError::Refused(Refusal::TimestampBackwards { previous: p, found })
+                if p == previous && found == late.timestamp
         ),
         "{e:?}"
     );
+    assert_eq!(v.size(), 2, "its copy is unchanged");
+    let slightly_late = verdict_at(previous - 2);
+    v.cosign(
+        std::slice::from_ref(&slightly_late),
+        &next_with(&slightly_late),
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_entry_dated_ahead_cannot_lock_honest_clients_out() {
+    // Someone registers with a timestamp as far ahead as the checkpoint allows; a client whose
+    // clock is behind the checkpoint's by up to the tolerance still gets its entry in.
+    use trustspace_ledger_verifier::log::{Checkpoint, LogTree};
+    use trustspace_ledger_verifier::validator::Validator;
+    let config = FixedLedger::new("clocks").config;
+    let mut v = Validator::new(crate::common::validator_identities().remove(0), config);
+    let now = 1_790_000_000;
+    let ahead = Entry::sign(
+        Body::Dataset(DatasetEntry {
+            commitment: world().commitment.clone(),
+            name: "ahead".into(),
+            metadata: Vec::new(),
+        }),
+        now + rules::MAX_CLOCK_SKEW,
+        &owner(),
+    )
+    .unwrap();
+    let honest = Entry::sign(
+        Body::Policy(PolicyEntry::for_keys(&world().vk, "healthcare reference")),
+        now - rules::MAX_CLOCK_SKEW,
+        &issuer(),
+    )
+    .unwrap();
+    let mut tree = LogTree::new();
+    let mut cosign = |v: &mut Validator, e: &Entry, at_ms: u64, clock_ms: u64| {
+        tree.push(e.digest().unwrap());
+        let cp = Checkpoint {
+            log_id: "clocks".into(),
+            size: tree.size(),
+            root: tree.root(),
+            timestamp_ms: at_ms,
+        };
+        v.cosign_at(std::slice::from_ref(e), &cp, clock_ms)
+    };
+    cosign(&mut v, &ahead, now * 1000, now * 1000).unwrap();
+    cosign(&mut v, &honest, now * 1000 + 1, now * 1000 + 1).unwrap();
+
+    // A checkpoint dated beyond the tolerance ahead of the validator's own clock (which a
+    // hostile server would use to let entries dated far ahead in) is refused.
+    let mut v = Validator::new(
+        crate::common::validator_identities().remove(0),
+        FixedLedger::new("clocks").config,
+    );
+    let far = (now + rules::MAX_CLOCK_SKEW + 1) * 1000;
+    let mut tree = LogTree::new();
+    tree.push(ahead.digest().unwrap());
+    let cp = Checkpoint {
+        log_id: "clocks".into(),
+        size: 1,
+        root: tree.root(),
+        timestamp_ms: far,
+    };
+    let e = v
+        .cosign_at(std::slice::from_ref(&ahead), &cp, now * 1000)
+        .unwrap_err();
+    assert!(
+        matches!(e, LedgerError::Refused(Refusal::TimestampAhead { .. })),
+        "{e:?}"
+    );
+    assert_eq!(v.size(), 0);
 }
 
 #[test]

@@ -7,6 +7,7 @@ use serde::Serialize;
 use std::io::{self, Write};
 use trustspace_evm::rpc::{Address, Registry, Rpc};
 use trustspace_evm::state::{BlockRef, verify_against_chain};
+use trustspace_ledger_verifier::PinKind;
 use trustspace_ledger_verifier::log::LedgerConfig;
 use trustspace_zk::VerifyingKeys;
 use trustspace_zk::bundle::ProofBundle;
@@ -88,29 +89,52 @@ impl ChainCheck {
     }
 }
 
-/// The accounts whose registered policies the verifier accepts: `--issuer` and the trust
-/// configuration's `chain_issuers`; none at all is bad input.
-fn trusted_issuers(cli: &Cli) -> Result<Vec<Address>, Failure> {
-    let mut issuers = Vec::new();
-    if let Some(i) = &cli.issuer {
-        issuers.push(i.parse::<Address>().map_err(|e| {
-            Failure::bad_input(Cause::Argument(format!(
-                "--issuer: with --chain, an EVM account (0x and 40 hex digits): {e}"
-            )))
-        })?);
-    }
-    if let Some(t) = &cli.trust {
-        let config = LedgerConfig::load(t)?;
-        issuers.extend(config.chain_issuers.iter().map(|a| Address::from(*a)));
-    }
-    if issuers.is_empty() {
-        return Err(Failure::bad_input(Cause::Argument(
-            "nothing pinned: give --issuer 0x... (the account whose policies you trust) or a \
-             --trust configuration with chain_issuers"
-                .into(),
-        )));
-    }
-    Ok(issuers)
+/// What `--chain` trusts: the accounts whose registered policies it accepts, and the
+/// configuration's pinned policy and keys digests (empty: none pinned).
+struct ChainTrust {
+    issuers: Vec<Address>,
+    policies: Vec<[u8; 32]>,
+    keys: Vec<[u8; 32]>,
+}
+
+/// The trust of `--chain`: `--issuer` (which narrows the configuration's `chain_issuers` to
+/// that account, as `--issuer` narrows the ledger's issuers) and the `--trust` configuration's
+/// `chain_issuers` and pins; no issuer at all is bad input.
+fn chain_trust(cli: &Cli) -> Result<ChainTrust, Failure> {
+    let arg = |m: String| Failure::bad_input(Cause::Argument(m));
+    let config = cli.trust.as_deref().map(LedgerConfig::load).transpose()?;
+    let configured: Option<Vec<Address>> = config
+        .as_ref()
+        .map(|c| c.chain_issuers.iter().map(|a| Address::from(*a)).collect());
+    let issuers = match (&cli.issuer, configured) {
+        (Some(i), configured) => {
+            let i = i.parse::<Address>().map_err(|e| {
+                arg(format!(
+                    "--issuer: with --chain, an EVM account (0x and 40 hex digits): {e}"
+                ))
+            })?;
+            if configured.is_some_and(|c| !c.contains(&i)) {
+                return Err(arg(format!(
+                    "--issuer {i} is not among the --trust configuration's chain_issuers"
+                )));
+            }
+            vec![i]
+        }
+        (None, Some(configured)) if !configured.is_empty() => configured,
+        (None, _) => {
+            return Err(arg(
+                "nothing pinned: give --issuer 0x... (the account whose policies you trust) or \
+                 a --trust configuration with chain_issuers"
+                    .into(),
+            ));
+        }
+    };
+    let (policies, keys) = config.map_or((Vec::new(), Vec::new()), |c| (c.policies, c.keys));
+    Ok(ChainTrust {
+        issuers,
+        policies,
+        keys,
+    })
 }
 
 /// `zkverify --chain URL`.
@@ -127,10 +151,22 @@ pub(super) fn verify_chain(
     if !matches!(block, BlockRef::Hash(_)) && !cli.allow_untrusted_block {
         return Err(Failure::invalid(Cause::UntrustedBlock));
     }
-    let issuers = trusted_issuers(cli)?;
+    let trust = chain_trust(cli)?;
+    // The configuration's pins hold for the keys verified with (the registered ones: the
+    // registry files the policy under their digest).
+    if !trust.policies.is_empty() && !trust.policies.contains(&keys.policy_digest) {
+        return Err(Failure::invalid(Cause::NotInConfiguration {
+            pin: PinKind::ConfigurationPolicies,
+        }));
+    }
+    if !trust.keys.is_empty() && !trust.keys.contains(&keys.digest()) {
+        return Err(Failure::invalid(Cause::NotInConfiguration {
+            pin: PinKind::ConfigurationKeys,
+        }));
+    }
     let rpc = Rpc::new(url);
     let v = verify_against_chain(&rpc, address, block, bundle, keys)?;
-    if !issuers.contains(&v.policy.issuer) {
+    if !trust.issuers.contains(&v.policy.issuer) {
         return Err(Failure::invalid(Cause::IssuerNotTrusted {
             issuer: v.policy.issuer.to_string(),
         }));

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use trustspace_evm::EvmError;
-use trustspace_ledger_verifier::{LedgerError, TrustFailure};
+use trustspace_ledger_verifier::{LedgerError, PinKind, TrustFailure};
 use trustspace_zk::ZkError;
 
 /// Whether a failed verification is a verdict or a refusal to give one.
@@ -54,6 +54,11 @@ pub enum Cause {
     IssuerNotTrusted {
         /// The registering account.
         issuer: String,
+    },
+    /// `--chain`: the keys verified with fail a pin of the `--trust` configuration.
+    NotInConfiguration {
+        /// The pin they fail.
+        pin: PinKind,
     },
     /// `--policy-digest`: the keys verified with are for another policy.
     OtherPolicy {
@@ -127,6 +132,7 @@ impl fmt::Display for Cause {
                 f,
                 "the policy was registered by {issuer}, not an issuer you trust"
             ),
+            Cause::NotInConfiguration { pin } => write!(f, "the registered policy: {pin}"),
             Cause::OtherPolicy { digest } => write!(
                 f,
                 "the verifying keys are for policy {digest}, not the policy you pinned \

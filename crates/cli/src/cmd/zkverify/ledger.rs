@@ -7,6 +7,7 @@ use crate::unix_now;
 use serde::Serialize;
 use std::io::{self, Write};
 use std::path::Path;
+use trustspace_data::error::escape_untrusted;
 use trustspace_ledger_verifier::log::{Checkpoint, LedgerConfig};
 use trustspace_ledger_verifier::{
     Body, CosignedCheckpoint, Entry, Evidence, Identity, LedgerError, LedgerView, Pin, PinKind,
@@ -91,9 +92,9 @@ impl LedgerCheck {
             out,
             "  on the ledger: dataset entry {} ({}), policy entry {} ({}), checkpoint of {} entries",
             self.dataset.index,
-            serde_json::Value::from(self.dataset.name.as_str()),
+            quoted(&self.dataset.name),
             self.policy.index,
-            serde_json::Value::from(self.policy.name.as_str()),
+            quoted(&self.policy.name),
             self.checkpoint_size
         )?;
         writeln!(
@@ -107,6 +108,12 @@ impl LedgerCheck {
             self.policy.issuer, self.dataset.owner
         )
     }
+}
+
+/// A name a registrant chose, quoted and escaped for a terminal (JSON quoting leaves DEL, C1
+/// controls and bidirectional overrides as they are).
+fn quoted(name: &str) -> String {
+    escape_untrusted(&serde_json::Value::from(name).to_string())
 }
 
 /// What an offline verification (`--evidence`) pins: the verifier's keys (`--keys`), else a

@@ -45,7 +45,7 @@ pub struct Cli {
     #[arg(long)]
     pub issuer: Option<String>,
     /// The commitment the verifier trusts (without a ledger).
-    #[arg(long, conflicts_with_all = ["ledger", "evidence"])]
+    #[arg(long, conflicts_with_all = ["ledger", "evidence", "trust", "seen"])]
     pub commitment: Option<PathBuf>,
     /// Verify against a ledger: a directory or an `http://` URL.
     #[arg(long, requires = "trust", conflicts_with = "evidence")]
@@ -69,7 +69,11 @@ pub struct Cli {
     pub evidence_out: Option<PathBuf>,
     /// Verify against a trustspace registry on an EVM chain: its JSON-RPC URL. The registry's
     /// storage is proven with eth_getProof against the block header, which is hashed locally.
-    #[arg(long, requires = "registry", conflicts_with_all = ["ledger", "evidence", "commitment"])]
+    #[arg(
+        long,
+        requires = "registry",
+        conflicts_with_all = ["ledger", "evidence", "commitment", "seen"]
+    )]
     pub chain: Option<String>,
     /// With --chain: the registry contract's address.
     #[arg(long, requires = "chain")]
@@ -258,7 +262,13 @@ pub fn render(
                 o.records
             )?;
             for x in &o.revealed {
-                writeln!(out, "  revealed {} = {}", x.name, x.value)?;
+                // Names come from the verifying keys' issuer: escaped all the same.
+                writeln!(
+                    out,
+                    "  revealed {} = {}",
+                    trustspace_data::error::escape_untrusted(&x.name),
+                    x.value
+                )?;
             }
             if let Some(c) = &o.chain {
                 c.render(out)?;
