@@ -8,12 +8,14 @@ import {IGroth16Verifier} from "./IGroth16Verifier.sol";
 /// verifiers, and anyone submits a proof bundle, whose public inputs the registry derives from
 /// the registered entries before the proofs are checked. Entries are never overwritten.
 /// @dev The storage layout is read by `trustspace_evm` through eth_getProof; keep it in sync:
-/// slot 0 `datasets`, slot 1 `policies`, slot 2 `verdicts`, every field a full word.
+/// slot 0 `datasets`, slot 1 `policies`, slot 2 `verdicts`, every field a full word. Datasets
+/// (and their verdicts) are keyed by `datasetKey(root, owner)`, so a root registered first by
+/// another account (a front-runner copying the owner's transaction) does not block its owner.
 contract TrustspaceRegistry {
     /// @dev BN254 scalar field modulus r.
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
-    /// A dataset commitment (crates/zk `Commitment`), keyed by its root.
+    /// A dataset commitment (crates/zk `Commitment`), keyed by `datasetKey(root, owner)`.
     struct Dataset {
         bytes32 root;
         bytes32 schemaDigest;
@@ -87,7 +89,9 @@ contract TrustspaceRegistry {
         address chunkVerifier,
         address finalVerifier
     );
-    event BundleVerified(bytes32 indexed root, bytes32 indexed vkDigest, address submitter, uint256[] revealed);
+    event BundleVerified(
+        bytes32 indexed root, address indexed owner, bytes32 indexed vkDigest, address submitter, uint256[] revealed
+    );
 
     error AlreadyRegistered(bytes32 key);
     error NotRegistered(bytes32 key);
@@ -96,7 +100,13 @@ contract TrustspaceRegistry {
     error InputNotInField(uint256 value);
     error ProofInvalid(uint256 index);
 
-    /// @notice Registers a dataset commitment; reverts if the root is already registered.
+    /// @notice The key a dataset is filed under: its root with its owner.
+    function datasetKey(bytes32 root, address owner) public pure returns (bytes32) {
+        return keccak256(abi.encode(root, owner));
+    }
+
+    /// @notice Registers a dataset commitment owned by the sender; reverts if the sender has
+    /// registered the root already.
     function registerDataset(
         bytes32 root,
         bytes32 schemaDigest,
@@ -107,7 +117,8 @@ contract TrustspaceRegistry {
     ) external {
         if (root == bytes32(0)) revert InvalidEntry("zero root");
         if (uint256(root) >= R) revert InputNotInField(uint256(root));
-        if (datasets[root].root != bytes32(0)) revert AlreadyRegistered(root);
+        bytes32 key = datasetKey(root, msg.sender);
+        if (datasets[key].root != bytes32(0)) revert AlreadyRegistered(key);
         if (records == 0 || chunkSize == 0 || chunkSize & (chunkSize - 1) != 0) {
             revert InvalidEntry("records or chunk size");
         }
@@ -115,7 +126,7 @@ contract TrustspaceRegistry {
         for (uint256 i = 0; i < chunkRoots.length; i++) {
             if (chunkRoots[i] >= R) revert InputNotInField(chunkRoots[i]);
         }
-        datasets[root] = Dataset({
+        datasets[key] = Dataset({
             root: root,
             schemaDigest: schemaDigest,
             records: records,
@@ -160,9 +171,13 @@ contract TrustspaceRegistry {
     /// @notice Verifies a bundle's proofs for a registered dataset and policy and records the
     /// verdict. Every public input except the chunk roots (checked against the registered hash),
     /// the accumulator chain and the revealed values is derived from the registry.
-    function verifyBundle(bytes32 root, bytes32 vkDigest, Bundle calldata b) external returns (bool) {
-        Dataset storage d = datasets[root];
-        if (d.root == bytes32(0)) revert NotRegistered(root);
+    function verifyBundle(bytes32 root, address owner, bytes32 vkDigest, Bundle calldata b)
+        external
+        returns (bool)
+    {
+        bytes32 key = datasetKey(root, owner);
+        Dataset storage d = datasets[key];
+        if (d.root == bytes32(0)) revert NotRegistered(key);
         Policy storage p = policies[vkDigest];
         if (p.vkDigest == bytes32(0)) revert NotRegistered(vkDigest);
         if (p.schemaDigest != d.schemaDigest || p.chunkSize != d.chunkSize) {
@@ -182,13 +197,13 @@ contract TrustspaceRegistry {
         } else if (b.revealed.length != 0) {
             revert Mismatch("revealed values without aggregates");
         }
-        verdicts[root][vkDigest] = Verdict({
+        verdicts[key][vkDigest] = Verdict({
             verified: true,
             revealedHash: keccak256(abi.encodePacked(b.revealed)),
             blockNumber: block.number,
             submitter: msg.sender
         });
-        emit BundleVerified(root, vkDigest, msg.sender, b.revealed);
+        emit BundleVerified(root, owner, vkDigest, msg.sender, b.revealed);
         return true;
     }
 

@@ -63,14 +63,26 @@ test('register, read, refuse re-registration and unregistered datasets', async (
   assert.strictEqual(first.logs.length, 1, 'one DatasetRegistered event');
   console.log(`registerDataset gas: ${BigInt(first.gasUsed)}`);
 
-  const stored = await provider.request({
-    method: 'eth_call',
-    params: [{ to: registry, data: '0x' + sel['datasets(bytes32)'] + word(root) }, 'latest'],
-  });
+  // Filed under the root with its owner: keccak256(abi.encode(root, owner)).
+  const call = (data) => provider.request({ method: 'eth_call', params: [{ to: registry, data }, 'latest'] });
+  const key = await call('0x' + sel['datasetKey(bytes32,address)'] + word(root) + word(from));
+  const stored = await call('0x' + sel['datasets(bytes32)'] + key.slice(2));
   assert.strictEqual(BigInt('0x' + stored.slice(2, 66)), root);
   assert.strictEqual(BigInt('0x' + stored.slice(130, 194)), 3n, 'record count');
+  assert.strictEqual(BigInt('0x' + stored.slice(386, 450)), BigInt(from), 'owner');
+  const unkeyed = await call('0x' + sel['datasets(bytes32)'] + word(root));
+  assert.strictEqual(BigInt('0x' + unkeyed.slice(2, 66)), 0n, 'nothing under the bare root');
 
   assert.strictEqual((await send(registry, register)).status, '0x0', 're-registration reverts');
+  // Another account registering the same root (a front-runner) is filed under its own key and
+  // does not block the owner (who registered first here).
+  const [, other] = await provider.request({ method: 'eth_accounts', params: [] });
+  const hash = await provider.request({
+    method: 'eth_sendTransaction',
+    params: [{ from: other, to: registry, data: register, gas: '0x7a1200' }],
+  });
+  const byOther = await provider.request({ method: 'eth_getTransactionReceipt', params: [hash] });
+  assert.strictEqual(byOther.status, '0x1', 'another owner files the same root under its own key');
   const chunkRootsMismatch = '0x' + sel['registerDataset(bytes32,bytes32,uint256,uint256,bytes32,uint256[])'] +
     encode([8n, 1, 9, 4, 0, [1]]);
   assert.strictEqual((await send(registry, chunkRootsMismatch)).status, '0x0', 'chunk-root count must match');

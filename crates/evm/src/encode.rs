@@ -216,10 +216,11 @@ pub fn chunk_roots_hash(roots: &[U256]) -> B256 {
     keccak256(b)
 }
 
-/// Calldata of `verifyBundle(root, vkDigest, bundle)` on the registry.
+/// Calldata of `verifyBundle(root, owner, vkDigest, bundle)` on the registry.
 pub fn verify_bundle_calldata(bundle: &ProofBundle, keys_digest: &[u8; 32]) -> Result<Vec<u8>> {
     Ok(TrustspaceRegistry::verifyBundleCall {
         root: B256::from(fr_word(&bundle.commitment.root).to_be_bytes::<32>()),
+        owner: crate::state::owner_account(&bundle.commitment.owner)?,
         vkDigest: B256::from(*keys_digest),
         b: bundle_abi(bundle)?,
     }

@@ -262,10 +262,10 @@ pub enum Absent {
         /// The block.
         block: u64,
     },
-    /// No dataset registered under the root.
+    /// No dataset registered under the root with its owner.
     Dataset {
-        /// The commitment root, as the registry's key.
-        root: B256,
+        /// The registry's key ([`crate::rpc::dataset_key`]: the root with its owner).
+        key: B256,
         /// The block read.
         block: u64,
         /// Its hash.
@@ -294,12 +294,13 @@ impl fmt::Display for Absent {
                 write!(f, "no contract at {address} in block {block}")
             }
             Absent::Dataset {
-                root,
+                key,
                 block,
                 block_hash,
             } => write!(
                 f,
-                "no dataset with root {root} in the registry at block {block} ({block_hash})"
+                "no dataset with this root and owner (key {key}) in the registry at block \
+                 {block} ({block_hash})"
             ),
             Absent::Policy {
                 keys_digest,
@@ -325,6 +326,8 @@ pub enum ChainMismatch {
     /// The commitment names another owner than the account registering it (its proofs would
     /// fail: the registry binds them to the registering account).
     NotTheOwner,
+    /// The commitment's owner is not an EVM account (a ledger key): no registry files it.
+    OwnerNotAnAccount,
 }
 
 impl fmt::Display for ChainMismatch {
@@ -338,6 +341,9 @@ impl fmt::Display for ChainMismatch {
             }
             ChainMismatch::NotTheOwner => {
                 "the commitment names another owner than the account registering it"
+            }
+            ChainMismatch::OwnerNotAnAccount => {
+                "the commitment's owner is not an EVM account (its first 12 bytes are not zero)"
             }
         })
     }

@@ -54,8 +54,9 @@ alloy_sol_types::sol! {
         }
         function registerDataset(bytes32 root, bytes32 schemaDigest, uint256 records, uint256 chunkSize, bytes32 metadataHash, uint256[] chunkRoots) external;
         function registerPolicy(bytes32 policyDigest, bytes32 vkDigest, bytes32 schemaDigest, uint256 chunkSize, uint256 genesis, address chunkVerifier, address finalVerifier) external;
-        function verifyBundle(bytes32 root, bytes32 vkDigest, Bundle b) external returns (bool);
-        function verdicts(bytes32 root, bytes32 vkDigest) external view returns (bool verified, bytes32 revealedHash, uint256 blockNumber, address submitter);
+        function verifyBundle(bytes32 root, address owner, bytes32 vkDigest, Bundle b) external returns (bool);
+        function datasetKey(bytes32 root, address owner) external pure returns (bytes32);
+        function verdicts(bytes32 datasetKey, bytes32 vkDigest) external view returns (bool verified, bytes32 revealedHash, uint256 blockNumber, address submitter);
         function verifyProof(uint256[2] a, uint256[2][2] b, uint256[2] c, uint256[] input) external view returns (bool);
         function vkDigest() external pure returns (bytes32);
         error AlreadyRegistered(bytes32 key);

@@ -14,7 +14,7 @@ use std::time::Duration;
 use trustspace_zk::{Commitment, ProofBundle, VerifyingKeys};
 
 use crate::TrustspaceRegistry;
-use crate::encode::{bundle_abi, digest_word, fr_word, policy_genesis, verify_proof_calldata};
+use crate::encode::{digest_word, fr_word, policy_genesis, verify_proof_calldata};
 use crate::error::{EvmError, Result, Revert};
 
 /// Who sends transactions.
@@ -341,9 +341,20 @@ pub struct Registry {
     pub address: Address,
 }
 
-/// The root of a commitment as the registry's key.
+/// The root of a commitment as a registry word.
 pub fn root_key(c: &Commitment) -> B256 {
     B256::from(fr_word(&c.root).to_be_bytes::<32>())
+}
+
+/// The key the registry files a commitment's dataset under (`datasetKey(root, owner)`:
+/// keccak256 of the root and the owner's account as words), so that a front-runner registering
+/// the root first files it under its own account and blocks nobody.
+pub fn dataset_key(c: &Commitment) -> Result<B256> {
+    let owner = crate::state::owner_account(&c.owner)?;
+    let mut b = [0u8; 64];
+    b[..32].copy_from_slice(root_key(c).as_slice());
+    b[32..].copy_from_slice(&crate::state::owner_word(owner));
+    Ok(alloy_primitives::keccak256(b))
 }
 
 impl Registry {
@@ -416,12 +427,7 @@ impl Registry {
     }
 
     fn verify_call(&self, bundle: &ProofBundle, keys: &VerifyingKeys) -> Result<Vec<u8>> {
-        Ok(TrustspaceRegistry::verifyBundleCall {
-            root: root_key(&bundle.commitment),
-            vkDigest: B256::from((keys).digest()),
-            b: bundle_abi(bundle)?,
-        }
-        .abi_encode())
+        crate::encode::verify_bundle_calldata(bundle, &keys.digest())
     }
 
     /// Verifies a bundle on chain and records the verdict (a transaction).
@@ -466,9 +472,9 @@ impl Registry {
 
     /// The recorded verdict for (dataset, keys), read through `eth_call` (trusting the RPC; see
     /// [`crate::state`] for a verified read).
-    pub fn verdict(&self, root: B256, keys: &VerifyingKeys) -> Result<bool> {
+    pub fn verdict(&self, dataset_key: B256, keys: &VerifyingKeys) -> Result<bool> {
         let call = TrustspaceRegistry::verdictsCall {
-            root,
+            datasetKey: dataset_key,
             vkDigest: B256::from((keys).digest()),
         };
         let out = self

@@ -211,6 +211,15 @@ pub fn owner_word(a: Address) -> [u8; 32] {
     out
 }
 
+/// The EVM account a commitment names as its owner ([`owner_word`] back); an owner that is
+/// not a left-padded address (a ledger key) is a mismatch.
+pub fn owner_account(owner: &[u8; 32]) -> Result<Address> {
+    if owner[..12] != [0u8; 12] {
+        return Err(EvmError::Mismatch(ChainMismatch::OwnerNotAnAccount));
+    }
+    Ok(Address::from_slice(&owner[12..]))
+}
+
 fn address(x: U256) -> Address {
     Address::from_word(word(x))
 }
@@ -278,19 +287,20 @@ pub struct ProvenEntries {
     pub verdict: Option<VerdictEntry>,
 }
 
-/// Reads the dataset registered under `root`, the policy under `keys_digest` and their verdict
-/// from the registry at `registry`, proven against `block`.
+/// Reads the dataset registered under `key` (a [`crate::rpc::dataset_key`]: the root with its
+/// owner), the policy under `keys_digest` and their verdict from the registry at `registry`,
+/// proven against `block`.
 pub fn read_entries(
     rpc: &Rpc,
     registry: Address,
     block: BlockRef,
-    root: B256,
+    key: B256,
     keys_digest: B256,
 ) -> Result<ProvenEntries> {
     let at = header(rpc, block)?;
-    let mut slots: Vec<B256> = (0..7).map(|f| mapping_slot(root, U256::ZERO, f)).collect();
+    let mut slots: Vec<B256> = (0..7).map(|f| mapping_slot(key, U256::ZERO, f)).collect();
     slots.extend((0..8).map(|f| mapping_slot(keys_digest, U256::from(1u8), f)));
-    let inner = mapping_slot(root, U256::from(2u8), 0);
+    let inner = mapping_slot(key, U256::from(2u8), 0);
     slots.extend((0..4).map(|f| mapping_slot(keys_digest, U256::from_be_bytes(inner.0), f)));
     let v = proven_storage(rpc, &at, registry, &slots)?;
     let dataset = if v[0].is_zero() {
@@ -384,11 +394,11 @@ pub fn verify_against_chain(
     keys: &trustspace_zk::VerifyingKeys,
 ) -> Result<ChainVerified> {
     let kd = (keys).digest();
-    let root = crate::rpc::root_key(&bundle.commitment);
-    let e = read_entries(rpc, registry, block, root, B256::from(kd))?;
+    let key = crate::rpc::dataset_key(&bundle.commitment)?;
+    let e = read_entries(rpc, registry, block, key, B256::from(kd))?;
     let (block, block_hash) = (e.block.header.number, e.block.hash);
     let dataset = e.dataset.ok_or(EvmError::NotRegistered(Absent::Dataset {
-        root,
+        key,
         block,
         block_hash,
     }))?;

@@ -462,7 +462,11 @@ fn export_and_verify_against_a_registry_on_chain() {
         ),
         "{f:?}"
     );
-    assert!(f.to_string().contains("no dataset with root"), "{f}");
+    assert!(
+        f.to_string()
+            .contains("no dataset with this root and owner"),
+        "{f}"
+    );
 
     // A registry whose policy names the wrong verifiers (swapped): the proofs still verify
     // locally, but --onchain refuses the verifiers for embedding other keys.

@@ -12,7 +12,7 @@ use trustspace_data::synth::{Generator, Spec, Table};
 use trustspace_evm::TrustspaceRegistry;
 use trustspace_evm::TrustspaceRegistry::TrustspaceRegistryErrors as RegistryError;
 use trustspace_evm::encode::{proof_abi, render_verifier, verify_proof_calldata};
-use trustspace_evm::rpc::{Registry, Rpc, call_verifier, deploy, estimate_gas, root_key};
+use trustspace_evm::rpc::{Registry, Rpc, call_verifier, dataset_key, deploy, estimate_gas};
 use trustspace_evm::state::{BlockRef, header, verify_against_chain};
 use trustspace_evm::{Absent, Forgery, Revert};
 use trustspace_evm::{EvmError, encode::fr_word};
@@ -233,7 +233,7 @@ fn registry_verifies_bundles_and_records_verdicts() {
         .unwrap_err();
     let e = registry_error(e);
     assert!(
-        matches!(&e, RegistryError::AlreadyRegistered(x) if x.key == root_key(&w.bundle.commitment)),
+        matches!(&e, RegistryError::AlreadyRegistered(x) if x.key == dataset_key(&w.bundle.commitment).unwrap()),
         "{e:?}"
     );
     let e = reg
@@ -245,15 +245,45 @@ fn registry_verifies_bundles_and_records_verdicts() {
         "{e:?}"
     );
 
+    // A front-runner copies the owner's registration (same root, its own account): the
+    // registry files it under the front-runner's key, so it blocks nobody, and the bundle is
+    // read and verified against the owner's entry.
+    let c = &w.bundle.commitment;
+    let copied = TrustspaceRegistry::registerDatasetCall {
+        root: trustspace_evm::rpc::root_key(c),
+        schemaDigest: B256::from(c.schema_digest),
+        records: U256::from(c.records),
+        chunkSize: U256::from(c.chunk_size),
+        metadataHash: B256::ZERO,
+        chunkRoots: chunk_roots(&w.bundle).iter().map(fr_word).collect(),
+    };
+    let rpc = Rpc::new(&node.url);
+    let front_runner = rpc.accounts().unwrap()[1];
+    rpc.transact(
+        "registerDataset",
+        front_runner,
+        Some(reg.address),
+        &copied.abi_encode(),
+    )
+    .unwrap();
+    let seen = verify_against_chain(&rpc, reg.address, BlockRef::Latest, &w.bundle, &w.vk).unwrap();
+    assert_eq!(seen.dataset.owner, d.from);
+
     // Before verification: nothing recorded, and the off-chain check says so.
-    assert!(!reg.verdict(root_key(&w.bundle.commitment), &w.vk).unwrap());
+    assert!(
+        !reg.verdict(dataset_key(&w.bundle.commitment).unwrap(), &w.vk)
+            .unwrap()
+    );
     reg.check_bundle(&w.bundle, &w.vk, "latest").unwrap();
     let r = reg.verify_bundle(d.from, &w.bundle, &w.vk).unwrap();
     println!(
         "gas: verifyBundle (2 chunk proofs + final proof) {}",
         r.gas_used
     );
-    assert!(reg.verdict(root_key(&w.bundle.commitment), &w.vk).unwrap());
+    assert!(
+        reg.verdict(dataset_key(&w.bundle.commitment).unwrap(), &w.vk)
+            .unwrap()
+    );
 
     // Off chain, from proven storage at the trusted block hash.
     let latest = header(&reg.rpc, BlockRef::Latest).unwrap();
@@ -330,12 +360,12 @@ fn registry_verifies_bundles_and_records_verdicts() {
     t.commitment = w.other.clone();
     let e = registry_error(reg.check_bundle(&t, &w.vk, "latest").unwrap_err());
     assert!(
-        matches!(&e, RegistryError::NotRegistered(x) if x.key == root_key(&w.other)),
+        matches!(&e, RegistryError::NotRegistered(x) if x.key == dataset_key(&w.other).unwrap()),
         "{e:?}"
     );
     let e = verify_against_chain(&reg.rpc, reg.address, BlockRef::Latest, &t, &w.vk).unwrap_err();
     assert!(
-        matches!(&e, EvmError::NotRegistered(Absent::Dataset { root, .. }) if *root == root_key(&w.other)),
+        matches!(&e, EvmError::NotRegistered(Absent::Dataset { key, .. }) if *key == dataset_key(&w.other).unwrap()),
         "{e}"
     );
     // No contract at all at the address: proven absent.
@@ -524,7 +554,7 @@ fn a_local_key_signs_deploys_registrations_and_verdicts() {
             .unwrap_err(),
     );
     assert!(
-        matches!(&e, RegistryError::AlreadyRegistered(x) if x.key == root_key(&w.local_bundle.commitment)),
+        matches!(&e, RegistryError::AlreadyRegistered(x) if x.key == dataset_key(&w.local_bundle.commitment).unwrap()),
         "{e:?}"
     );
     registry
