@@ -16,8 +16,9 @@ use trustspace_ledger_verifier::http::{
 };
 use trustspace_ledger_verifier::log::{LogTree, empty_root};
 use trustspace_ledger_verifier::monitor::{Monitor, MonitorState};
+use trustspace_ledger_verifier::replica::ProposalRequest;
 use trustspace_ledger_verifier::store::MAX_BATCH;
-use trustspace_ledger_verifier::validator::Validator;
+use trustspace_ledger_verifier::validator::{CosignAnswer, Proposal, Validator};
 use trustspace_ledger_verifier::view::{Audit, Receipt};
 use trustspace_ledger_verifier::{
     Checkpoint, CosignedCheckpoint, Entry, EntryKey, Evidence, Identity, LedgerConfig, LedgerError,
@@ -63,6 +64,11 @@ pub(crate) const TARGETS: &[Target] = &[
         name: "ledger_http",
         about: "http::route on an in-memory ledger: input is `METHOD URL\\nBODY`; the client reads every answer back",
         run: http_route,
+    },
+    Target {
+        name: "ledger_validator_proposal",
+        about: "a validator's cosign request (ProposalRequest JSON): the server's signature, then the proposal against a validator holding the golden log; and the server's reading of a CosignAnswer",
+        run: validator_proposal,
     },
     Target {
         name: "ledger_remote_response",
@@ -542,5 +548,95 @@ impl LedgerView for OneAudit {
 
     fn append(&self, _: Vec<Entry>) -> Result<Receipt> {
         Err(LedgerError::Refused(Refusal::BatchSize { max: 0 }))
+    }
+}
+
+/// The golden ledger server's key: proposals signed by it are the only ones a validator acts on.
+fn server() -> Identity {
+    Identity::from_seed(&[0x20; 32])
+}
+
+/// A cosign request: its signature decides whether a validator acts on it; the proposal it
+/// carries (re-signed by the golden server) is answered by a validator holding the golden log,
+/// which signs only a checkpoint of its copy and changes nothing on a refusal. Also the
+/// server's reading of a validator's answer.
+fn validator_proposal(data: &[u8]) {
+    if data.len() > MAX_INPUT {
+        return;
+    }
+    if let Ok(answer) = serde_json::from_slice::<CosignAnswer>(data) {
+        round_trips(
+            "ledger cosign answer",
+            &answer,
+            |a| serde_json::to_vec(a).expect("plain data serializes"),
+            |b| serde_json::from_slice::<CosignAnswer>(b),
+        );
+    }
+    let Ok(req) = serde_json::from_slice::<ProposalRequest>(data) else {
+        return;
+    };
+    let golden = &LEDGER.checkpoint.checkpoint;
+    let accepted = req.proposal(&server().public());
+    let Ok(entries) = req
+        .entries
+        .iter()
+        .map(|h| Entry::from_hex(h))
+        .collect::<Result<Vec<_>>>()
+    else {
+        assert!(
+            accepted.is_err(),
+            "a request with an undecodable entry was accepted"
+        );
+        return;
+    };
+    let p = Proposal {
+        from: req.from,
+        entries,
+        checkpoint: req.checkpoint.clone(),
+    };
+    if let Ok(accepted) = &accepted {
+        assert_eq!(accepted, &p, "an accepted request carries another proposal");
+    }
+    let Ok(resigned) = ProposalRequest::new(&p, &server()) else {
+        return;
+    };
+    if p.entries.len() <= trustspace_ledger_verifier::replica::MAX_PROPOSAL {
+        assert_eq!(
+            resigned.proposal(&server().public()).ok().as_ref(),
+            Some(&p),
+            "a request the server signed is refused"
+        );
+    }
+    assert!(
+        resigned.proposal(&validator(0).public()).is_err(),
+        "a request signed by another key is accepted"
+    );
+    let mut v = Validator::new(validator(0), CONFIG.clone());
+    v.replay(&LEDGER.entries, golden)
+        .expect("the golden log replays");
+    let before = v.head();
+    match v.propose_at(&p, T0_MS + 60_000) {
+        Ok(CosignAnswer::Signed(sig)) => {
+            assert!(
+                validator(0)
+                    .public()
+                    .verify(&p.checkpoint.signing_message(), &sig.signature),
+                "a validator's signature does not verify"
+            );
+            let head = v.head();
+            assert_eq!(
+                (head.size, head.root),
+                (p.checkpoint.size, p.checkpoint.root),
+                "a validator signed a checkpoint that is not of its copy"
+            );
+        }
+        Ok(CosignAnswer::Behind { size }) => {
+            assert!(size == before.size && p.from > size, "a false Behind");
+        }
+        Ok(CosignAnswer::Ahead { size, root }) => {
+            assert_eq!((size, root), (before.size, before.root), "a false Ahead");
+            assert_eq!(v.head(), before, "an Ahead answer changed the copy");
+        }
+        Err(_) => assert_eq!(v.head(), before, "a refusal changed the copy"),
     }
 }

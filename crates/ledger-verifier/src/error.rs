@@ -494,6 +494,8 @@ pub enum Refusal {
         /// The path asked for.
         url: String,
     },
+    /// A proposal to a validator not signed by the ledger's server it serves.
+    NotFromTheServer,
 }
 
 impl fmt::Display for Refusal {
@@ -530,6 +532,12 @@ impl fmt::Display for Refusal {
             Refusal::TooManyEntries { max } => write!(f, "at most {max} entries per request"),
             Refusal::TooManyIndices { max } => write!(f, "at most {max} indices per audit"),
             Refusal::NoSuchEndpoint { url } => write!(f, "no such endpoint: {url}"),
+            Refusal::NotFromTheServer => {
+                write!(
+                    f,
+                    "the proposal is not signed by this validator's ledger server"
+                )
+            }
         }
     }
 }

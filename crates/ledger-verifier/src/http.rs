@@ -119,6 +119,19 @@ pub fn serve<L: LedgerView + Send + Sync + 'static>(
     addr: &str,
     threads: usize,
 ) -> Result<Service> {
+    serve_with(
+        Arc::new(move |method: &str, url: &str, body: &[u8]| route(&*ledger, method, url, body)),
+        addr,
+        threads,
+    )
+}
+
+/// A request handler: method, URL and body in, the answer out (e.g. [`route`]).
+pub type Handler = Arc<dyn Fn(&str, &str, &[u8]) -> Response + Send + Sync>;
+
+/// Serves `handler` on `addr` with `threads` worker threads: the network around a pure
+/// request handler (the ledger's [`route`], a validator's [`crate::replica::route`]).
+pub fn serve_with(handler: Handler, addr: &str, threads: usize) -> Result<Service> {
     let server = tiny_http::Server::http(addr).map_err(|e| LedgerError::Remote {
         url: addr.to_string(),
         cause: RemoteCause::Listen,
@@ -136,10 +149,10 @@ pub fn serve<L: LedgerView + Send + Sync + 'static>(
     let workers = (0..threads.max(1))
         .map(|_| {
             let server = server.clone();
-            let ledger = ledger.clone();
+            let handler = handler.clone();
             std::thread::spawn(move || {
                 while let Ok(req) = server.recv() {
-                    handle(&*ledger, req);
+                    handle(&*handler, req);
                 }
             })
         })
@@ -284,7 +297,7 @@ pub fn answer(ledger: &dyn LedgerView, method: &str, url: &str, body: &[u8]) -> 
 }
 
 /// Decodes a request body (at most [`MAX_BODY`] bytes of JSON).
-fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+pub(crate) fn parse_request<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.len() as u64 > MAX_BODY {
         return Err(LedgerError::malformed(
             "request",
@@ -304,10 +317,13 @@ fn read_body(req: &mut tiny_http::Request) -> Result<Vec<u8>> {
     Ok(body)
 }
 
-/// Adapts [`route`] to tiny_http: reads the request, answers it.
-fn handle(ledger: &dyn LedgerView, mut req: tiny_http::Request) {
+/// Adapts a handler to tiny_http: reads the request, answers it.
+fn handle(
+    handler: &(dyn Fn(&str, &str, &[u8]) -> Response + Send + Sync),
+    mut req: tiny_http::Request,
+) {
     let response = match read_body(&mut req) {
-        Ok(body) => route(ledger, req.method().as_str(), req.url(), &body),
+        Ok(body) => handler(req.method().as_str(), req.url(), &body),
         Err(e) => Response::error(&e),
     };
     let header =
@@ -367,21 +383,44 @@ pub fn read_entry_answer(url: &str, index: u64, status: u16, body: &[u8]) -> Res
 }
 
 /// A ledger reached over HTTP; every call has a timeout.
-pub struct RemoteLedger {
-    url: String,
+pub struct RemoteLedger(Client);
+
+/// An HTTP/JSON client of one service with a timeout on every call: the ledger's
+/// ([`RemoteLedger`]) or a validator's ([`crate::replica::RemoteValidator`]).
+pub(crate) struct Client {
+    pub(crate) url: String,
     agent: ureq::Agent,
 }
 
 impl RemoteLedger {
     /// A client for the service at `url` (e.g. `http://127.0.0.1:7800`).
     pub fn new(url: &str, timeout: Duration) -> RemoteLedger {
-        let config = ureq::Agent::config_builder()
+        RemoteLedger(Client::new(url, timeout))
+    }
+}
+
+impl Client {
+    /// A client for the service at `url`.
+    pub(crate) fn new(url: &str, timeout: Duration) -> Client {
+        Client::with(url, timeout, true)
+    }
+
+    /// A client for the service at `url` that opens a connection per request: a peer that
+    /// restarted or went away is found so at once, not through a stale pooled connection.
+    pub(crate) fn unpooled(url: &str, timeout: Duration) -> Client {
+        Client::with(url, timeout, false)
+    }
+
+    fn with(url: &str, timeout: Duration, pooled: bool) -> Client {
+        let mut config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .build();
-        RemoteLedger {
+            .http_status_as_error(false);
+        if !pooled {
+            config = config.max_idle_connections(0);
+        }
+        Client {
             url: url.trim_end_matches('/').to_string(),
-            agent: config.into(),
+            agent: config.build().into(),
         }
     }
 
@@ -409,16 +448,20 @@ impl RemoteLedger {
         Ok((status, body))
     }
 
-    fn get_raw(&self, path: &str) -> Result<(u16, Vec<u8>)> {
+    pub(crate) fn get_raw(&self, path: &str) -> Result<(u16, Vec<u8>)> {
         self.exchange(self.agent.get(format!("{}{path}", self.url)).call())
     }
 
-    fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+    pub(crate) fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let (status, body) = self.get_raw(path)?;
         read_answer(&self.url, status, &body)
     }
 
-    fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+    pub(crate) fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
         let (status, body) = self.exchange(
             self.agent
                 .post(format!("{}{path}", self.url))
@@ -430,21 +473,23 @@ impl RemoteLedger {
 
 impl LedgerView for RemoteLedger {
     fn checkpoint(&self) -> Result<CosignedCheckpoint> {
-        self.get("/v1/checkpoint")
+        self.0.get("/v1/checkpoint")
     }
 
     fn entry(&self, index: u64) -> Result<Entry> {
-        let (status, body) = self.get_raw(&format!("/v1/entry/{index}"))?;
-        read_entry_answer(&self.url, index, status, &body)
+        let (status, body) = self.0.get_raw(&format!("/v1/entry/{index}"))?;
+        read_entry_answer(&self.0.url, index, status, &body)
     }
 
     fn find(&self, key: &EntryKey) -> Result<Option<u64>> {
-        let f: Found = self.get(&format!("/v1/find/{}", hex::encode(key.to_bytes())))?;
+        let f: Found = self
+            .0
+            .get(&format!("/v1/find/{}", hex::encode(key.to_bytes())))?;
         Ok(f.index)
     }
 
     fn audit(&self, indices: &[u64], from: Option<u64>) -> Result<Audit> {
-        self.post(
+        self.0.post(
             "/v1/audit",
             &AuditRequest {
                 indices: indices.to_vec(),
@@ -458,7 +503,7 @@ impl LedgerView for RemoteLedger {
             .iter()
             .map(Entry::to_hex)
             .collect::<Result<Vec<_>>>()?;
-        self.post("/v1/append", &AppendRequest { entries })
+        self.0.post("/v1/append", &AppendRequest { entries })
     }
 }
 

@@ -11,7 +11,8 @@
 //! - [`verify`](mod@verify): `verify(bundle, ledger) -> Verdict`, and self-contained evidence
 //!   files that verify offline.
 //! - [`rules`]: what an entry must satisfy, enforced by the server, every validator
-//!   ([`validator`]) and monitors alike.
+//!   ([`validator`]) and monitors alike; [`replica`]: a validator run by its own party, with
+//!   its own store, served over HTTP, and the server's client of it.
 //! - [`trust`]: what a verifier pins (keys, policy or issuer) beyond the quorum, and the
 //!   configuration's accountable policy issuers.
 //! - [`monitor`]: follows a ledger and alerts on forks, rewrites and bad signatures.
@@ -30,6 +31,8 @@ pub mod http;
 pub mod keys;
 pub mod log;
 pub mod monitor;
+mod quorum;
+pub mod replica;
 pub mod rules;
 pub mod store;
 pub mod trust;

@@ -8,20 +8,30 @@
 //! a torn entry. On open, the tree is rebuilt from the stored entries and must reproduce the
 //! stored checkpoint, whose quorum is checked: a damaged or edited store is refused.
 //!
-//! Directory layout: `config.json` (the [`LedgerConfig`]), `ledger.redb`, and for test
-//! deployments `validators/*.key` (the validators' signing keys, mode 0600).
+//! Directory layout: `config.json` (the [`LedgerConfig`]), `ledger.redb`, for test
+//! deployments `validators/*.key` (the validators' signing keys, mode 0600), and for
+//! validators run by other parties `validators.json` ([`RemoteValidators`]: each one's key and
+//! URL) and `server.key` (mode 0600), the key the server signs its proposals to them with.
+//!
+//! Every validator is a [`Cosigner`] to the server: a proposal goes to all of them at once; one
+//! that is behind is sent the entries it lacks. One that signed entries the server then failed
+//! to publish (a crash between quorum and commit, or too few signatures) never rolls back, so
+//! after such a round, or a restart, the server asks every validator where it stands and
+//! publishes those entries before anything new ([`Ledger`]'s `sync`).
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::entry::{Entry, EntryKey};
 use crate::error::{LedgerError, Refusal, Result, StoreFailure};
 use crate::keys::{Identity, PublicKey};
 use crate::log::{Checkpoint, CosignedCheckpoint, LedgerConfig, empty_root};
+use crate::quorum::{ask_all, chunk_checkpoints, deliver, signed_by};
+use crate::replica::{RemoteEntry, RemoteValidator, RemoteValidators, SERVER_KEY_FILE};
 use crate::rules::{Rules, now_ms};
 use crate::trust::Pins;
-use crate::validator::Validator;
+use crate::validator::{CosignAnswer, Cosigner, Validator};
 use crate::view::{Audit, LedgerView, Receipt};
 
 const ENTRIES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("entries");
@@ -37,14 +47,33 @@ struct Inner {
     /// The server's copy of the log, checked by the rules before anything is proposed.
     rules: Rules,
     checkpoint: CosignedCheckpoint,
-    /// The local validators, each with its own copy (a test deployment's quorum).
-    validators: Vec<Validator>,
+    /// The validators: in this process, each with its own copy (a test deployment), and run
+    /// by other parties.
+    validators: Vec<Box<dyn Cosigner>>,
+    /// A round published nothing (or the server just started with validators run by other
+    /// parties): some validator may hold entries the store lacks, which the next round must
+    /// publish first ([`Ledger::sync`]).
+    dirty: bool,
+}
+
+/// How long the server waits for a validator run by another party (a round waits for every
+/// validator it asks, so this bounds an append's delay while one is unreachable).
+const VALIDATOR_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The outcome of one proposal to the validators.
+enum Round {
+    /// A quorum signed and the store holds the entries.
+    Published(Receipt),
+    /// No quorum, and validators signed entries beyond the store's (index, size, root).
+    Ahead(Vec<(usize, u64, [u8; 32])>),
 }
 
 /// An embedded ledger opened from a directory.
 pub struct Ledger {
     dir: PathBuf,
     config: LedgerConfig,
+    /// The key signing its proposals to validators run by other parties (if any).
+    server: Option<PublicKey>,
     db: Database,
     inner: Mutex<Inner>,
 }
@@ -80,6 +109,20 @@ impl Ledger {
         issuers: Vec<PublicKey>,
         pins: &Pins,
     ) -> Result<Ledger> {
+        Ledger::init_consortium(dir, log_id, validators, &[], threshold, issuers, pins)
+    }
+
+    /// [`Ledger::init_pinned`] with `remote` validators run by other parties besides `local`
+    /// fresh ones in `dir/validators`; the configuration lists all of them, local first.
+    pub fn init_consortium(
+        dir: &Path,
+        log_id: &str,
+        local: usize,
+        remote: &[RemoteEntry],
+        threshold: usize,
+        issuers: Vec<PublicKey>,
+        pins: &Pins,
+    ) -> Result<Ledger> {
         let vdir = dir.join("validators");
         std::fs::create_dir_all(&vdir).map_err(|e| LedgerError::io(&vdir, e))?;
         let cfg_path = dir.join("config.json");
@@ -88,10 +131,13 @@ impl Ledger {
                 dir: dir.display().to_string(),
             }));
         }
-        let ids: Vec<Identity> = (0..validators).map(|_| Identity::generate()).collect();
+        let ids: Vec<Identity> = (0..local).map(|_| Identity::generate()).collect();
         let mut config = LedgerConfig::new(
             log_id,
-            ids.iter().map(Identity::public).collect(),
+            ids.iter()
+                .map(Identity::public)
+                .chain(remote.iter().map(|r| r.key))
+                .collect(),
             threshold,
             issuers,
         )?;
@@ -99,8 +145,16 @@ impl Ledger {
         config.keys = pins.keys.clone();
         config.chain_issuers = pins.chain_issuers.clone();
         config.check()?;
+        let list = RemoteValidators {
+            version: 1,
+            validators: remote.to_vec(),
+        };
         for (i, id) in ids.iter().enumerate() {
             id.save(&vdir.join(format!("validator-{i}.key")))?;
+        }
+        if !remote.is_empty() {
+            list.save(dir)?;
+            Identity::generate().save(&dir.join(SERVER_KEY_FILE))?;
         }
         config.save(&cfg_path)?;
         Ledger::open(dir)
@@ -138,15 +192,38 @@ impl Ledger {
                 path: path.display().to_string(),
                 cause: StoreFailure::Database(e.to_string()),
             })?;
-        let (rules, checkpoint, validators) = load_state(&db, &config, &path, identities)?;
+        let (rules, checkpoint, local) = load_state(&db, &config, &path, identities)?;
+        let mut validators: Vec<Box<dyn Cosigner>> = local
+            .into_iter()
+            .map(|v| Box::new(v) as Box<dyn Cosigner>)
+            .collect();
+        let mut dirty = false;
+        let mut server = None;
+        if let Some(list) = RemoteValidators::load(dir, &config)?
+            && !list.validators.is_empty()
+        {
+            dirty = true;
+            let id = Arc::new(Identity::load(&dir.join(SERVER_KEY_FILE))?);
+            server = Some(id.public());
+            for r in list.validators {
+                validators.push(Box::new(RemoteValidator::new(
+                    r.key,
+                    &r.url,
+                    VALIDATOR_TIMEOUT,
+                    id.clone(),
+                )));
+            }
+        }
         Ok(Ledger {
             dir: dir.to_path_buf(),
             config,
+            server,
             db,
             inner: Mutex::new(Inner {
                 rules,
                 checkpoint,
                 validators,
+                dirty,
             }),
         })
     }
@@ -154,6 +231,12 @@ impl Ledger {
     /// The ledger's configuration (the trust anchor to give verifiers).
     pub fn config(&self) -> &LedgerConfig {
         &self.config
+    }
+
+    /// The key its proposals to validators run by other parties are signed with (what each
+    /// such validator is started with), if it has such validators.
+    pub fn server_key(&self) -> Option<PublicKey> {
+        self.server
     }
 
     /// The directory it lives in.
@@ -179,36 +262,163 @@ impl Ledger {
             return Err(LedgerError::Refused(Refusal::BatchSize { max: MAX_BATCH }));
         }
         let size = inner.rules.size();
-        let now = now_ms().max(inner.checkpoint.checkpoint.timestamp_ms);
-        inner.rules.check(&self.config, &entries, now / 1000)?;
-        let local = inner.validators.len();
-        if local < self.config.threshold {
+        if inner.validators.len() < self.config.threshold {
             return Err(LedgerError::NoQuorum {
                 size: size + entries.len() as u64,
-                have: local,
+                have: inner.validators.len(),
                 need: self.config.threshold,
             });
+        }
+        if inner.dirty {
+            self.sync(inner)?;
+        }
+        match self.append_round(inner, &entries, false)? {
+            Round::Published(receipt) => Ok(receipt),
+            Round::Ahead(ahead) => {
+                // Validators signed entries a crash kept from the store: those come first.
+                self.adopt(inner, &ahead)?;
+                match self.append_round(inner, &entries, false)? {
+                    Round::Published(receipt) => Ok(receipt),
+                    Round::Ahead(_) => Err(LedgerError::NoQuorum {
+                        size: inner.rules.size() + entries.len() as u64,
+                        have: 0,
+                        need: self.config.threshold,
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Checks `entries` as the log's next ones (all of the rules, or with `known` only that
+    /// they extend it: entries validators already checked and signed), has the validators
+    /// co-sign the checkpoint over them and stores both.
+    fn append_round(&self, inner: &mut Inner, entries: &[Entry], known: bool) -> Result<Round> {
+        let size = inner.rules.size();
+        let now = now_ms().max(inner.checkpoint.checkpoint.timestamp_ms);
+        if !known {
+            inner.rules.check(&self.config, entries, now / 1000)?;
         }
         let encoded = entries
             .iter()
             .map(|e| Ok((e.encode()?, e.key())))
             .collect::<Result<Vec<_>>>()?;
         // From here on the server's copy moves ahead of the store; any failure reloads it.
-        inner.rules.replay(&entries)?;
-        let result = self.checkpoint_and_commit(inner, size, &entries, &encoded, now);
-        if result.is_err() {
+        inner.rules.replay(entries)?;
+        let result = self.checkpoint_and_commit(inner, size, entries, &encoded, now);
+        if !matches!(result, Ok(Round::Published(_))) {
             // Nothing was stored (the write is one transaction): the server's copy and the
-            // validators' go back to the stored checkpoint, whose successor was never
-            // published.
+            // validators' in this process go back to the stored checkpoint, whose successor
+            // was never published.
             inner.rules.undo();
+            inner.dirty = true;
             let published = inner.checkpoint.checkpoint.clone();
             for v in &mut inner.validators {
-                v.forget_unpublished(&published);
+                v.unpublished(&published);
             }
         }
         result
     }
 
+    /// Asks every validator where its copy stands and publishes what any signed beyond the
+    /// store ([`Ledger::adopt`]) before anything new is proposed: otherwise the others would
+    /// sign new entries at those indices, and the one ahead (which never rolls back) could
+    /// not follow. Entries it cannot publish because the rules refuse them are left behind
+    /// (that validator stays apart until re-provisioned); unreachable validators keep the
+    /// ledger from appending until they are back.
+    fn sync(&self, inner: &mut Inner) -> Result<()> {
+        let size = inner.rules.size();
+        let ahead: Vec<_> = ask_all(&mut inner.validators, |v| v.head())
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, head)| match head {
+                Ok(h) if h.size > size => Some((i, h.size, h.root)),
+                _ => None,
+            })
+            .collect();
+        if !ahead.is_empty() {
+            // Unreachable validators: adopting must wait (the others would sign over it);
+            // entries the rules now refuse cannot be adopted, and are left behind.
+            if let Err(e @ (LedgerError::NoQuorum { .. } | LedgerError::Remote { .. })) =
+                self.adopt(inner, &ahead)
+            {
+                return Err(e);
+            }
+        }
+        inner.dirty = false;
+        Ok(())
+    }
+
+    /// Publishes what the validators in `ahead` signed beyond the store: the entries of the
+    /// first whose copy extends the log, proposed to every validator again.
+    fn adopt(&self, inner: &mut Inner, ahead: &[(usize, u64, [u8; 32])]) -> Result<()> {
+        let size = inner.rules.size();
+        let mut failure = None;
+        for &(i, their_size, root) in ahead {
+            // A validator is never more than one batch ahead of what the server proposed.
+            if their_size <= size || their_size - size > MAX_BATCH as u64 {
+                continue;
+            }
+            let fetched = (size..their_size)
+                .map(|index| inner.validators[i].entry(index))
+                .collect::<Result<Vec<_>>>();
+            let entries = match fetched {
+                Ok(entries) => entries,
+                Err(e) => {
+                    failure = Some(e);
+                    continue;
+                }
+            };
+            // Their entries must extend the log to the root they claim, by the rules.
+            let now = now_ms().max(inner.checkpoint.checkpoint.timestamp_ms);
+            let check = inner
+                .rules
+                .check(&self.config, &entries, now / 1000)
+                .and_then(|()| {
+                    let mut probe = crate::log::LogTree::new();
+                    for index in 0..size {
+                        probe.push(inner.rules.tree().leaf(index).expect("within the log"));
+                    }
+                    for e in &entries {
+                        probe.push(e.digest()?);
+                    }
+                    if probe.root() == root {
+                        Ok(())
+                    } else {
+                        Err(LedgerError::Fork {
+                            old_size: size,
+                            new_size: their_size,
+                            cause: crate::error::ForkCause::RootOfOtherEntries,
+                        })
+                    }
+                });
+            if let Err(e) = check {
+                failure = Some(e);
+                continue;
+            }
+            return match self.append_round(inner, &entries, true)? {
+                Round::Published(_) => Ok(()),
+                Round::Ahead(_) => Err(LedgerError::NoQuorum {
+                    size: their_size,
+                    have: 0,
+                    need: self.config.threshold,
+                }),
+            };
+        }
+        Err(failure.unwrap_or(LedgerError::NoQuorum {
+            size,
+            have: 0,
+            need: self.config.threshold,
+        }))
+    }
+
+    /// Entries `from..to` of the store.
+    fn stored(&self, from: u64, to: u64) -> Result<Vec<Entry>> {
+        (from..to).map(|i| self.entry(i)).collect()
+    }
+
+    /// Has every validator answer the proposal of `entries` after `old_size` (a validator
+    /// that is behind is sent the stored entries it lacks), and stores entries and checkpoint
+    /// if a quorum signed.
     fn checkpoint_and_commit(
         &self,
         inner: &mut Inner,
@@ -216,27 +426,69 @@ impl Ledger {
         entries: &[Entry],
         encoded: &[(Vec<u8>, EntryKey)],
         now: u64,
-    ) -> Result<Receipt> {
+    ) -> Result<Round> {
         let checkpoint = Checkpoint {
             log_id: self.config.log_id.clone(),
             size: inner.rules.size(),
             root: inner.rules.root(),
             timestamp_ms: now,
         };
+        // The batch's entries by index, after the stored ones (a validator that is behind
+        // gets those first).
+        let entries_at = |from: u64, to: u64| -> Result<Vec<Entry>> {
+            let mut out = self.stored(from, to.min(old_size))?;
+            let (a, b) = (from.max(old_size) - old_size, to.max(old_size) - old_size);
+            out.extend_from_slice(&entries[a as usize..b as usize]);
+            Ok(out)
+        };
+        let tree = inner.rules.tree();
+        let cps = chunk_checkpoints(tree, old_size, &checkpoint);
+        let answers = ask_all(&mut inner.validators, |v| {
+            match deliver(v, old_size, &cps, &entries_at) {
+                // Behind: catch it up with the stored entries it lacks, then the batch.
+                Ok(CosignAnswer::Behind { size }) if size < old_size => deliver(
+                    v,
+                    size,
+                    &chunk_checkpoints(tree, size, &checkpoint),
+                    &entries_at,
+                ),
+                other => other,
+            }
+        });
         // Each validator checks the entries against its own copy; a refusal by enough of
         // them is the answer, by its cause.
         let mut signatures = Vec::new();
         let mut refusal = None;
-        for v in &mut inner.validators {
-            match v.cosign(entries, &checkpoint) {
-                Ok(sig) => signatures.push(sig),
+        let mut ahead = Vec::new();
+        for (i, answer) in answers.into_iter().enumerate() {
+            let key = inner.validators[i].key();
+            match answer {
+                Ok(CosignAnswer::Signed(sig)) if signed_by(&sig, &key, &checkpoint) => {
+                    signatures.push(*sig)
+                }
+                Ok(CosignAnswer::Signed(_)) => {
+                    refusal = refusal.or(Some(LedgerError::BadCheckpointSignature(key.to_hex())))
+                }
+                Ok(CosignAnswer::Ahead { size, root }) => ahead.push((i, size, root)),
+                Ok(CosignAnswer::Behind { size }) => {
+                    refusal = refusal.or(Some(LedgerError::NoQuorum {
+                        size,
+                        have: 0,
+                        need: self.config.threshold,
+                    }))
+                }
                 Err(e) => refusal = refusal.or(Some(e)),
             }
         }
-        if signatures.len() < self.config.threshold
-            && let Some(e) = refusal
-        {
-            return Err(e);
+        if signatures.len() < self.config.threshold {
+            if !ahead.is_empty() {
+                return Ok(Round::Ahead(ahead));
+            }
+            return Err(refusal.unwrap_or(LedgerError::NoQuorum {
+                size: checkpoint.size,
+                have: signatures.len(),
+                need: self.config.threshold,
+            }));
         }
         let cosigned = CosignedCheckpoint {
             checkpoint,
@@ -260,12 +512,13 @@ impl Ledger {
                 .map_err(|e| self.store_err(e))?;
         }
         tx.commit().map_err(|e| self.store_err(e))?;
+        inner.rules.commit();
         inner.checkpoint = cosigned.clone();
-        Ok(Receipt {
+        Ok(Round::Published(Receipt {
             first_index: old_size,
             count: encoded.len() as u64,
             checkpoint: cosigned,
-        })
+        }))
     }
 }
 

@@ -3,6 +3,14 @@
 //! and only then signs the proposed checkpoint. It never signs two checkpoints that no
 //! append-only history connects (its copy only grows), nor a checkpoint over an entry the rules
 //! refuse, whatever the server proposing it does.
+//!
+//! The server reaches its validators through [`Cosigner`]: a [`Validator`] in its own process
+//! (a test deployment), or a validator run by another party ([`crate::replica`]) reached over
+//! HTTP. Either answers a [`Proposal`] with a [`CosignAnswer`]: a signature, or where its copy
+//! stands when the proposal does not start there, so the server can catch it up or adopt what
+//! it signed before a crash.
+
+use serde::{Deserialize, Serialize};
 
 use crate::entry::Entry;
 use crate::error::{ForkCause, LedgerError, Refusal, Result};
@@ -44,6 +52,14 @@ impl Validator {
         self.rules.size()
     }
 
+    /// Where its copy stands.
+    pub fn head(&self) -> Head {
+        Head {
+            size: self.rules.size(),
+            root: self.rules.root(),
+        }
+    }
+
     /// Catches up with entries already under a checkpoint `at` it trusts (its own store's,
     /// reopened): appended unchecked, and `at` must be their root.
     pub fn replay(&mut self, entries: &[Entry], at: &Checkpoint) -> Result<()> {
@@ -59,6 +75,101 @@ impl Validator {
         self.rules.commit();
         self.last = (at.size > 0).then(|| at.clone());
         Ok(())
+    }
+
+    /// Answers a proposal ([`Validator::propose_at`] at the system clock).
+    pub fn propose(&mut self, p: &Proposal) -> Result<CosignAnswer> {
+        self.propose_at(p, crate::rules::now_ms())
+    }
+
+    /// Answers a proposal with its clock reading `now_ms`:
+    /// - its copy is shorter than `p.from`: [`CosignAnswer::Behind`], signing nothing;
+    /// - the proposal's entries up to its size are not exactly its own, or the proposal ends
+    ///   before its size (it signed beyond, and never rolls back): [`CosignAnswer::Ahead`];
+    /// - the proposal ends at its size (a retry of what it holds): it signs the checkpoint if the
+    ///   root is its own and the checkpoint is not older than the last it signed;
+    /// - otherwise it checks and signs the entries beyond its size ([`Validator::cosign_at`]).
+    ///
+    /// A proposal whose checkpoint size is not where its entries end is refused.
+    pub fn propose_at(&mut self, p: &Proposal, now_ms: u64) -> Result<CosignAnswer> {
+        let size = self.rules.size();
+        let end = p.from.checked_add(p.entries.len() as u64);
+        if end != Some(p.checkpoint.size) {
+            return Err(LedgerError::malformed(
+                "proposal",
+                "the checkpoint's size is not where the entries end",
+            ));
+        }
+        if p.from > size {
+            return Ok(CosignAnswer::Behind { size });
+        }
+        let held = (size - p.from).min(p.entries.len() as u64);
+        let ahead = CosignAnswer::Ahead {
+            size,
+            root: self.rules.root(),
+        };
+        for (i, e) in p.entries.iter().take(held as usize).enumerate() {
+            if self.rules.tree().leaf(p.from + i as u64) != Some(e.digest()?) {
+                return Ok(ahead);
+            }
+        }
+        if p.checkpoint.size < size {
+            return Ok(ahead);
+        }
+        let fresh = &p.entries[held as usize..];
+        if !fresh.is_empty() {
+            return self
+                .cosign_at(fresh, &p.checkpoint, now_ms)
+                .map(|sig| CosignAnswer::Signed(Box::new(sig)));
+        }
+        // A retry: the same entries under a newer checkpoint (its first was never published).
+        let next = &p.checkpoint;
+        self.check_checkpoint(next, now_ms)?;
+        if next.root != self.rules.root() {
+            return Err(LedgerError::Fork {
+                old_size: size,
+                new_size: next.size,
+                cause: ForkCause::TwoRootsForOneSize,
+            });
+        }
+        Ok(CosignAnswer::Signed(Box::new(self.sign(next))))
+    }
+
+    /// Refuses a checkpoint dated too far ahead of `now_ms`, of another log, or older than the
+    /// last it signed.
+    fn check_checkpoint(&self, next: &Checkpoint, now_ms: u64) -> Result<()> {
+        let limit = now_ms / 1000 + MAX_CLOCK_SKEW;
+        if next.timestamp_ms / 1000 > limit {
+            // A checkpoint dated ahead would let entries dated as far ahead in.
+            return Err(LedgerError::Refused(Refusal::TimestampAhead {
+                found: next.timestamp_ms / 1000,
+                limit,
+            }));
+        }
+        if next.log_id != self.config.log_id {
+            return Err(LedgerError::WrongLog {
+                expected: self.config.log_id.clone(),
+                found: next.log_id.clone(),
+            });
+        }
+        if let Some(last) = &self.last
+            && next.timestamp_ms < last.timestamp_ms
+        {
+            return Err(LedgerError::StaleCheckpoint {
+                offered: next.size,
+                seen: last.size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Signs `next` and remembers it as the last it signed.
+    fn sign(&mut self, next: &Checkpoint) -> CheckpointSignature {
+        self.last = Some(next.clone());
+        CheckpointSignature {
+            validator: self.identity.public(),
+            signature: self.identity.sign(&next.signing_message()),
+        }
     }
 
     /// Signs `next` if it is the checkpoint of its copy of the log with `entries` appended, it is
@@ -77,20 +188,7 @@ impl Validator {
         next: &Checkpoint,
         now_ms: u64,
     ) -> Result<CheckpointSignature> {
-        let limit = now_ms / 1000 + MAX_CLOCK_SKEW;
-        if next.timestamp_ms / 1000 > limit {
-            // A checkpoint dated ahead would let entries dated as far ahead in.
-            return Err(LedgerError::Refused(Refusal::TimestampAhead {
-                found: next.timestamp_ms / 1000,
-                limit,
-            }));
-        }
-        if next.log_id != self.config.log_id {
-            return Err(LedgerError::WrongLog {
-                expected: self.config.log_id.clone(),
-                found: next.log_id.clone(),
-            });
-        }
+        self.check_checkpoint(next, now_ms)?;
         let size = self.rules.size();
         let fork = |cause| LedgerError::Fork {
             old_size: size,
@@ -100,35 +198,141 @@ impl Validator {
         if next.size != size + entries.len() as u64 {
             return Err(fork(ForkCause::RootOfOtherEntries));
         }
-        if let Some(last) = &self.last
-            && next.timestamp_ms < last.timestamp_ms
-        {
-            return Err(LedgerError::StaleCheckpoint {
-                offered: next.size,
-                seen: last.size,
-            });
-        }
         self.rules
             .admit(&self.config, entries, next.timestamp_ms / 1000)?;
         if self.rules.root() != next.root {
             self.rules.undo();
             return Err(fork(ForkCause::RootOfOtherEntries));
         }
-        let sig = CheckpointSignature {
-            validator: self.identity.public(),
-            signature: self.identity.sign(&next.signing_message()),
-        };
-        self.last = Some(next.clone());
-        Ok(sig)
+        Ok(self.sign(next))
+    }
+
+    /// The entry digest at `index` of its copy.
+    pub fn leaf(&self, index: u64) -> Option<[u8; 32]> {
+        self.rules.tree().leaf(index)
+    }
+
+    /// Takes back the last append it signed over (its signature was not handed out: the
+    /// party's store failed to keep it), so `previous` is again the last it signed.
+    pub(crate) fn take_back(&mut self, previous: Option<Checkpoint>) {
+        if self.rules.size() > previous.as_ref().map_or(0, |c| c.size) {
+            self.rules.undo();
+        }
+        self.last = previous;
     }
 
     /// Forgets the entries it signed after `published`, the checkpoint its store holds, when
     /// the checkpoint it signed over them was never published (a local validator whose store
     /// failed to write it): its copy goes back to `published`.
     pub(crate) fn forget_unpublished(&mut self, published: &Checkpoint) {
-        if self.rules.size() > published.size {
-            self.rules.undo();
+        self.take_back((published.size > 0).then(|| published.clone()));
+    }
+}
+
+/// What the server asks a validator to sign: the checkpoint of the log with `entries` at
+/// indices `from..`, which may repeat entries the validator already holds (a retry, or a
+/// validator being caught up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    /// Index of the first entry.
+    pub from: u64,
+    /// The entries from `from` on.
+    pub entries: Vec<Entry>,
+    /// The checkpoint to sign: its size is `from` plus the entries'.
+    pub checkpoint: Checkpoint,
+}
+
+/// Domain separation of a proposal's signature by the ledger's server.
+const PROPOSAL_TAG: &[u8] = b"trustspace/proposal/v1\0";
+
+impl Proposal {
+    /// What the ledger's server signs so that a validator run by another party acts on its
+    /// proposals only: the start, the entries' digests and the checkpoint.
+    pub fn signing_message(&self) -> Result<Vec<u8>> {
+        let mut m = PROPOSAL_TAG.to_vec();
+        m.extend_from_slice(&self.from.to_be_bytes());
+        m.extend_from_slice(&(self.entries.len() as u64).to_be_bytes());
+        for e in &self.entries {
+            m.extend_from_slice(&e.digest()?);
         }
-        self.last = (published.size > 0).then(|| published.clone());
+        m.extend_from_slice(&self.checkpoint.signing_message());
+        Ok(m)
+    }
+}
+
+/// A validator's answer to a [`Proposal`]; a refusal by the rules is an error instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum CosignAnswer {
+    /// Its signature on the proposed checkpoint.
+    Signed(Box<CheckpointSignature>),
+    /// Its copy holds only `size` entries: the proposal must start there.
+    Behind {
+        /// Entries in its copy.
+        size: u64,
+    },
+    /// It signed a checkpoint beyond the proposal's start over other entries (or beyond the
+    /// proposal's end); it never rolls back, so the server must propose its entries.
+    Ahead {
+        /// Entries in its copy.
+        size: u64,
+        /// Its copy's root.
+        #[serde(with = "crate::log::hex32")]
+        root: [u8; 32],
+    },
+}
+
+/// Where a validator's copy of the log stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Head {
+    /// Entries in its copy.
+    pub size: u64,
+    /// Its copy's root.
+    #[serde(with = "crate::log::hex32")]
+    pub root: [u8; 32],
+}
+
+/// A validator as the server reaches it: in its process or over the network.
+pub trait Cosigner: Send {
+    /// The key its signatures must be by (from the server's own records, not its answers).
+    fn key(&self) -> PublicKey;
+    /// Where its copy stands (asked after a round that published nothing, before the next).
+    fn head(&mut self) -> Result<Head>;
+    /// Its answer to a proposal.
+    fn propose(&mut self, p: &Proposal) -> Result<CosignAnswer>;
+    /// The entry at `index` of its copy (what it signed beyond the server's log).
+    fn entry(&mut self, index: u64) -> Result<Entry>;
+    /// The server failed to publish what it last signed and is back at `published`: a
+    /// validator in the server's process forgets it too; one run by another party keeps what
+    /// it signed (the default), and the server proposes it again.
+    fn unpublished(&mut self, published: &Checkpoint) {
+        let _ = published;
+    }
+}
+
+impl Cosigner for Validator {
+    fn key(&self) -> PublicKey {
+        self.public()
+    }
+
+    fn head(&mut self) -> Result<Head> {
+        Ok(Validator::head(self))
+    }
+
+    fn propose(&mut self, p: &Proposal) -> Result<CosignAnswer> {
+        Validator::propose(self, p)
+    }
+
+    fn entry(&mut self, index: u64) -> Result<Entry> {
+        // In the server's process it never holds more than the server's store.
+        Err(LedgerError::NoSuchEntry {
+            index,
+            size: self.size(),
+        })
+    }
+
+    fn unpublished(&mut self, published: &Checkpoint) {
+        self.forget_unpublished(published);
     }
 }

@@ -1,5 +1,5 @@
-//! `ledger`: create, serve, inspect and monitor a trustspace ledger, and load it for crash
-//! tests. One handler per subcommand, writing what it prints to `out`; [`exit_code`] classifies
+//! `ledger`: create, serve, inspect and monitor a trustspace ledger, run a validator for its
+//! own party, and load a ledger for crash tests. One handler per subcommand, writing what it prints to `out`; [`exit_code`] classifies
 //! a failure: `ledger monitor` exits 1 on a fork, a rewrite, a rollback or a bad signature (the
 //! alert), 2 on bad input or an unreachable ledger.
 
@@ -9,8 +9,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use trustspace_ledger_verifier::http::{Handler, Service, serve_with};
 use trustspace_ledger_verifier::log::LedgerConfig;
 use trustspace_ledger_verifier::monitor::{Monitor, Observation};
+use trustspace_ledger_verifier::replica::{RemoteEntry, Replica, route};
 use trustspace_ledger_verifier::{
     Body, CosignedCheckpoint, DatasetEntry, Entry, Identity, Ledger, LedgerError, LedgerView, Pins,
     PublicKey,
@@ -21,6 +23,10 @@ use trustspace_zk::{Commitment, VerifyingKeys};
 const EXAMPLES: &str = "\
 Examples:
   ledger init --dir led/ --validators 3 --threshold 2 --issuer regulator.key
+  ledger init --dir led/ --threshold 2 --issuer regulator.key \
+      --remote-validator <PUBLIC KEY>=http://127.0.0.1:7801 (one per party)
+  ledger validator --key v1.key --trust led/config.json --server <SERVER KEY> --state v1/ \
+      --addr 127.0.0.1:7801
   ledger keygen --out owner.key
   ledger serve --dir led/ --addr 127.0.0.1:7800
   ledger status --ledger http://127.0.0.1:7800
@@ -40,16 +46,22 @@ pub struct Cli {
 #[allow(missing_docs)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Create an embedded ledger with fresh validator keys (a test deployment: the validators'
-    /// keys live in DIR/validators; a real consortium keeps each on its own machine), and its
-    /// trust configuration DIR/config.json.
+    /// Create an embedded ledger and its trust configuration DIR/config.json, with validators
+    /// run by other parties (--remote-validator) and/or fresh ones in this process (a test
+    /// deployment: their keys live in DIR/validators).
     Init {
         #[arg(long)]
         dir: PathBuf,
         #[arg(long, default_value = "trustspace")]
         log_id: String,
-        #[arg(long, default_value_t = 3)]
-        validators: usize,
+        /// Validators in the ledger's process, with fresh keys (default: 3 without
+        /// --remote-validator, else none).
+        #[arg(long)]
+        validators: Option<usize>,
+        /// A validator run by another party (repeatable): its public key (64 hex digits) or
+        /// key file, `=`, and the URL its `ledger validator` serves on.
+        #[arg(long = "remote-validator", value_name = "KEY=URL")]
+        remote_validators: Vec<String>,
         #[arg(long, default_value_t = 2)]
         threshold: usize,
         /// A key allowed to register policies (repeatable, at least one): its key file or its
@@ -66,6 +78,28 @@ pub enum Command {
         /// `zkverify --chain`.
         #[arg(long = "chain-issuer")]
         chain_issuers: Vec<String>,
+    },
+    /// Run a validator for its own party: it keeps its own copy of the log in STATE, checks
+    /// every append the ledger's server proposes against the rules of the configuration it
+    /// trusts, and signs only checkpoints that extend what it signed before.
+    Validator {
+        /// Its signing key (one of the configuration's validators).
+        #[arg(long)]
+        key: PathBuf,
+        /// The ledger configuration it enforces.
+        #[arg(long)]
+        trust: PathBuf,
+        /// The ledger server's public key (64 hex digits, as `ledger init` printed it): it
+        /// takes proposals signed by that key only.
+        #[arg(long)]
+        server: String,
+        /// The directory of its copy of the log.
+        #[arg(long)]
+        state: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:7801")]
+        addr: String,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
     },
     /// Generate a signing key for a data owner, policy issuer or verifier (file mode 0600).
     Keygen {
@@ -120,6 +154,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<()> {
             dir,
             log_id,
             validators,
+            remote_validators,
             threshold,
             issuers,
             pin_policies,
@@ -146,7 +181,33 @@ pub fn run(cli: Cli, out: &mut dyn Write, log: &mut dyn Write) -> Result<()> {
                         .collect::<Result<_>>()?,
                 },
             };
-            init(&dir, &log_id, validators, threshold, &trust, out)
+            let remote = remote_validators
+                .iter()
+                .map(|s| remote_validator(s))
+                .collect::<Result<Vec<_>>>()?;
+            let local = validators.unwrap_or(if remote.is_empty() { 3 } else { 0 });
+            init(&dir, &log_id, local, &remote, threshold, &trust, out)
+        }
+        Command::Validator {
+            key,
+            trust,
+            server,
+            state,
+            addr,
+            threads,
+        } => {
+            let server = super::public_key(&server)?;
+            let (service, replica) = validator(&key, &trust, server, &state, &addr, threads)?;
+            writeln!(
+                out,
+                "validator {} serving on {} (its copy: {} entries)",
+                replica.public(),
+                service.url(),
+                replica.size()
+            )?;
+            out.flush()?;
+            service.wait();
+            Ok(())
         }
         Command::Keygen { out: path } => keygen(&path, out).map(drop),
         Command::Serve { dir, addr, threads } => serve(&dir, &addr, threads, out),
@@ -201,32 +262,73 @@ fn account(s: &str) -> Result<[u8; 20]> {
     Ok(a)
 }
 
-/// `ledger init`: a ledger in `dir` with fresh validator keys and the trust configuration.
+/// A `--remote-validator` argument: `KEY=URL`, the key as 64 hex digits or a key file.
+fn remote_validator(s: &str) -> Result<RemoteEntry> {
+    let (key, url) = s
+        .split_once('=')
+        .ok_or_else(|| anyhow::anyhow!("--remote-validator is KEY=URL"))?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        anyhow::bail!("--remote-validator: the URL is http://HOST:PORT");
+    }
+    Ok(RemoteEntry {
+        key: super::public_key(key)?,
+        url: url.to_string(),
+    })
+}
+
+/// `ledger init`: a ledger in `dir` with `local` fresh validators, the `remote` ones run by
+/// other parties, and the trust configuration.
 pub fn init(
     dir: &Path,
     log_id: &str,
-    validators: usize,
+    local: usize,
+    remote: &[RemoteEntry],
     threshold: usize,
     trust: &Trust,
     out: &mut dyn Write,
 ) -> Result<()> {
-    drop(Ledger::init_pinned(
+    let ledger = Ledger::init_consortium(
         dir,
         log_id,
-        validators,
+        local,
+        remote,
         threshold,
         trust.issuers.clone(),
         &trust.pins,
-    )?);
+    )?;
     writeln!(
         out,
-        "ledger {log_id:?} in {}: {validators} validators, {threshold} must sign, {} policy \
-         issuer(s); give verifiers {}",
+        "ledger {log_id:?} in {}: {} validators ({} run by other parties), {threshold} must \
+         sign, {} policy issuer(s); give verifiers and validators {}",
         dir.display(),
+        local + remote.len(),
+        remote.len(),
         trust.issuers.len(),
         dir.join("config.json").display()
     )?;
+    if let Some(key) = ledger.server_key() {
+        writeln!(out, "server key (each `ledger validator --server`): {key}")?;
+    }
     Ok(())
+}
+
+/// `ledger validator`: opens the validator's copy in `state` (checked against the last
+/// checkpoint it signed) and serves it on `addr` to the ledger server with key `server`;
+/// returns the running service and the validator.
+pub fn validator(
+    key: &Path,
+    trust: &Path,
+    server: PublicKey,
+    state: &Path,
+    addr: &str,
+    threads: usize,
+) -> Result<(Service, Arc<Replica>)> {
+    let config = LedgerConfig::load(trust)?;
+    let replica = Arc::new(Replica::open(state, Identity::load(key)?, config, server)?);
+    let serving = replica.clone();
+    let handler: Handler = Arc::new(move |method, url, body| route(&serving, method, url, body));
+    let service = serve_with(handler, addr, threads)?;
+    Ok((service, replica))
 }
 
 /// `ledger keygen`: a fresh signing key in `path`; returns its public key.

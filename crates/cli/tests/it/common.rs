@@ -98,6 +98,7 @@ pub fn init_ledger(dir: &Path, led: &Path, threshold: usize) {
         led,
         "trustspace",
         3,
+        &[],
         threshold,
         &issuer_trust(dir),
         &mut Vec::new(),

@@ -1,6 +1,7 @@
 //! `ledger`, `zkprove register` and `zkverify --ledger/--evidence`: registration, verification
 //! against the ledger and offline, forks and monitors in-process with their causes; the HTTP
-//! service, a writer killed mid-append and the monitor's alert through the binaries.
+//! service, a writer killed mid-append, the monitor's alert and validators run as separate
+//! parties through the binaries.
 
 use crate::common::{
     Proven, commit_encounters, exe, gen_encounters, heavy, init_ledger, issuer_trust, ok, p,
@@ -71,6 +72,7 @@ fn register_verify_against_the_ledger_and_offline() {
         Path::new(&led),
         "trustspace",
         3,
+        &[],
         2,
         &issuer_trust(&d),
         &mut out,
@@ -407,4 +409,162 @@ fn monitoring_a_fresh_ledger_reports_it_empty_and_a_checkpoint_short_of_quorum_a
     // Under the ledger's own configuration the same checkpoint is fine.
     let text = ok(monitor(&trust));
     assert!(text.contains("ok: first checkpoint, 1 entries"), "{text}");
+}
+
+#[test]
+fn validators_run_by_separate_parties_keep_the_ledger_going() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let led = p(d, "led");
+    issuer_trust(d);
+    // Each party makes its key and picks its address (free loopback ports here).
+    let mut remote = Vec::new();
+    let mut addrs = Vec::new();
+    for i in 0..3 {
+        let key = ledger::keygen(&d.join(format!("v{i}.key")), &mut Vec::new()).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        addrs.push(format!("127.0.0.1:{port}"));
+        remote.push(format!("{key}=http://127.0.0.1:{port}"));
+    }
+    for bad in ["no-equals-sign", "00=http://127.0.0.1:1", "KEY=ftp://x"] {
+        let cli = ledger::Cli::try_parse_from([
+            "ledger",
+            "init",
+            "--dir",
+            &p(d, "bad"),
+            "--issuer",
+            &p(d, "issuer.key"),
+            "--remote-validator",
+            bad,
+        ])
+        .unwrap();
+        assert!(ledger::run(cli, &mut Vec::new(), &mut Vec::new()).is_err());
+    }
+    let mut args = vec![
+        "ledger",
+        "init",
+        "--dir",
+        &led,
+        "--threshold",
+        "2",
+        "--issuer",
+        &p(d, "issuer.key"),
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    for r in &remote {
+        args.extend(["--remote-validator".to_string(), r.clone()]);
+    }
+    let mut out = Vec::new();
+    ledger::run(
+        ledger::Cli::try_parse_from(&args).unwrap(),
+        &mut out,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    let printed = printed(&out);
+    assert!(
+        printed.contains("3 validators (3 run by other parties)"),
+        "{printed}"
+    );
+    let server = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("server key (each `ledger validator --server`): "))
+        .unwrap()
+        .to_string();
+    assert!(!d.join("led/validators/validator-0.key").exists());
+    let trust = d.join("led/config.json");
+    // Two validators in this process, the third as its own `ledger validator` process.
+    let mut running: Vec<_> = (0..2)
+        .map(|i| {
+            ledger::validator(
+                &d.join(format!("v{i}.key")),
+                &trust,
+                trustspace_ledger_verifier::PublicKey::from_hex(&server).unwrap(),
+                &d.join(format!("v{i}")),
+                &addrs[i],
+                2,
+            )
+            .unwrap()
+        })
+        .collect();
+    let mut third = Command::new(exe("ledger"))
+        .args(["validator", "--key", &p(d, "v2.key"), "--trust"])
+        .arg(&trust)
+        .args([
+            "--server",
+            &server,
+            "--state",
+            &p(d, "v2"),
+            "--addr",
+            &addrs[2],
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(third.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.ends_with(&format!(
+            "serving on http://{} (its copy: 0 entries)\n",
+            addrs[2]
+        )),
+        "{line}"
+    );
+    gen_encounters(d, 10, 1, 0);
+    commit_encounters(d, 16);
+    reg(
+        &led,
+        &p(d, "owner.key"),
+        "h1",
+        dataset(&p(d, "commitment.json")),
+    )
+    .unwrap();
+    for (_, replica) in &running {
+        assert_eq!(replica.size(), 1);
+    }
+    // One party's validator stops: the other two still make a quorum.
+    running.pop();
+    gen_encounters(d, 10, 2, 0);
+    commit_encounters(d, 16);
+    reg(
+        &led,
+        &p(d, "owner.key"),
+        "h2",
+        dataset(&p(d, "commitment.json")),
+    )
+    .unwrap();
+    let cp = ledger::status(&led, &mut Vec::new()).unwrap();
+    assert_eq!(cp.checkpoint.size, 2);
+    assert_eq!(cp.signatures.len(), 2);
+    // A second stops: no quorum, and nothing is appended.
+    third.kill().unwrap();
+    third.wait().unwrap();
+    gen_encounters(d, 10, 3, 0);
+    commit_encounters(d, 16);
+    let e = reg(
+        &led,
+        &p(d, "owner.key"),
+        "h3",
+        dataset(&p(d, "commitment.json")),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e.downcast_ref(), Some(LedgerError::Remote { .. })),
+        "{e:#}"
+    );
+    assert_eq!(
+        ledger::status(&led, &mut Vec::new())
+            .unwrap()
+            .checkpoint
+            .size,
+        2
+    );
 }

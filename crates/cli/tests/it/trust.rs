@@ -72,6 +72,7 @@ fn a_holders_own_policy_setup_and_evidence_do_not_pass_the_regulators_check() {
         Path::new(&rogue),
         "trustspace",
         3,
+        &[],
         2,
         &rogue_trust,
         &mut Vec::new(),
