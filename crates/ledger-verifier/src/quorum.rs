@@ -33,47 +33,81 @@ pub(crate) fn chunk_checkpoints(tree: &LogTree, from: u64, last: &Checkpoint) ->
         at += max;
         ends.push(at);
     }
-    let mut checkpoints = Vec::with_capacity(ends.len() + 1);
-    let mut prefix = LogTree::new();
-    let mut next = ends.iter().peekable();
-    for index in 0..at {
-        prefix.push(tree.leaf(index).expect("a prefix of the log"));
-        if next.peek() == Some(&&(index + 1)) {
-            next.next();
-            checkpoints.push(Checkpoint {
-                size: index + 1,
-                root: prefix.root(),
-                ..last.clone()
-            });
-        }
-    }
+    let mut checkpoints: Vec<Checkpoint> = ends
+        .into_iter()
+        .map(|size| Checkpoint {
+            size,
+            root: prefix_root(tree, size),
+            ..last.clone()
+        })
+        .collect();
     checkpoints.push(last.clone());
     checkpoints
 }
 
-/// Proposes entries `from..` to `v` chunk by chunk under `checkpoints` (from
-/// [`chunk_checkpoints`]), fetching each chunk with `entries(from, to)`; the answer to the last
-/// chunk, or the first answer that is not a signature.
+/// The root of the first `size` entries of `tree` (linear in `size`).
+pub(crate) fn prefix_root(tree: &LogTree, size: u64) -> [u8; 32] {
+    let mut prefix = LogTree::new();
+    for index in 0..size {
+        prefix.push(tree.leaf(index).expect("a prefix of the log"));
+    }
+    prefix.root()
+}
+
+/// Has `v` sign `last`, the checkpoint of `tree`, proposing it the entries `from..` in chunks
+/// (each fetched with `entries(from, to)`). A validator that is behind `from` is sent the
+/// entries from where it stands; one whose copy already holds a prefix of the entries
+/// proposed (it signed part of them in an earlier round) is sent the rest. Returns the answer
+/// to the last chunk, or the first answer that is not a signature.
 pub(crate) fn deliver(
+    v: &mut dyn Cosigner,
+    from: u64,
+    tree: &LogTree,
+    last: &Checkpoint,
+    entries: &dyn Fn(u64, u64) -> Result<Vec<Entry>>,
+) -> Result<CosignAnswer> {
+    let mut start = from;
+    // The first delivery, then at most one restart from where the validator stands.
+    for restarted in [false, true] {
+        let answer = deliver_chunks(v, start, &chunk_checkpoints(tree, start, last), entries)?;
+        match answer {
+            CosignAnswer::Behind { size } if !restarted && size < start => start = size,
+            CosignAnswer::Ahead { size, root }
+                if !restarted
+                    && size > start
+                    && size <= last.size
+                    && prefix_root(tree, size) == root =>
+            {
+                start = size
+            }
+            other => return Ok(other),
+        }
+    }
+    Ok(CosignAnswer::Behind { size: start })
+}
+
+/// Proposes entries `from..` to `v` chunk by chunk under `checkpoints` (from
+/// [`chunk_checkpoints`]).
+fn deliver_chunks(
     v: &mut dyn Cosigner,
     from: u64,
     checkpoints: &[Checkpoint],
     entries: &dyn Fn(u64, u64) -> Result<Vec<Entry>>,
 ) -> Result<CosignAnswer> {
     let mut at = from;
-    let mut answer = Err(LedgerError::malformed("proposal", "nothing to propose"));
+    let mut answer = CosignAnswer::Behind { size: from };
     for cp in checkpoints {
         answer = v.propose(&Proposal {
             from: at,
             entries: entries(at, cp.size)?,
             checkpoint: cp.clone(),
-        });
-        if !matches!(answer, Ok(CosignAnswer::Signed(_))) {
+        })?;
+        if !matches!(answer, CosignAnswer::Signed(_)) {
             break;
         }
         at = cp.size;
     }
-    answer
+    Ok(answer)
 }
 
 /// Every validator's answer to `ask`, asked at once (a slow validator delays the round by its

@@ -4,9 +4,12 @@
 //!
 //! The copy and the last checkpoint it signed are written in **one** redb transaction before
 //! the signature leaves the process, so after a crash it reopens exactly where it signed last:
-//! it never signs two roots for one size, whatever happened to it or to the server. A server
-//! that crashed after collecting signatures but before storing them finds the validator
-//! [`CosignAnswer::Ahead`] and proposes those entries again ([`crate::store::Ledger`] does).
+//! it never signs two roots for one size, whatever happened to it or to the server. The server
+//! keeps the batch it proposed until it is published, and proposes it again first after a
+//! failed round or a crash ([`crate::store::Ledger`]), so validators that signed it are not
+//! left apart. It acts only on proposals signed by the server's key: the link between them
+//! should still be private (or https), since a captured proposal that the server later drops
+//! could be replayed to a validator that missed it.
 //!
 //! | method | path | body | answer |
 //! |---|---|---|---|
@@ -24,12 +27,12 @@ use std::time::Duration;
 
 use crate::entry::{Entry, IndexedEntry};
 use crate::error::{LedgerError, Refusal, Result, StoreFailure};
-use crate::http::{Client, Response, parse_request, read_entry_answer};
+use crate::http::{Client, Response, parse_request};
 use crate::keys::{Identity, PublicKey};
 use crate::log::{Checkpoint, LedgerConfig};
+use crate::store::ENTRIES;
 use crate::validator::{CosignAnswer, Cosigner, Head, Proposal, Validator};
 
-const ENTRIES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("entries");
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 /// The last checkpoint it signed (JSON).
 const LAST: &str = "last-signed";
@@ -239,15 +242,7 @@ impl Replica {
 
     /// The entry at `index` of its copy.
     pub fn entry(&self, index: u64) -> Result<Entry> {
-        let rx = self.db.begin_read().map_err(|e| self.store_err(e))?;
-        let t = rx.open_table(ENTRIES).map_err(|e| self.store_err(e))?;
-        match t.get(index).map_err(|e| self.store_err(e))? {
-            Some(v) => Entry::decode(v.value()),
-            None => Err(LedgerError::NoSuchEntry {
-                index,
-                size: self.size(),
-            }),
-        }
+        crate::store::stored_entry(&self.db, index, &|e| self.store_err(e))
     }
 }
 
@@ -318,18 +313,9 @@ impl Cosigner for RemoteValidator {
         self.key
     }
 
-    fn head(&mut self) -> Result<Head> {
-        self.client.get("/v1/head")
-    }
-
     fn propose(&mut self, p: &Proposal) -> Result<CosignAnswer> {
         self.client
             .post("/v1/cosign", &ProposalRequest::new(p, &self.server)?)
-    }
-
-    fn entry(&mut self, index: u64) -> Result<Entry> {
-        let (status, body) = self.client.get_raw(&format!("/v1/entry/{index}"))?;
-        read_entry_answer(&self.client.url, index, status, &body)
     }
 }
 
@@ -377,7 +363,13 @@ impl RemoteValidators {
                 format!("unsupported version {}", list.version),
             ));
         }
-        for v in &list.validators {
+        for (i, v) in list.validators.iter().enumerate() {
+            if list.validators[..i].iter().any(|w| w.key == v.key) {
+                return Err(LedgerError::malformed(
+                    &what,
+                    format!("validator {} is listed twice", v.key.to_hex()),
+                ));
+            }
             if !config.validators.contains(&v.key) {
                 return Err(LedgerError::Refused(Refusal::NotAValidator {
                     key_file: format!("{what} ({})", v.key.to_hex()),

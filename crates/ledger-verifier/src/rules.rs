@@ -38,18 +38,12 @@ pub fn now_ms() -> u64 {
 pub struct Rules {
     tree: LogTree,
     keys: HashSet<EntryKey>,
-    entries: Vec<(Kind, u64)>,
+    /// Each entry's kind, timestamp and key.
+    entries: Vec<(Kind, u64, EntryKey)>,
     /// The latest timestamp in the log.
     latest: u64,
-    /// The state before the last append, unless made final ([`Rules::undo`] goes back to it).
-    mark: Option<Mark>,
-}
-
-/// What [`Rules::undo`] restores: the size before an append and the keys it inserted.
-struct Mark {
-    size: u64,
-    latest: u64,
-    inserted: Vec<EntryKey>,
+    /// The size before the appends not yet made final ([`Rules::undo`] goes back to it).
+    mark: Option<u64>,
 }
 
 /// The kind of an entry, for verdicts' references.
@@ -194,21 +188,14 @@ impl Rules {
             .iter()
             .map(Entry::digest)
             .collect::<Result<Vec<_>>>()?;
-        let mut mark = Mark {
-            size: self.size(),
-            latest: self.latest,
-            inserted: Vec::new(),
-        };
+        self.mark = self.mark.or(Some(self.size()));
         for (e, digest) in entries.iter().zip(digests) {
             self.tree.push(digest);
             let key = e.key();
-            if self.keys.insert(key.clone()) {
-                mark.inserted.push(key);
-            }
-            self.entries.push((kind(&e.body), e.timestamp));
+            self.keys.insert(key.clone());
+            self.entries.push((kind(&e.body), e.timestamp, key));
             self.latest = self.latest.max(e.timestamp);
         }
-        self.mark = Some(mark);
         Ok(())
     }
 
@@ -218,31 +205,38 @@ impl Rules {
         self.replay(entries)
     }
 
-    /// Takes back the last append ([`Rules::admit`] or [`Rules::replay`]) unless made final by
-    /// [`Rules::commit`] (a checkpoint over it was not made after all): exactly the keys it
-    /// inserted, its entries and the tree; a second call does nothing. Rebuilds the tree:
-    /// linear in the log.
+    /// Takes back the appends ([`Rules::admit`] or [`Rules::replay`]) since the last
+    /// [`Rules::commit`] (a checkpoint over them was not made after all); a second call does
+    /// nothing.
     pub fn undo(&mut self) {
-        let Some(mark) = self.mark.take() else {
-            return;
-        };
-        for key in &mark.inserted {
-            self.keys.remove(key);
+        if let Some(size) = self.mark.take() {
+            self.truncate(size);
         }
-        self.entries.truncate(mark.size as usize);
-        self.latest = mark.latest;
+    }
+
+    /// Makes the appends so far final: [`Rules::undo`] no longer takes them back.
+    pub fn commit(&mut self) {
+        self.mark = None;
+    }
+
+    /// Goes back to the log's first `size` entries: their keys, timestamps and tree exactly.
+    /// Rebuilds the tree: linear in the log.
+    pub fn truncate(&mut self, size: u64) {
+        let keep = usize::try_from(size).unwrap_or(usize::MAX);
+        if keep >= self.entries.len() {
+            return;
+        }
+        for (_, _, key) in self.entries.drain(keep..) {
+            self.keys.remove(&key);
+        }
+        self.latest = self.entries.iter().map(|e| e.1).max().unwrap_or(0);
         let mut tree = LogTree::new();
-        for i in 0..mark.size {
+        for i in 0..size {
             if let Some(leaf) = self.tree.leaf(i) {
                 tree.push(leaf);
             }
         }
         self.tree = tree;
-    }
-
-    /// Makes the last append final: [`Rules::undo`] no longer takes it back (and the keys it
-    /// would restore are not kept twice).
-    pub fn commit(&mut self) {
-        self.mark = None;
+        self.mark = self.mark.filter(|&m| m <= size);
     }
 }

@@ -14,29 +14,33 @@
 //! URL) and `server.key` (mode 0600), the key the server signs its proposals to them with.
 //!
 //! Every validator is a [`Cosigner`] to the server: a proposal goes to all of them at once; one
-//! that is behind is sent the entries it lacks. One that signed entries the server then failed
-//! to publish (a crash between quorum and commit, or too few signatures) never rolls back, so
-//! after such a round, or a restart, the server asks every validator where it stands and
-//! publishes those entries before anything new ([`Ledger`]'s `sync`).
+//! that is behind is sent the entries it lacks. A validator run by another party never rolls
+//! back what it signed, so the server keeps the batch it proposes to them pending in its store
+//! until a quorum signed it and it is published (the same transaction clears it): after a
+//! failed round or a crash it proposes that batch again before anything else.
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::entry::{Entry, EntryKey};
-use crate::error::{LedgerError, Refusal, Result, StoreFailure};
+use crate::error::{LedgerError, Refusal, RemoteCause, Result, StoreFailure};
 use crate::keys::{Identity, PublicKey};
 use crate::log::{Checkpoint, CosignedCheckpoint, LedgerConfig, empty_root};
-use crate::quorum::{ask_all, chunk_checkpoints, deliver, signed_by};
+use crate::quorum::{ask_all, deliver, signed_by};
 use crate::replica::{RemoteEntry, RemoteValidator, RemoteValidators, SERVER_KEY_FILE};
 use crate::rules::{Rules, now_ms};
 use crate::trust::Pins;
 use crate::validator::{CosignAnswer, Cosigner, Validator};
 use crate::view::{Audit, LedgerView, Receipt};
 
-const ENTRIES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("entries");
+/// Entries by index (the ledger's, and a validator's copy).
+pub(crate) const ENTRIES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("entries");
 const KEYS: TableDefinition<'_, &[u8], u64> = TableDefinition::new("keys");
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
+/// The pending batch (by its index in the batch), written before it is proposed to validators
+/// run by other parties and removed with its publication.
+const PENDING: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("pending");
 const CHECKPOINT: &str = "checkpoint";
 /// redb page cache.
 const CACHE_BYTES: usize = 64 << 20;
@@ -50,23 +54,15 @@ struct Inner {
     /// The validators: in this process, each with its own copy (a test deployment), and run
     /// by other parties.
     validators: Vec<Box<dyn Cosigner>>,
-    /// A round published nothing (or the server just started with validators run by other
-    /// parties): some validator may hold entries the store lacks, which the next round must
-    /// publish first ([`Ledger::sync`]).
-    dirty: bool,
+    /// The batch last proposed to validators run by other parties and not published (also
+    /// in the store): proposed again before anything else, since those that signed it never
+    /// roll back.
+    pending: Vec<Entry>,
 }
 
 /// How long the server waits for a validator run by another party (a round waits for every
 /// validator it asks, so this bounds an append's delay while one is unreachable).
 const VALIDATOR_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// The outcome of one proposal to the validators.
-enum Round {
-    /// A quorum signed and the store holds the entries.
-    Published(Receipt),
-    /// No quorum, and validators signed entries beyond the store's (index, size, root).
-    Ahead(Vec<(usize, u64, [u8; 32])>),
-}
 
 /// An embedded ledger opened from a directory.
 pub struct Ledger {
@@ -193,16 +189,28 @@ impl Ledger {
                 cause: StoreFailure::Database(e.to_string()),
             })?;
         let (rules, checkpoint, local) = load_state(&db, &config, &path, identities)?;
+        let pending = load_pending(&db, &path)?;
         let mut validators: Vec<Box<dyn Cosigner>> = local
             .into_iter()
             .map(|v| Box::new(v) as Box<dyn Cosigner>)
             .collect();
-        let mut dirty = false;
         let mut server = None;
         if let Some(list) = RemoteValidators::load(dir, &config)?
             && !list.validators.is_empty()
         {
-            dirty = true;
+            if let Some(r) = list
+                .validators
+                .iter()
+                .find(|r| validators.iter().any(|v| v.key() == r.key))
+            {
+                return Err(LedgerError::malformed(
+                    dir.join(crate::replica::REMOTE_FILE).display().to_string(),
+                    format!(
+                        "validator {} is both run by another party and in this directory",
+                        r.key.to_hex()
+                    ),
+                ));
+            }
             let id = Arc::new(Identity::load(&dir.join(SERVER_KEY_FILE))?);
             server = Some(id.public());
             for r in list.validators {
@@ -223,7 +231,7 @@ impl Ledger {
                 rules,
                 checkpoint,
                 validators,
-                dirty,
+                pending,
             }),
         })
     }
@@ -269,48 +277,55 @@ impl Ledger {
                 need: self.config.threshold,
             });
         }
-        if inner.dirty {
-            self.sync(inner)?;
-        }
-        match self.append_round(inner, &entries, false)? {
-            Round::Published(receipt) => Ok(receipt),
-            Round::Ahead(ahead) => {
-                // Validators signed entries a crash kept from the store: those come first.
-                self.adopt(inner, &ahead)?;
-                match self.append_round(inner, &entries, false)? {
-                    Round::Published(receipt) => Ok(receipt),
-                    Round::Ahead(_) => Err(LedgerError::NoQuorum {
-                        size: inner.rules.size() + entries.len() as u64,
-                        have: 0,
-                        need: self.config.threshold,
-                    }),
+        // A batch proposed before and not published comes first: validators that signed it
+        // never roll back. Asked again, it is published as it is.
+        if !inner.pending.is_empty() {
+            let pending = inner.pending.clone();
+            let again = pending == entries;
+            let now = now_ms().max(inner.checkpoint.checkpoint.timestamp_ms);
+            match inner.rules.check(&self.config, &pending, now / 1000) {
+                // Until a quorum signs it, nothing else is proposed.
+                Ok(()) => {
+                    let receipt = self.append_round(inner, &pending)?;
+                    if again {
+                        return Ok(receipt);
+                    }
+                }
+                // The server's own rules refuse it now: it can never be published (the
+                // validators that signed it are apart until re-provisioned).
+                Err(e) => {
+                    self.set_pending(inner, &[])?;
+                    if again {
+                        return Err(e);
+                    }
                 }
             }
         }
+        self.append_round(inner, &entries)
     }
 
-    /// Checks `entries` as the log's next ones (all of the rules, or with `known` only that
-    /// they extend it: entries validators already checked and signed), has the validators
-    /// co-sign the checkpoint over them and stores both.
-    fn append_round(&self, inner: &mut Inner, entries: &[Entry], known: bool) -> Result<Round> {
+    /// Checks `entries` as the log's next ones, has the validators co-sign the checkpoint over
+    /// them and stores both; with validators run by other parties, the batch is pending in the
+    /// store while they are asked.
+    fn append_round(&self, inner: &mut Inner, entries: &[Entry]) -> Result<Receipt> {
         let size = inner.rules.size();
         let now = now_ms().max(inner.checkpoint.checkpoint.timestamp_ms);
-        if !known {
-            inner.rules.check(&self.config, entries, now / 1000)?;
-        }
+        inner.rules.check(&self.config, entries, now / 1000)?;
         let encoded = entries
             .iter()
             .map(|e| Ok((e.encode()?, e.key())))
             .collect::<Result<Vec<_>>>()?;
+        if self.server.is_some() && inner.pending != entries {
+            self.set_pending(inner, entries)?;
+        }
         // From here on the server's copy moves ahead of the store; any failure reloads it.
         inner.rules.replay(entries)?;
         let result = self.checkpoint_and_commit(inner, size, entries, &encoded, now);
-        if !matches!(result, Ok(Round::Published(_))) {
+        if result.is_err() {
             // Nothing was stored (the write is one transaction): the server's copy and the
             // validators' in this process go back to the stored checkpoint, whose successor
             // was never published.
             inner.rules.undo();
-            inner.dirty = true;
             let published = inner.checkpoint.checkpoint.clone();
             for v in &mut inner.validators {
                 v.unpublished(&published);
@@ -319,96 +334,20 @@ impl Ledger {
         result
     }
 
-    /// Asks every validator where its copy stands and publishes what any signed beyond the
-    /// store ([`Ledger::adopt`]) before anything new is proposed: otherwise the others would
-    /// sign new entries at those indices, and the one ahead (which never rolls back) could
-    /// not follow. Entries it cannot publish because the rules refuse them are left behind
-    /// (that validator stays apart until re-provisioned); unreachable validators keep the
-    /// ledger from appending until they are back.
-    fn sync(&self, inner: &mut Inner) -> Result<()> {
-        let size = inner.rules.size();
-        let ahead: Vec<_> = ask_all(&mut inner.validators, |v| v.head())
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, head)| match head {
-                Ok(h) if h.size > size => Some((i, h.size, h.root)),
-                _ => None,
-            })
-            .collect();
-        if !ahead.is_empty() {
-            // Unreachable validators: adopting must wait (the others would sign over it);
-            // entries the rules now refuse cannot be adopted, and are left behind.
-            if let Err(e @ (LedgerError::NoQuorum { .. } | LedgerError::Remote { .. })) =
-                self.adopt(inner, &ahead)
-            {
-                return Err(e);
+    /// Makes `entries` the pending batch (none: no batch is pending), in the store first.
+    fn set_pending(&self, inner: &mut Inner, entries: &[Entry]) -> Result<()> {
+        let tx = self.db.begin_write().map_err(|e| self.store_err(e))?;
+        {
+            let mut t = tx.open_table(PENDING).map_err(|e| self.store_err(e))?;
+            t.retain(|_, _| false).map_err(|e| self.store_err(e))?;
+            for (i, e) in entries.iter().enumerate() {
+                t.insert(i as u64, e.encode()?.as_slice())
+                    .map_err(|e| self.store_err(e))?;
             }
         }
-        inner.dirty = false;
+        tx.commit().map_err(|e| self.store_err(e))?;
+        inner.pending = entries.to_vec();
         Ok(())
-    }
-
-    /// Publishes what the validators in `ahead` signed beyond the store: the entries of the
-    /// first whose copy extends the log, proposed to every validator again.
-    fn adopt(&self, inner: &mut Inner, ahead: &[(usize, u64, [u8; 32])]) -> Result<()> {
-        let size = inner.rules.size();
-        let mut failure = None;
-        for &(i, their_size, root) in ahead {
-            // A validator is never more than one batch ahead of what the server proposed.
-            if their_size <= size || their_size - size > MAX_BATCH as u64 {
-                continue;
-            }
-            let fetched = (size..their_size)
-                .map(|index| inner.validators[i].entry(index))
-                .collect::<Result<Vec<_>>>();
-            let entries = match fetched {
-                Ok(entries) => entries,
-                Err(e) => {
-                    failure = Some(e);
-                    continue;
-                }
-            };
-            // Their entries must extend the log to the root they claim, by the rules.
-            let now = now_ms().max(inner.checkpoint.checkpoint.timestamp_ms);
-            let check = inner
-                .rules
-                .check(&self.config, &entries, now / 1000)
-                .and_then(|()| {
-                    let mut probe = crate::log::LogTree::new();
-                    for index in 0..size {
-                        probe.push(inner.rules.tree().leaf(index).expect("within the log"));
-                    }
-                    for e in &entries {
-                        probe.push(e.digest()?);
-                    }
-                    if probe.root() == root {
-                        Ok(())
-                    } else {
-                        Err(LedgerError::Fork {
-                            old_size: size,
-                            new_size: their_size,
-                            cause: crate::error::ForkCause::RootOfOtherEntries,
-                        })
-                    }
-                });
-            if let Err(e) = check {
-                failure = Some(e);
-                continue;
-            }
-            return match self.append_round(inner, &entries, true)? {
-                Round::Published(_) => Ok(()),
-                Round::Ahead(_) => Err(LedgerError::NoQuorum {
-                    size: their_size,
-                    have: 0,
-                    need: self.config.threshold,
-                }),
-            };
-        }
-        Err(failure.unwrap_or(LedgerError::NoQuorum {
-            size,
-            have: 0,
-            need: self.config.threshold,
-        }))
     }
 
     /// Entries `from..to` of the store.
@@ -418,7 +357,7 @@ impl Ledger {
 
     /// Has every validator answer the proposal of `entries` after `old_size` (a validator
     /// that is behind is sent the stored entries it lacks), and stores entries and checkpoint
-    /// if a quorum signed.
+    /// if a quorum signed, clearing the pending batch in the same transaction.
     fn checkpoint_and_commit(
         &self,
         inner: &mut Inner,
@@ -426,7 +365,7 @@ impl Ledger {
         entries: &[Entry],
         encoded: &[(Vec<u8>, EntryKey)],
         now: u64,
-    ) -> Result<Round> {
+    ) -> Result<Receipt> {
         let checkpoint = Checkpoint {
             log_id: self.config.log_id.clone(),
             size: inner.rules.size(),
@@ -442,48 +381,35 @@ impl Ledger {
             Ok(out)
         };
         let tree = inner.rules.tree();
-        let cps = chunk_checkpoints(tree, old_size, &checkpoint);
         let answers = ask_all(&mut inner.validators, |v| {
-            match deliver(v, old_size, &cps, &entries_at) {
-                // Behind: catch it up with the stored entries it lacks, then the batch.
-                Ok(CosignAnswer::Behind { size }) if size < old_size => deliver(
-                    v,
-                    size,
-                    &chunk_checkpoints(tree, size, &checkpoint),
-                    &entries_at,
-                ),
-                other => other,
-            }
+            deliver(v, old_size, tree, &checkpoint, &entries_at)
         });
         // Each validator checks the entries against its own copy; a refusal by enough of
-        // them is the answer, by its cause.
+        // them is the answer, by its cause (an unreachable validator is only not counted).
         let mut signatures = Vec::new();
         let mut refusal = None;
-        let mut ahead = Vec::new();
         for (i, answer) in answers.into_iter().enumerate() {
             let key = inner.validators[i].key();
-            match answer {
+            let refused = match answer {
                 Ok(CosignAnswer::Signed(sig)) if signed_by(&sig, &key, &checkpoint) => {
-                    signatures.push(*sig)
+                    signatures.push(*sig);
+                    continue;
                 }
-                Ok(CosignAnswer::Signed(_)) => {
-                    refusal = refusal.or(Some(LedgerError::BadCheckpointSignature(key.to_hex())))
-                }
-                Ok(CosignAnswer::Ahead { size, root }) => ahead.push((i, size, root)),
-                Ok(CosignAnswer::Behind { size }) => {
-                    refusal = refusal.or(Some(LedgerError::NoQuorum {
-                        size,
-                        have: 0,
-                        need: self.config.threshold,
-                    }))
-                }
-                Err(e) => refusal = refusal.or(Some(e)),
-            }
+                Ok(CosignAnswer::Signed(_)) => LedgerError::BadCheckpointSignature(key.to_hex()),
+                // It holds other entries than the log's (it signed a batch the server
+                // dropped): it is apart until re-provisioned.
+                Ok(CosignAnswer::Ahead { size, .. }) => LedgerError::Fork {
+                    old_size: size,
+                    new_size: checkpoint.size,
+                    cause: crate::error::ForkCause::RootOfOtherEntries,
+                },
+                Ok(CosignAnswer::Behind { .. }) => continue,
+                Err(e) if unavailable(&e) => continue,
+                Err(e) => e,
+            };
+            refusal = refusal.or(Some(refused));
         }
         if signatures.len() < self.config.threshold {
-            if !ahead.is_empty() {
-                return Ok(Round::Ahead(ahead));
-            }
             return Err(refusal.unwrap_or(LedgerError::NoQuorum {
                 size: checkpoint.size,
                 have: signatures.len(),
@@ -510,16 +436,80 @@ impl Ledger {
             let json = cosigned.to_bytes();
             m.insert(CHECKPOINT, json.as_slice())
                 .map_err(|e| self.store_err(e))?;
+            let mut p = tx.open_table(PENDING).map_err(|e| self.store_err(e))?;
+            p.retain(|_, _| false).map_err(|e| self.store_err(e))?;
         }
         tx.commit().map_err(|e| self.store_err(e))?;
         inner.rules.commit();
+        inner.pending.clear();
         inner.checkpoint = cosigned.clone();
-        Ok(Round::Published(Receipt {
+        Ok(Receipt {
             first_index: old_size,
             count: encoded.len() as u64,
             checkpoint: cosigned,
-        }))
+        })
     }
+}
+
+/// The entry at `index` of a store's `entries` table (the ledger's or a validator's); `err`
+/// makes a store failure's error.
+pub(crate) fn stored_entry(
+    db: &Database,
+    index: u64,
+    err: &dyn Fn(String) -> LedgerError,
+) -> Result<Entry> {
+    let rx = db.begin_read().map_err(|e| err(e.to_string()))?;
+    let t = rx.open_table(ENTRIES).map_err(|e| err(e.to_string()))?;
+    match t.get(index).map_err(|e| err(e.to_string()))? {
+        Some(v) => Entry::decode(v.value()),
+        None => Err(LedgerError::NoSuchEntry {
+            index,
+            size: t.len().map_err(|e| err(e.to_string()))?,
+        }),
+    }
+}
+
+/// Whether `e` says a validator or the store could not be reached (a round may succeed
+/// later), rather than that something was refused.
+fn unavailable(e: &LedgerError) -> bool {
+    matches!(
+        e,
+        LedgerError::NoQuorum { .. }
+            | LedgerError::Store { .. }
+            | LedgerError::Io { .. }
+            | LedgerError::Remote {
+                cause: RemoteCause::Transport | RemoteCause::Status { status: 500.., .. },
+                ..
+            }
+    )
+}
+
+/// The pending batch in the store ([`PENDING`]).
+fn load_pending(db: &Database, path: &Path) -> Result<Vec<Entry>> {
+    let fail = |cause: StoreFailure| LedgerError::Store {
+        path: path.display().to_string(),
+        cause,
+    };
+    let db_err = |e: &dyn std::fmt::Display| fail(StoreFailure::Database(e.to_string()));
+    let tx = db.begin_write().map_err(|e| db_err(&e))?;
+    tx.open_table(PENDING).map_err(|e| db_err(&e))?;
+    tx.commit().map_err(|e| db_err(&e))?;
+    let rx = db.begin_read().map_err(|e| db_err(&e))?;
+    let table = rx.open_table(PENDING).map_err(|e| db_err(&e))?;
+    let mut entries = Vec::new();
+    for item in table.iter().map_err(|e| db_err(&e))? {
+        let (k, v) = item.map_err(|e| db_err(&e))?;
+        if k.value() != entries.len() as u64 {
+            return Err(fail(StoreFailure::MissingEntry(entries.len() as u64)));
+        }
+        entries.push(Entry::decode(v.value()).map_err(|e| {
+            fail(StoreFailure::BadEntry {
+                index: k.value(),
+                reason: e.to_string(),
+            })
+        })?);
+    }
+    Ok(entries)
 }
 
 /// Rebuilds the log from the stored entries and checks it reproduces the stored checkpoint,
@@ -618,15 +608,7 @@ impl LedgerView for Ledger {
     }
 
     fn entry(&self, index: u64) -> Result<Entry> {
-        let rx = self.db.begin_read().map_err(|e| self.store_err(e))?;
-        let t = rx.open_table(ENTRIES).map_err(|e| self.store_err(e))?;
-        match t.get(index).map_err(|e| self.store_err(e))? {
-            Some(v) => Entry::decode(v.value()),
-            None => Err(LedgerError::NoSuchEntry {
-                index,
-                size: t.len().map_err(|e| self.store_err(e))?,
-            }),
-        }
+        stored_entry(&self.db, index, &|e| self.store_err(e))
     }
 
     fn find(&self, key: &EntryKey) -> Result<Option<u64>> {

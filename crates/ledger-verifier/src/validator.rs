@@ -7,8 +7,8 @@
 //! The server reaches its validators through [`Cosigner`]: a [`Validator`] in its own process
 //! (a test deployment), or a validator run by another party ([`crate::replica`]) reached over
 //! HTTP. Either answers a [`Proposal`] with a [`CosignAnswer`]: a signature, or where its copy
-//! stands when the proposal does not start there, so the server can catch it up or adopt what
-//! it signed before a crash.
+//! stands when the proposal does not start there, so the server can catch it up, or send it
+//! the rest of a batch it signed part of.
 
 use serde::{Deserialize, Serialize};
 
@@ -163,8 +163,9 @@ impl Validator {
         Ok(())
     }
 
-    /// Signs `next` and remembers it as the last it signed.
+    /// Signs `next` and remembers it as the last it signed (its copy up to there is final).
     fn sign(&mut self, next: &Checkpoint) -> CheckpointSignature {
+        self.rules.commit();
         self.last = Some(next.clone());
         CheckpointSignature {
             validator: self.identity.public(),
@@ -212,12 +213,11 @@ impl Validator {
         self.rules.tree().leaf(index)
     }
 
-    /// Takes back the last append it signed over (its signature was not handed out: the
-    /// party's store failed to keep it), so `previous` is again the last it signed.
+    /// Takes back what it signed after `previous` (its signature was not handed out: the
+    /// party's store failed to keep it; or, in the server's process, it was never published),
+    /// so `previous` is again the last it signed and its copy ends there.
     pub(crate) fn take_back(&mut self, previous: Option<Checkpoint>) {
-        if self.rules.size() > previous.as_ref().map_or(0, |c| c.size) {
-            self.rules.undo();
-        }
+        self.rules.truncate(previous.as_ref().map_or(0, |c| c.size));
         self.last = previous;
     }
 
@@ -272,7 +272,8 @@ pub enum CosignAnswer {
         size: u64,
     },
     /// It signed a checkpoint beyond the proposal's start over other entries (or beyond the
-    /// proposal's end); it never rolls back, so the server must propose its entries.
+    /// proposal's end); it never rolls back, so the server must propose its entries (the
+    /// batch it keeps pending) before anything else.
     Ahead {
         /// Entries in its copy.
         size: u64,
@@ -297,15 +298,12 @@ pub struct Head {
 pub trait Cosigner: Send {
     /// The key its signatures must be by (from the server's own records, not its answers).
     fn key(&self) -> PublicKey;
-    /// Where its copy stands (asked after a round that published nothing, before the next).
-    fn head(&mut self) -> Result<Head>;
     /// Its answer to a proposal.
     fn propose(&mut self, p: &Proposal) -> Result<CosignAnswer>;
-    /// The entry at `index` of its copy (what it signed beyond the server's log).
-    fn entry(&mut self, index: u64) -> Result<Entry>;
     /// The server failed to publish what it last signed and is back at `published`: a
     /// validator in the server's process forgets it too; one run by another party keeps what
-    /// it signed (the default), and the server proposes it again.
+    /// it signed (the default), and the server proposes the same entries again (its pending
+    /// batch) before anything else.
     fn unpublished(&mut self, published: &Checkpoint) {
         let _ = published;
     }
@@ -316,20 +314,8 @@ impl Cosigner for Validator {
         self.public()
     }
 
-    fn head(&mut self) -> Result<Head> {
-        Ok(Validator::head(self))
-    }
-
     fn propose(&mut self, p: &Proposal) -> Result<CosignAnswer> {
         Validator::propose(self, p)
-    }
-
-    fn entry(&mut self, index: u64) -> Result<Entry> {
-        // In the server's process it never holds more than the server's store.
-        Err(LedgerError::NoSuchEntry {
-            index,
-            size: self.size(),
-        })
     }
 
     fn unpublished(&mut self, published: &Checkpoint) {

@@ -15,8 +15,13 @@ use trustspace_cli::cmd::ledger;
 use trustspace_cli::cmd::zkprove::args::{RegisterArgs, Registration};
 use trustspace_cli::cmd::zkprove::register::register;
 use trustspace_cli::cmd::zkverify::{self, Cause, Failure, Kind};
-use trustspace_ledger_verifier::LedgerError;
+use trustspace_ledger_verifier::log::LogTree;
 use trustspace_ledger_verifier::monitor::Observation;
+use trustspace_ledger_verifier::replica::RemoteValidator;
+use trustspace_ledger_verifier::validator::{Cosigner, Proposal};
+use trustspace_ledger_verifier::{
+    Body, Checkpoint, Entry, Identity, LedgerError, LedgerView, PolicyEntry,
+};
 
 /// `zkverify ARGS` in-process: the exit code and what it printed (stdout, stderr).
 fn zkverify(args: &[&str]) -> (u8, String, String) {
@@ -530,6 +535,50 @@ fn validators_run_by_separate_parties_keep_the_ledger_going() {
     for (_, replica) in &running {
         assert_eq!(replica.size(), 1);
     }
+    // The validator process checks the rules itself: a proposal of a policy by a key that is
+    // not an issuer, signed by the server's own key as a hostile server would, is refused.
+    let logged = {
+        let l = trustspace_ledger_verifier::Ledger::open(Path::new(&led)).unwrap();
+        l.entry(0).unwrap()
+    };
+    let owner = Identity::load(&d.join("owner.key")).unwrap();
+    let lax = PolicyEntry {
+        policy_digest: [1; 32],
+        chunk_circuit: [2; 32],
+        final_circuit: None,
+        vk_digest: [3; 32],
+        name: "lax".into(),
+    };
+    let rogue = Entry::sign(Body::Policy(lax), logged.timestamp, &owner).unwrap();
+    let mut tree = LogTree::new();
+    for e in [&logged, &rogue] {
+        tree.push(e.digest().unwrap());
+    }
+    let proposal = Proposal {
+        from: 1,
+        entries: vec![rogue],
+        checkpoint: Checkpoint {
+            log_id: "trustspace".into(),
+            size: 2,
+            root: tree.root(),
+            timestamp_ms: trustspace_ledger_verifier::rules::now_ms(),
+        },
+    };
+    let server_id = Identity::load(&d.join("led/server.key")).unwrap();
+    let refused = RemoteValidator::new(
+        Identity::load(&d.join("v2.key")).unwrap().public(),
+        &format!("http://{}", addrs[2]),
+        std::time::Duration::from_secs(10),
+        std::sync::Arc::new(server_id),
+    )
+    .propose(&proposal)
+    .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("is not allowed to register policies by the trust configuration"),
+        "{refused}"
+    );
     // One party's validator stops: the other two still make a quorum.
     running.pop();
     gen_encounters(d, 10, 2, 0);
@@ -557,7 +606,14 @@ fn validators_run_by_separate_parties_keep_the_ledger_going() {
     )
     .unwrap_err();
     assert!(
-        matches!(e.downcast_ref(), Some(LedgerError::Remote { .. })),
+        matches!(
+            e.downcast_ref(),
+            Some(LedgerError::NoQuorum {
+                have: 1,
+                need: 2,
+                ..
+            })
+        ),
         "{e:#}"
     );
     assert_eq!(

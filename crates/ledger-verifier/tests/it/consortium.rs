@@ -321,18 +321,34 @@ impl Party {
     }
 }
 
+/// The key of the ledger server in `dir` (the tests sign proposals with it as the server
+/// would).
+fn server_identity(dir: &Path) -> Identity {
+    Identity::load(&dir.join("ledger/server.key")).unwrap()
+}
+
 /// Three parties' validators (threshold 2) and a ledger server that reaches them over loopback.
 fn consortium(dir: &Path) -> (Ledger, Vec<Party>) {
+    consortium_with(dir, 2, |_| {})
+}
+
+/// [`consortium`] with `threshold`, and the validators' list as `edit` leaves it.
+fn consortium_with(
+    dir: &Path,
+    threshold: usize,
+    edit: impl FnOnce(&mut Vec<RemoteEntry>),
+) -> (Ledger, Vec<Party>) {
     let mut parties: Vec<Party> = (0..3)
         .map(|i| Party::new(i, &dir.join(format!("party-{i}"))))
         .collect();
-    let remote: Vec<RemoteEntry> = parties.iter().map(Party::remote).collect();
+    let mut remote: Vec<RemoteEntry> = parties.iter().map(Party::remote).collect();
+    edit(&mut remote);
     let ledger = Ledger::init_consortium(
         &dir.join("ledger"),
         "consortium",
         0,
         &remote,
-        2,
+        threshold,
         vec![issuer().public()],
         &Pins::default(),
     )
@@ -354,7 +370,7 @@ fn separate_validators_reach_a_quorum_through_outages_and_crashes() {
     let (l, mut parties) = consortium(dir.path());
     let config = l.config().clone();
     let server = l.server_key().unwrap();
-    let server_id = || Identity::load(&dir.path().join("ledger/server.key")).unwrap();
+    let server_id = || server_identity(dir.path());
     let receipt = l.append(vec![entry(0)]).unwrap();
     receipt.checkpoint.verify(&config).unwrap();
     assert_eq!(receipt.checkpoint.signatures.len(), 3);
@@ -374,45 +390,51 @@ fn separate_validators_reach_a_quorum_through_outages_and_crashes() {
         assert_eq!(p.head().root, receipt.checkpoint.checkpoint.root);
     }
 
-    // The server crashes after two validators signed entry 3 and before it stored it: they
-    // never roll back, so the restarted server publishes entry 3 before anything new.
-    let mut log = published(&l);
-    log.push(entry(3));
-    let lost = proposal(&log, 3, trustspace_ledger_verifier::rules::now_ms());
-    for p in &parties[..2] {
-        signed(p.propose(&lost, server_id()), &p.key(), &lost.checkpoint);
-    }
-    drop(l);
-    let l = Ledger::open(&dir.path().join("ledger")).unwrap();
+    // Two parties down: no quorum, and the one that signed keeps what it signed. The batch
+    // stays pending: once the others are back it is published first, then the new entry.
+    parties[1].stop();
+    parties[2].stop();
+    let failed = l.append(vec![entry(3)]);
+    assert!(
+        matches!(
+            failed,
+            Err(LedgerError::NoQuorum {
+                size: 4,
+                have: 1,
+                need: 2
+            })
+        ),
+        "{failed:?}"
+    );
+    assert_eq!(l.checkpoint().unwrap().checkpoint.size, 3);
+    assert_eq!(parties[0].head().size, 4);
+    parties[1].start(&config, server);
+    parties[2].start(&config, server);
     let receipt = l.append(vec![entry(4)]).unwrap();
     assert_eq!(receipt.first_index, 4);
     assert_eq!(l.entry(3).unwrap(), entry(3));
     assert_eq!(receipt.checkpoint.signatures.len(), 3);
-    for p in &parties {
-        assert_eq!(p.head().size, 5);
-    }
-
-    // Two parties down: no quorum, and the one that signed keeps it; once the others are back
-    // what it signed is published first, then the new entry.
-    parties[1].stop();
-    parties[2].stop();
-    let failed = l.append(vec![entry(5)]);
-    assert!(
-        matches!(failed, Err(LedgerError::Remote { .. })),
-        "{failed:?}"
-    );
-    assert_eq!(l.checkpoint().unwrap().checkpoint.size, 5);
-    assert_eq!(parties[0].head().size, 6);
-    parties[1].start(&config, server);
-    parties[2].start(&config, server);
-    let receipt = l.append(vec![entry(6)]).unwrap();
-    assert_eq!(receipt.first_index, 6);
-    assert_eq!(l.entry(5).unwrap(), entry(5));
     // Asked again, the entry that was published after all is a duplicate, not a second copy.
     assert!(matches!(
-        l.append(vec![entry(5)]),
+        l.append(vec![entry(3)]),
         Err(LedgerError::Duplicate { .. })
     ));
+
+    // The same, with the server crashing after the failed round: the pending batch is in its
+    // store, and a client asking again gets it published as it is.
+    parties[1].stop();
+    parties[2].stop();
+    assert!(l.append(vec![entry(5), entry(6)]).is_err());
+    drop(l);
+    parties[1].start(&config, server);
+    parties[2].start(&config, server);
+    let l = Ledger::open(&dir.path().join("ledger")).unwrap();
+    let receipt = l.append(vec![entry(5), entry(6)]).unwrap();
+    assert_eq!((receipt.first_index, receipt.count), (5, 2));
+    assert_eq!(receipt.checkpoint.signatures.len(), 3);
+    for p in &parties {
+        assert_eq!(p.head().root, receipt.checkpoint.checkpoint.root);
+    }
 
     // Whoever reaches a validator, the rules hold: a proposal they refuse is refused.
     let mut rogue = published(&l);
@@ -442,25 +464,8 @@ fn separate_validators_reach_a_quorum_through_outages_and_crashes() {
 #[test]
 fn a_signature_by_another_key_than_the_listed_one_is_not_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let mut parties: Vec<Party> = (0..3)
-        .map(|i| Party::new(i, &dir.path().join(format!("party-{i}"))))
-        .collect();
     // The third listed validator's URL leads to the first party's validator.
-    let mut remote: Vec<RemoteEntry> = parties.iter().map(Party::remote).collect();
-    remote[2].url = remote[0].url.clone();
-    let l = Ledger::init_consortium(
-        &dir.path().join("ledger"),
-        "consortium",
-        0,
-        &remote,
-        3,
-        vec![issuer().public()],
-        &Pins::default(),
-    )
-    .unwrap();
-    for p in &mut parties {
-        p.start(l.config(), l.server_key().unwrap());
-    }
+    let (l, parties) = consortium_with(dir.path(), 3, |r| r[2].url = r[0].url.clone());
     let r = l.append(vec![entry(0)]);
     assert!(
         matches!(r, Err(LedgerError::BadCheckpointSignature(ref k)) if *k == parties[2].key().to_hex()),
@@ -493,4 +498,72 @@ fn long_batches_and_long_absences_go_in_bounded_proposals() {
             root: receipt.checkpoint.checkpoint.root
         }
     );
+}
+
+#[test]
+fn validators_that_signed_all_or_part_of_a_pending_batch_are_sent_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (l, mut parties) = consortium(dir.path());
+    let (config, server) = (l.config().clone(), l.server_key().unwrap());
+    let batch: Vec<Entry> = (0..MAX_PROPOSAL as u32 + 10).map(entry).collect();
+    // Only the first party up: it signs the whole batch (two proposals), which stays pending.
+    parties[1].stop();
+    parties[2].stop();
+    assert!(matches!(
+        l.append(batch.clone()),
+        Err(LedgerError::NoQuorum { have: 1, .. })
+    ));
+    assert_eq!(parties[0].head().size, batch.len() as u64);
+    drop(l);
+    // The restarted server had reached the second party with the first proposal before it
+    // crashed again.
+    parties[1].start(&config, server);
+    let first = Proposal {
+        from: 0,
+        entries: batch[..MAX_PROPOSAL].to_vec(),
+        checkpoint: Checkpoint {
+            log_id: "consortium".into(),
+            ..checkpoint_of(
+                &batch[..MAX_PROPOSAL],
+                trustspace_ledger_verifier::rules::now_ms(),
+            )
+        },
+    };
+    signed(
+        parties[1].propose(&first, server_identity(dir.path())),
+        &parties[1].key(),
+        &first.checkpoint,
+    );
+    // Each is sent what it lacks, from where it stands, and the pending batch is published.
+    let l = Ledger::open(&dir.path().join("ledger")).unwrap();
+    let receipt = l.append(batch).unwrap();
+    assert_eq!(receipt.checkpoint.signatures.len(), 2);
+    for p in &parties[..2] {
+        assert_eq!(p.head().root, receipt.checkpoint.checkpoint.root);
+    }
+}
+
+#[test]
+fn rules_take_back_every_append_since_the_last_commit() {
+    let config = config();
+    let mut rules = trustspace_ledger_verifier::rules::Rules::new();
+    rules.admit(&config, &[entry(0)], DATED).unwrap();
+    rules.commit();
+    let committed = (rules.size(), rules.root());
+    // Two appends (a batch proposed in two chunks), then taken back together.
+    rules.admit(&config, &[entry(1)], DATED).unwrap();
+    rules.admit(&config, &[entry(2), entry(3)], DATED).unwrap();
+    rules.undo();
+    assert_eq!((rules.size(), rules.root()), committed);
+    // Their keys are free again, and the log's are not.
+    rules.check(&config, &[entry(1), entry(2)], DATED).unwrap();
+    assert!(matches!(
+        rules.check(&config, &[entry(0)], DATED),
+        Err(LedgerError::Duplicate { .. })
+    ));
+    // Truncated to any size, it is exactly the log of that many entries.
+    rules.admit(&config, &[entry(1), entry(2)], DATED).unwrap();
+    rules.truncate(2);
+    assert_eq!(rules.root(), checkpoint_of(&[entry(0), entry(1)], 0).root);
+    rules.check(&config, &[entry(2)], DATED).unwrap();
 }
