@@ -36,6 +36,8 @@ const VERDICT_KEY: &str = "0394875c6c467e1d71da6abbdd9459d34d264f784825fbde20dd9
 const CHECKPOINT_ROOT: &str = "6771c0fac81a2ff4e2841a02b0bd51209e8dd43877c70b5285d61fbd66aaacb1";
 const CHECKPOINT_MESSAGE_DIGEST: &str =
     "21b05a904fc020c7123cecaffbc1ce8a5d0294043f70a5ebea10e39c202f04e6";
+const PROPOSAL_MESSAGE_DIGEST: &str =
+    "84f0a8c7668786cb0223df2939bf7c0f006b16339c1158d1e8deb42392832833";
 const EVIDENCE_DIGEST: &str = "ae98e0ce27d65dbd4338d0cee0e85479e91d5ee2d0d8ae883dac700bcf313bf5";
 
 /// The log every golden checkpoint belongs to.
@@ -541,4 +543,97 @@ fn files_of_an_older_format_version_are_refused_naming_it() {
             if reason == "unsupported evidence version 1"),
         "{e:?}"
     );
+}
+
+#[test]
+fn validator_formats_are_pinned() {
+    use trustspace_ledger_verifier::log::CheckpointSignature;
+    use trustspace_ledger_verifier::replica::{ProposalRequest, RemoteEntry, RemoteValidators};
+    use trustspace_ledger_verifier::validator::{CosignAnswer, Head, Proposal};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut pins = Pins::default();
+    // The server's list of validators run by other parties.
+    let config = FixedLedger::new(LOG_ID).config;
+    let list = RemoteValidators {
+        version: 1,
+        validators: validator_identities()
+            .iter()
+            .enumerate()
+            .map(|(i, id)| RemoteEntry {
+                key: id.public(),
+                url: format!("https://validator-{i}.example:7801"),
+            })
+            .collect(),
+    };
+    list.save(tmp.path()).unwrap();
+    let file = golden(
+        "validators.json",
+        &std::fs::read(tmp.path().join("validators.json")).unwrap(),
+    );
+    std::fs::write(tmp.path().join("validators.json"), &file).unwrap();
+    assert_eq!(
+        RemoteValidators::load(tmp.path(), &config).unwrap(),
+        Some(list)
+    );
+
+    // A proposal, signed by the server (a seeded test key), and the answers to it.
+    let [dataset, policy, _] = entries();
+    let mut tree = trustspace_ledger_verifier::log::LogTree::new();
+    tree.push(dataset.digest().unwrap());
+    tree.push(policy.digest().unwrap());
+    let proposal = Proposal {
+        from: 1,
+        entries: vec![policy],
+        checkpoint: Checkpoint {
+            log_id: LOG_ID.into(),
+            size: 2,
+            root: tree.root(),
+            timestamp_ms: 1_790_000_002_000,
+        },
+    };
+    pins.check(
+        "PROPOSAL_MESSAGE_DIGEST",
+        PROPOSAL_MESSAGE_DIGEST,
+        &sha256(&proposal.signing_message().unwrap()),
+    );
+    let server = Identity::from_seed(&[0x20; 32]);
+    let request = ProposalRequest::new(&proposal, &server).unwrap();
+    let file = golden(
+        "validator/proposal.json",
+        &serde_json::to_vec(&request).unwrap(),
+    );
+    let back: ProposalRequest = reencodes(&file);
+    assert_eq!(back.proposal(&server.public()).unwrap(), proposal);
+    let v = &validator_identities()[0];
+    let answers = [
+        (
+            "validator/answer-signed.json",
+            CosignAnswer::Signed(Box::new(CheckpointSignature {
+                validator: v.public(),
+                signature: v.sign(&proposal.checkpoint.signing_message()),
+            })),
+        ),
+        (
+            "validator/answer-behind.json",
+            CosignAnswer::Behind { size: 1 },
+        ),
+        (
+            "validator/answer-ahead.json",
+            CosignAnswer::Ahead {
+                size: 2,
+                root: tree.root(),
+            },
+        ),
+    ];
+    for (name, answer) in answers {
+        let file = golden(name, &serde_json::to_vec(&answer).unwrap());
+        assert_eq!(reencodes::<CosignAnswer>(&file), answer);
+    }
+    let head = Head {
+        size: 2,
+        root: tree.root(),
+    };
+    let file = golden("validator/head.json", &serde_json::to_vec(&head).unwrap());
+    assert_eq!(reencodes::<Head>(&file), head);
+    pins.done();
 }
