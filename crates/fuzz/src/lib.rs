@@ -12,6 +12,7 @@
 //! - `scripts/fuzz.sh` builds the AFL++ driver (`src/bin/afl.rs`, feature `afl`) with
 //!   cargo-afl and runs each target for a number of executions.
 
+mod ceremony;
 mod data;
 mod he;
 #[cfg(feature = "tfhe")]
@@ -41,6 +42,7 @@ pub fn targets() -> impl Iterator<Item = &'static Target> {
         #[cfg(feature = "tfhe")]
         he_tfhe::TARGETS,
         ledger::TARGETS,
+        ceremony::TARGETS,
     ]
     .into_iter()
     .flatten()
