@@ -8,6 +8,8 @@
 //!   δ by a secret of its own (and divides the `L` and `H` queries by it), and publishes a
 //!   proof of knowledge of that secret bound to the running transcript; anyone verifies the
 //!   whole chain from the initial parameters to the final keys.
+//! - [`keys`]: a ceremony over a policy's keys (one chain per circuit), turned back into the
+//!   keys `zkprove prove` and `zkverify` use.
 //! - [`transcript`]: the transcript hash (BLAKE2b-512) and the G2 point each contribution's
 //!   proof of knowledge is checked against (derived from the transcript, with no known
 //!   discrete logarithm).
@@ -24,8 +26,10 @@
 pub struct ReadmeDoctests;
 
 pub mod error;
+pub mod keys;
 pub mod phase2;
 pub mod transcript;
 
 pub use error::{CeremonyError, Check, Result};
+pub use keys::KeysCeremony;
 pub use phase2::{Contribution, Phase2};

@@ -1,5 +1,8 @@
 //! Phase 2 end to end on a small circuit: an honest chain of contributions verifies and its
-//! keys prove and verify; every way of breaking the chain is refused by its check.
+//! keys prove and verify; every way of breaking the chain is refused by its check. A ceremony
+//! over a real policy's keys is in [`keys`].
+
+mod keys;
 
 use ark_bn254::{Bn254, Fr, G1Affine, G2Affine, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup};

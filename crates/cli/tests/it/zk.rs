@@ -1,6 +1,6 @@
 //! `zkprove` and `zkverify`: proving in parts, merging and verifying end to end through the
 //! binaries; refusals (a violation, a broken aggregate bound, an empty dataset) in-process, with
-//! their causes.
+//! their causes; a setup ceremony's keys in place of the setup's.
 
 use crate::common::{
     Proven, commit_encounters, gen_encounters, heavy, ok, p, prove_args, run, text,
@@ -348,4 +348,75 @@ fn committing_an_empty_dataset_names_the_file() {
         );
         assert!(!d.join("out").join("commitment.json").exists());
     }
+}
+
+/// `zkprove ARGS` in-process.
+fn zkprove(args: &[&str]) -> anyhow::Result<trustspace_cli::cmd::zkprove::Summary> {
+    use clap::Parser;
+    let cli = trustspace_cli::cmd::zkprove::Cli::try_parse_from([&["zkprove"][..], args].concat())?;
+    trustspace_cli::cmd::zkprove::main(cli, &mut Vec::new())
+}
+
+#[test]
+fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
+    use trustspace_cli::cmd::zkprove::Summary;
+    let _heavy = heavy();
+    let dir = tempfile::tempdir().unwrap();
+    let d = Proven::install(dir.path());
+    let cer = p(&d, "cer");
+    let step = |args: &[&str]| match zkprove(&[&["ceremony", "--dir", &cer][..], args].concat()) {
+        Ok(Summary::Ceremony(s)) => s,
+        other => panic!("{other:?}"),
+    };
+    step(&["init", "--keys", &p(&d, "proving.key")]);
+    // A second init would overwrite the chain: refused.
+    assert!(
+        zkprove(&[
+            "ceremony",
+            "--dir",
+            &cer,
+            "init",
+            "--keys",
+            &p(&d, "proving.key")
+        ])
+        .is_err()
+    );
+    let first = step(&["contribute"]);
+    let second = step(&["contribute"]);
+    assert_eq!(second.contributions, 2);
+    assert_eq!(second.hashes[0], first.hashes[0]);
+    let checked = step(&["verify"]);
+    assert_eq!(checked.hashes, second.hashes);
+    let out = p(&d, "keys");
+    step(&[
+        "finalize",
+        "--keys",
+        &p(&d, "verifying.json"),
+        "--out",
+        &out,
+    ]);
+
+    // Proven with the ceremony's keys: verifies under its verifying keys, not the setup's.
+    let mut args = prove_args(&d, "encounters.policy.toml", "ceremony-bundle.json");
+    args.keys = d.join("keys/proving.key");
+    prove::prove(&args, true).unwrap();
+    let setup_keys = verify_in_process(&d, "ceremony-bundle.json").unwrap_err();
+    assert_eq!(setup_keys.kind(), Kind::Invalid, "{setup_keys:?}");
+    std::fs::copy(d.join("keys/verifying.json"), d.join("verifying.json")).unwrap();
+    let outcome = verify_in_process(&d, "ceremony-bundle.json").unwrap();
+    assert_eq!(outcome.records, 40);
+
+    // A tampered state is refused before anyone builds on it, naming the check.
+    let path = d.join("cer/ceremony.cer");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    bytes[n - 100] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let err = zkprove(&["ceremony", "--dir", &cer, "contribute"]).unwrap_err();
+    assert!(format!("{err:#}").contains("ceremony.cer"), "{err:#}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "a refused state is left as it was"
+    );
 }

@@ -20,6 +20,10 @@ Examples:
   zkprove prove ... --chunks 0..16 --out part0.json
   zkprove prove ... --chunks 16..32 --out part1.json
   zkprove merge --out run/bundle.json part0.json part1.json
+  # keys no single party can subvert: each member contributes in turn
+  zkprove ceremony --dir cer/ init --keys run/proving.key
+  zkprove ceremony --dir cer/ contribute            # each member, passing cer/ on
+  zkprove ceremony --dir cer/ finalize --keys run/verifying.json --out keys/
   zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json
   # on a ledger (see `ledger init`, `ledger keygen`):
   zkprove register --ledger led/ --identity owner.key --name hospital-1 dataset --commitment run/commitment.json
@@ -72,6 +76,40 @@ pub enum Command {
     /// and verification_key.json (`snarkjs groth16 verify verification_key.json public.json
     /// proof.json`).
     ExportSnarkjs(ExportSnarkjsArgs),
+    /// Run a multi-party setup ceremony (phase 2) over a policy's keys: each member
+    /// contributes a secret of its own, and the keys are sound if any one destroyed its secret.
+    Ceremony(CeremonyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CeremonyArgs {
+    /// The ceremony's directory (initial.cer, ceremony.cer).
+    #[arg(long)]
+    pub dir: PathBuf,
+    #[command(subcommand)]
+    pub step: CeremonyStep,
+}
+
+/// A step of `zkprove ceremony`.
+#[derive(Subcommand, Debug)]
+pub enum CeremonyStep {
+    /// Start a ceremony from proving keys (`zkprove setup`'s proving.key).
+    Init {
+        #[arg(long)]
+        keys: PathBuf,
+    },
+    /// Check the chain so far, then add your contribution (a fresh secret, erased after use).
+    Contribute,
+    /// Check the whole chain from the initial keys; lists every contribution's hash.
+    Verify,
+    /// Check the chain, then write the ceremony's proving.key and verifying.json into OUT
+    /// (`--keys`: the verifying keys the ceremony started from).
+    Finalize {
+        #[arg(long)]
+        keys: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// `zkprove commit`'s arguments.

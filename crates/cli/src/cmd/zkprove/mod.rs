@@ -4,6 +4,7 @@
 //! typed summary, which [`print_summary`] prints as text or JSON.
 //!
 //! - [`commit`], [`setup`], [`prove`], [`merge`]: the proof pipeline;
+//! - [`ceremony`]: a multi-party setup ceremony over a policy's keys;
 //! - [`register`]: a dataset or policy entry on a ledger;
 //! - [`export`]: Solidity verifiers, EVM calldata, snarkjs files;
 //! - [`chain`]: deploy and use the registry on an EVM chain.
@@ -12,6 +13,7 @@
 //! usage error.
 
 pub mod args;
+pub mod ceremony;
 pub mod chain;
 pub mod commit;
 pub mod export;
@@ -47,6 +49,8 @@ pub enum Summary {
     Export(export::ExportSummary),
     /// `chain`.
     Chain(chain::ChainSummary),
+    /// `ceremony`.
+    Ceremony(ceremony::CeremonySummary),
 }
 
 /// Sizes rayon's global pool (`--threads`); once per process, before any handler runs.
@@ -72,6 +76,7 @@ pub fn run(command: Command, quiet: bool) -> Result<Summary> {
         Command::Chain(a) => Summary::Chain(chain::chain(&a)?),
         Command::ExportCalldata(a) => Summary::Export(export::export_calldata(&a)?),
         Command::ExportSnarkjs(a) => Summary::Export(export::export_snarkjs(&a)?),
+        Command::Ceremony(a) => Summary::Ceremony(ceremony::ceremony(&a)?),
     })
 }
 

@@ -1,0 +1,77 @@
+//! A ceremony over the reference healthcare policy's keys (chunk and final circuits): the
+//! keys it yields prove a real dataset and verify with `trustspace_zk::verify`; the keys it
+//! started from do not accept those proofs; a broken chain or other keys are refused.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use trustspace_ceremony::{CeremonyError, Check, KeysCeremony};
+use trustspace_data::Record;
+use trustspace_data::synth::{Generator, Spec, Table};
+use trustspace_zk::verify::verify;
+use trustspace_zk::{Compiled, Policy, commit, prove_all, reference, setup};
+
+#[test]
+fn a_ceremony_over_a_policys_keys_yields_keys_that_prove_and_verify() {
+    let g = Generator::new(Spec::new(Table::Encounters, 40, 5)).unwrap();
+    let schema = g.schema().clone();
+    let records: Vec<Record> = g.records().collect();
+    let policy =
+        Policy::from_toml(&reference::healthcare_policy(), "reference", None, &schema).unwrap();
+    let compiled = Compiled::new(&schema, &policy, 32).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let (pk, vk) = setup(&compiled, &mut rng).unwrap();
+    let initial = KeysCeremony::new(pk);
+    assert!(
+        initial.final_.is_some(),
+        "the reference policy has aggregates"
+    );
+
+    // Two members contribute, each to both circuits, each passing the file on.
+    let mut state = initial.clone();
+    let first = state.contribute(&mut ChaCha20Rng::seed_from_u64(21));
+    let mut state = KeysCeremony::from_bytes(&state.to_bytes()).unwrap();
+    state.contribute(&mut ChaCha20Rng::seed_from_u64(22));
+    assert_eq!(state.contribution_hash(0), Some(first));
+    state.verify(&initial, &mut rng).unwrap();
+
+    let (pk, ceremony_vk) = state.keys(&vk).unwrap();
+    let owner = [7u8; 32];
+    let (commitment, opening) = commit(&schema, records.clone(), 32, &owner, &mut rng).unwrap();
+    let bundle = prove_all(&compiled, &pk, &commitment, &opening, &records, &mut rng).unwrap();
+    let verified = verify(&bundle, &ceremony_vk, &commitment).unwrap();
+    assert_eq!(verified.records, 40);
+    assert!(verify(&bundle, &vk, &commitment).is_err());
+    assert_ne!(ceremony_vk.digest(), vk.digest());
+
+    // The final circuit's chain broken alone is caught (its contributions reordered), and one
+    // contribution short of the chunk circuit's.
+    let mut short = state.clone();
+    short.final_.as_mut().unwrap().contributions.pop();
+    assert!(matches!(
+        short.verify(&initial, &mut rng),
+        Err(CeremonyError::Final(Check::Changed(_)))
+    ));
+    let mut broken = state.clone();
+    broken.final_.as_mut().unwrap().contributions.swap(0, 1);
+    assert_eq!(
+        broken.verify(&initial, &mut rng),
+        Err(CeremonyError::Contribution {
+            index: 0,
+            check: Check::Transcript
+        })
+    );
+    // Another policy's (or setup's) keys: not the ceremony's start.
+    let (_, other_vk) = setup(&compiled, &mut rng).unwrap();
+    assert_eq!(
+        state.keys(&other_vk).unwrap_err(),
+        CeremonyError::OtherStart
+    );
+    // A file with a state missing, or of another kind.
+    let file = state.to_bytes();
+    let err = KeysCeremony::from_bytes(&file[..file.len() / 2]).unwrap_err();
+    assert!(matches!(err, CeremonyError::Malformed { .. }), "{err}");
+    assert!(matches!(
+        KeysCeremony::from_bytes(&state.chunk.to_bytes()),
+        Err(CeremonyError::Malformed { .. })
+    ));
+}
