@@ -11,9 +11,11 @@
 //! | `trustspace-mpc` | [`mpc`] | secret-shared aggregate queries |
 //! | `trustspace-he` | [`he`] | homomorphic sums |
 //! | `trustspace-ledger-verifier` | [`ledger`] | the commitment ledger and proof verification |
+//! | `trustspace-ceremony` | [`ceremony`] | multi-party setup ceremonies for the proofs' keys |
 
 #![forbid(unsafe_code)]
 
+pub use trustspace_ceremony as ceremony;
 pub use trustspace_data as data;
 pub use trustspace_he as he;
 pub use trustspace_ledger_verifier as ledger;

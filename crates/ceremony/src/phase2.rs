@@ -82,9 +82,10 @@ fn same_ratio(a: G1Affine, b: G1Affine, c: G2Affine, d: G2Affine) -> bool {
     Bn254::multi_pairing([a, (-b.into_group()).into_affine()], [d, c]).is_zero()
 }
 
-/// Every point of `points` times `k`, in parallel.
+/// Every point of `points` times `k`, in parallel (from projective points: arkworks
+/// multiplies those with the GLV endomorphism on BN254, affine ones by double-and-add).
 fn scale(points: &[G1Affine], k: Fr) -> Vec<G1Affine> {
-    let scaled: Vec<G1Projective> = points.par_iter().map(|p| *p * k).collect();
+    let scaled: Vec<G1Projective> = points.par_iter().map(|p| p.into_group() * k).collect();
     G1Projective::normalize_batch(&scaled)
 }
 
