@@ -267,7 +267,7 @@ fn remote_validator(s: &str) -> Result<RemoteEntry> {
     let (key, url) = s
         .split_once('=')
         .ok_or_else(|| anyhow::anyhow!("--remote-validator is KEY=URL"))?;
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
+    if !url.starts_with("http://") {
         anyhow::bail!("--remote-validator: the URL is http://HOST:PORT");
     }
     Ok(RemoteEntry {

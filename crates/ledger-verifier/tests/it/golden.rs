@@ -561,7 +561,7 @@ fn validator_formats_are_pinned() {
             .enumerate()
             .map(|(i, id)| RemoteEntry {
                 key: id.public(),
-                url: format!("https://validator-{i}.example:7801"),
+                url: format!("http://validator-{i}.example:7801"),
             })
             .collect(),
     };
@@ -575,6 +575,16 @@ fn validator_formats_are_pinned() {
         RemoteValidators::load(tmp.path(), &config).unwrap(),
         Some(list)
     );
+    // The client speaks plain HTTP: an https URL would fail at the first round, so it is
+    // refused when the list is read.
+    let https = String::from_utf8(file.clone())
+        .unwrap()
+        .replace("http://", "https://");
+    std::fs::write(tmp.path().join("validators.json"), https).unwrap();
+    assert!(matches!(
+        RemoteValidators::load(tmp.path(), &config),
+        Err(LedgerError::Malformed { .. })
+    ));
 
     // A proposal, signed by the server (a seeded test key), and the answers to it.
     let [dataset, policy, _] = entries();
