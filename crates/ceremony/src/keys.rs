@@ -60,6 +60,20 @@ impl KeysCeremony {
         Some(hash(&[&chunk, final_.as_ref().map_or(&[][..], |t| &t[..])]))
     }
 
+    /// Checks that this state (a ceremony's initial one) is exactly the keys `published` were
+    /// made with: a verifier pins the setup's published verifying keys rather than trust an
+    /// initial file passed around with the ceremony.
+    pub fn starts_from(&self, published: &VerifyingKeys) -> crate::Result<()> {
+        let final_vk = self.final_.as_ref().map(|f| &f.params.vk);
+        if self.digests != published.digests
+            || self.chunk.params.vk != published.chunk
+            || final_vk != published.final_.as_ref()
+        {
+            return Err(CeremonyError::OtherStart);
+        }
+        Ok(())
+    }
+
     /// Checks every circuit's chain from `initial` ([`Phase2::verify`]), with as many
     /// contributions to each.
     pub fn verify<R: RngCore>(&self, initial: &KeysCeremony, rng: &mut R) -> crate::Result<()> {

@@ -66,6 +66,12 @@ fn a_ceremony_over_a_policys_keys_yields_keys_that_prove_and_verify() {
         state.keys(&other_vk).unwrap_err(),
         CeremonyError::OtherStart
     );
+    // A verifier pins the setup's published keys: the initial state must be exactly them.
+    initial.starts_from(&vk).unwrap();
+    assert_eq!(
+        initial.starts_from(&other_vk),
+        Err(CeremonyError::OtherStart)
+    );
     // A file with a state missing, or of another kind.
     let file = state.to_bytes();
     let err = KeysCeremony::from_bytes(&file[..file.len() / 2]).unwrap_err();

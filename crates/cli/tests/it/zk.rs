@@ -381,20 +381,17 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
         ])
         .is_err()
     );
-    let first = step(&["contribute"]);
-    let second = step(&["contribute"]);
+    // The setup's published verifying keys, which every step pins.
+    let vk = p(&d, "setup-verifying.json");
+    std::fs::copy(d.join("verifying.json"), &vk).unwrap();
+    let first = step(&["contribute", "--keys", &vk]);
+    let second = step(&["contribute", "--keys", &vk]);
     assert_eq!(second.contributions, 2);
     assert_eq!(second.hashes[0], first.hashes[0]);
-    let checked = step(&["verify"]);
+    let checked = step(&["verify", "--keys", &vk]);
     assert_eq!(checked.hashes, second.hashes);
     let out = p(&d, "keys");
-    step(&[
-        "finalize",
-        "--keys",
-        &p(&d, "verifying.json"),
-        "--out",
-        &out,
-    ]);
+    step(&["finalize", "--keys", &vk, "--out", &out]);
 
     // Proven with the ceremony's keys: verifies under its verifying keys, not the setup's.
     let mut args = prove_args(&d, "encounters.policy.toml", "ceremony-bundle.json");
@@ -412,7 +409,21 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
     let n = bytes.len();
     bytes[n - 100] ^= 1;
     std::fs::write(&path, &bytes).unwrap();
-    let err = zkprove(&["ceremony", "--dir", &cer, "contribute"]).unwrap_err();
+    // Other published keys than the ceremony started from: refused.
+    let other = zkprove(&[
+        "ceremony",
+        "--dir",
+        &cer,
+        "verify",
+        "--keys",
+        &p(&d, "keys/verifying.json"),
+    ])
+    .unwrap_err();
+    assert!(
+        format!("{other:#}").contains("does not start from"),
+        "{other:#}"
+    );
+    let err = zkprove(&["ceremony", "--dir", &cer, "contribute", "--keys", &vk]).unwrap_err();
     assert!(format!("{err:#}").contains("ceremony.cer"), "{err:#}");
     assert_eq!(
         std::fs::read(&path).unwrap(),

@@ -22,7 +22,7 @@ Examples:
   zkprove merge --out run/bundle.json part0.json part1.json
   # keys no single party can subvert: each member contributes in turn
   zkprove ceremony --dir cer/ init --keys run/proving.key
-  zkprove ceremony --dir cer/ contribute            # each member, passing cer/ on
+  zkprove ceremony --dir cer/ contribute --keys run/verifying.json   # each member in turn
   zkprove ceremony --dir cer/ finalize --keys run/verifying.json --out keys/
   zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json
   # on a ledger (see `ledger init`, `ledger keygen`):
@@ -99,9 +99,17 @@ pub enum CeremonyStep {
         keys: PathBuf,
     },
     /// Check the chain so far, then add your contribution (a fresh secret, erased after use).
-    Contribute,
-    /// Check the whole chain from the initial keys; lists every contribution's hash.
-    Verify,
+    /// `--keys`: the setup's published verifying keys, which the ceremony must start from.
+    Contribute {
+        #[arg(long)]
+        keys: PathBuf,
+    },
+    /// Check the whole chain from the setup's published verifying keys (`--keys`); lists
+    /// every contribution's hash.
+    Verify {
+        #[arg(long)]
+        keys: PathBuf,
+    },
     /// Check the chain, then write the ceremony's proving.key and verifying.json into OUT
     /// (`--keys`: the verifying keys the ceremony started from).
     Finalize {

@@ -49,9 +49,19 @@ fn save(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
 
-/// The current state, checked from the initial one.
-fn verified(dir: &Path) -> Result<KeysCeremony> {
+/// The current state, checked from the initial one, which must be the keys `published` (the
+/// setup's verifying keys, pinned by the caller) were made with.
+fn verified(dir: &Path, published: &Path) -> Result<KeysCeremony> {
     let initial = load(&dir.join(INITIAL))?;
+    initial
+        .starts_from(&VerifyingKeys::load(published)?)
+        .with_context(|| {
+            format!(
+                "{} does not start from {}",
+                dir.join(INITIAL).display(),
+                published.display()
+            )
+        })?;
     let current = load(&dir.join(CURRENT))?;
     current
         .verify(&initial, &mut ChaCha20Rng::from_rng(OsRng)?)
@@ -75,17 +85,17 @@ pub fn ceremony(a: &CeremonyArgs) -> Result<CeremonySummary> {
             save(&dir.join(CURRENT), &bytes)?;
             ("init", state, None)
         }
-        CeremonyStep::Contribute => {
+        CeremonyStep::Contribute { keys } => {
             // The chain is checked before building on it: a contribution on a broken chain
             // would be worthless.
-            let mut state = verified(&dir)?;
+            let mut state = verified(&dir, keys)?;
             state.contribute(&mut ChaCha20Rng::from_rng(OsRng)?);
             save(&dir.join(CURRENT), &state.to_bytes())?;
             ("contribute", state, None)
         }
-        CeremonyStep::Verify => ("verify", verified(&dir)?, None),
+        CeremonyStep::Verify { keys } => ("verify", verified(&dir, keys)?, None),
         CeremonyStep::Finalize { keys, out } => {
-            let state = verified(&dir)?;
+            let state = verified(&dir, keys)?;
             let template = VerifyingKeys::load(keys)?;
             let (pk, vk) = state.keys(&template)?;
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
