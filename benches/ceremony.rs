@@ -1,22 +1,80 @@
-//! A setup ceremony's phase 2 over the reference healthcare policy's keys (chunk and final
-//! circuits): one contribution, and the verification of a chain of one contribution, at the
-//! chunk sizes in the bench names (1,024 records, the main job's, is about 2^19 constraints).
+//! A setup ceremony. Phase 1: one contribution to powers of tau and the verification of the
+//! file, at the powers in the bench names (`TRUSTSPACE_BENCH_POWER=16`). Phase 2's start from
+//! phase 1 (the Lagrange basis by group FFTs, then the queries) and the verifier's check of a
+//! start, at the chunk sizes in the names (`TRUSTSPACE_BENCH_START=16`). Phase 2 over the
+//! reference healthcare policy's keys (chunk and final circuits): one contribution, and the
+//! verification of a chain of one contribution (`TRUSTSPACE_BENCH_CHUNK=64,1024`; 1,024
+//! records is about 2^19 constraints).
 //!
-//! `cargo bench --bench ceremony` (sizes: `TRUSTSPACE_BENCH_CHUNK=64,1024`)
+//! `cargo bench --bench ceremony`
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::hint::black_box;
-use trustspace::ceremony::KeysCeremony;
+use trustspace::ceremony::{KeysCeremony, Phase1};
 use trustspace::data::synth::{Generator, Spec, Table};
 use trustspace::zk::{Compiled, Policy, reference, setup};
 
-fn chunks() -> Vec<u64> {
-    std::env::var("TRUSTSPACE_BENCH_CHUNK")
+/// The comma-separated numbers of environment variable `var`, or `default`.
+fn sizes(var: &str, default: &[u64]) -> Vec<u64> {
+    std::env::var(var)
         .ok()
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![64, 1024])
+        .unwrap_or_else(|| default.to_vec())
+}
+
+fn phase1(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ceremony_phase1");
+    group.sample_size(10);
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    for power in sizes("TRUSTSPACE_BENCH_POWER", &[16]) {
+        let fresh = Phase1::new(power as u32).expect("power");
+        group.bench_function(BenchmarkId::new("contribute", power), |b| {
+            b.iter_batched(
+                || fresh.clone(),
+                |mut state| {
+                    state.contribute(&mut rng, None).expect("contribution");
+                    black_box(state)
+                },
+                criterion::BatchSize::LargeInput,
+            )
+        });
+        let mut one = fresh.clone();
+        one.contribute(&mut rng, None).expect("contribution");
+        group.bench_function(BenchmarkId::new("verify", power), |b| {
+            b.iter(|| one.verify(&mut rng).expect("an honest file"))
+        });
+    }
+    group.finish();
+}
+
+fn start(c: &mut Criterion) {
+    let g = Generator::new(Spec::new(Table::Encounters, 1, 1)).expect("spec");
+    let schema = g.schema().clone();
+    let policy = Policy::from_toml(&reference::healthcare_policy(), "reference", None, &schema)
+        .expect("policy");
+    let mut group = c.benchmark_group("ceremony_start");
+    group.sample_size(10);
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    for chunk in sizes("TRUSTSPACE_BENCH_START", &[16]) {
+        let compiled = Compiled::new(&schema, &policy, chunk).expect("compiled");
+        let power = KeysCeremony::power_needed(&compiled).expect("circuits");
+        let mut phase1 = Phase1::new(power).expect("power");
+        phase1.contribute(&mut rng, None).expect("contribution");
+        group.bench_function(BenchmarkId::new("from_phase1", chunk), |b| {
+            b.iter(|| KeysCeremony::from_phase1(&compiled, &phase1.powers).expect("start"))
+        });
+        let (initial, _) = KeysCeremony::from_phase1(&compiled, &phase1.powers).expect("start");
+        group.bench_function(BenchmarkId::new("check_start", chunk), |b| {
+            b.iter(|| {
+                initial
+                    .check_start(&compiled, &phase1.powers, &mut rng)
+                    .expect("the start")
+            })
+        });
+    }
+    group.finish();
 }
 
 fn bench(c: &mut Criterion) {
@@ -26,7 +84,7 @@ fn bench(c: &mut Criterion) {
         .expect("policy");
     let mut group = c.benchmark_group("ceremony_healthcare");
     group.sample_size(10);
-    for chunk in chunks() {
+    for chunk in sizes("TRUSTSPACE_BENCH_CHUNK", &[64, 1024]) {
         let compiled = Compiled::new(&schema, &policy, chunk).expect("compiled");
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let (pk, _) = setup(&compiled, &mut rng).expect("setup");
@@ -47,5 +105,5 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, phase1, start, bench);
 criterion_main!(benches);

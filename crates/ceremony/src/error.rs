@@ -9,8 +9,8 @@ pub type Result<T> = std::result::Result<T, CeremonyError>;
 /// Why a ceremony file or chain was refused.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum CeremonyError {
-    /// Bytes that are not a phase-2 state (bad tag, point off the curve or outside the
-    /// subgroup, trailing bytes).
+    /// Bytes that are not a ceremony file (bad tag, point off the curve or outside the
+    /// subgroup, wrong sizes, trailing bytes).
     #[error("malformed {what}: {reason}")]
     Malformed {
         /// What was being decoded.
@@ -18,8 +18,8 @@ pub enum CeremonyError {
         /// Why it was refused.
         reason: String,
     },
-    /// A phase-2 state of a format version this build does not read.
-    #[error("phase-2 state of version {found}; this build reads version {expected}")]
+    /// A ceremony file of a format version this build does not read.
+    #[error("a ceremony file of version {found}; this build reads version {expected}")]
     Version {
         /// The file's version.
         found: u32,
@@ -37,6 +37,45 @@ pub enum CeremonyError {
         /// The check it failed.
         check: Check,
     },
+    /// A phase-1 power outside 1..=28 (BN254's roots of unity reach 2^28).
+    #[error("phase-1 power {0} is outside 1..=28")]
+    Power(u32),
+    /// A reduced phase-1 file (fewer powers than its ceremony made) cannot be contributed to.
+    #[error(
+        "this phase-1 file was reduced to power {power} from {ceremony_power}: contribute to the full file"
+    )]
+    Reduced {
+        /// Its power.
+        power: u32,
+        /// The ceremony's power.
+        ceremony_power: u32,
+    },
+    /// A ceremony with no contribution yet: its secrets are all 1.
+    #[error("the ceremony has no contribution yet")]
+    NoContribution,
+    /// A beacon with no value, a value over 255 bytes, or an iteration exponent over 28.
+    #[error("a beacon needs a value of 1 to 255 bytes and an iteration exponent of at most 28")]
+    BadBeacon,
+    /// A contributor name over 64 bytes.
+    #[error("a contributor name is at most 64 bytes (this one has {0})")]
+    NameTooLong(usize),
+    /// The powers of tau are too few for the circuit's domain.
+    #[error("the circuit needs a domain of {needed} points; the powers of tau reach {available}")]
+    TooSmall {
+        /// Points the circuit's domain needs.
+        needed: usize,
+        /// Points the powers allow.
+        available: usize,
+    },
+    /// A phase-2 start that is not the one the powers and the circuit give.
+    #[error("not the start computed from these powers of tau and this circuit: {0} differs")]
+    NotTheStart(&'static str),
+    /// The constraint system is not a finalized R1CS (no matrices to read).
+    #[error("the constraint system holds no R1CS matrices (not finalized for setup?)")]
+    NotACircuit,
+    /// The policy's circuit could not be synthesized.
+    #[error("the policy's circuit: {0}")]
+    Circuit(String),
     /// The final parameters fail `check` (not a contribution's record).
     #[error("final parameters refused: {0}")]
     Final(Check),
@@ -62,6 +101,16 @@ pub enum Check {
     Query(&'static str),
     /// A parameter besides δ, `L` and `H` changed.
     Changed(&'static str),
+    /// A beacon contribution's key is not the one its beacon derives.
+    Beacon,
+    /// The proof of knowledge of one of its secrets (τ, α or β) does not verify.
+    KeyProof(&'static str),
+    /// Its τ, α or β is not the previous one times the secret it proves knowledge of.
+    NotFollowing(&'static str),
+    /// The powers after it are not consistent powers of its τ, α and β.
+    Powers(&'static str),
+    /// Its next challenge is not the hash of its response and the powers.
+    NextChallenge,
 }
 
 impl std::fmt::Display for Check {
@@ -86,6 +135,27 @@ impl std::fmt::Display for Check {
                 "the {which} query is not divided by the contributions' secrets"
             ),
             Check::Changed(what) => write!(f, "{what} changed (only delta, L and H may)"),
+            Check::Beacon => write!(f, "its key is not the one its beacon derives"),
+            Check::KeyProof(which) => {
+                write!(
+                    f,
+                    "the proof of knowledge of its {which} secret does not verify"
+                )
+            }
+            Check::NotFollowing(what) => {
+                write!(f, "{what} does not follow the previous contribution")
+            }
+            Check::Powers(what) => write!(f, "the powers are inconsistent: {what}"),
+            Check::NextChallenge => write!(
+                f,
+                "its next challenge is not the hash of its response and the powers"
+            ),
         }
+    }
+}
+
+impl From<trustspace_zk::ZkError> for CeremonyError {
+    fn from(e: trustspace_zk::ZkError) -> Self {
+        CeremonyError::Circuit(e.to_string())
     }
 }

@@ -5,10 +5,12 @@
 
 use rand::{CryptoRng, RngCore};
 use trustspace_zk::digests::CircuitDigests;
-use trustspace_zk::{ProvingKeys, VerifyingKeys};
+use trustspace_zk::{Compiled, ProvingKeys, VerifyingKeys};
 
 use crate::error::{CeremonyError, Check};
+use crate::phase1::Powers;
 use crate::phase2::{Phase2, VERSION};
+use crate::start::{check_initial, domain_size, initial_params};
 use crate::transcript::hash;
 
 /// What every keys-ceremony file starts with.
@@ -35,6 +37,56 @@ impl KeysCeremony {
             chunk: Phase2::new(keys.chunk),
             final_: keys.final_.map(Phase2::new),
         }
+    }
+
+    /// The start of a ceremony over `compiled`'s circuits from phase-1 `powers` (verified
+    /// first: [`crate::Phase1::verify`]): each circuit's initial parameters computed from the
+    /// powers ([`crate::start::initial_params`]), so nobody knows their trapdoor. Returns the
+    /// verifying keys of that start too (the policy's fields, which the ceremony's final keys
+    /// keep).
+    pub fn from_phase1(
+        compiled: &Compiled,
+        powers: &Powers,
+    ) -> crate::Result<(KeysCeremony, VerifyingKeys)> {
+        let (keys, template) =
+            trustspace_zk::setup_from(compiled, |cs| initial_params(powers, cs))?;
+        Ok((KeysCeremony::new(keys), template))
+    }
+
+    /// Checks that this state (a ceremony's initial one, as [`KeysCeremony::from_phase1`] made
+    /// it) is the start `powers` and `compiled`'s circuits give
+    /// ([`crate::start::check_initial`]: cheap, no group FFT), and returns the verifying keys
+    /// of that start (the policy's fields, which the final keys keep).
+    pub fn check_start<R: RngCore>(
+        &self,
+        compiled: &Compiled,
+        powers: &Powers,
+        rng: &mut R,
+    ) -> crate::Result<VerifyingKeys> {
+        let mut states = std::iter::once(&self.chunk).chain(&self.final_);
+        if states.clone().any(|s| !s.contributions.is_empty()) {
+            return Err(CeremonyError::OtherStart);
+        }
+        let (keys, template) = trustspace_zk::setup_from(compiled, |cs| {
+            let state = states.next().ok_or(CeremonyError::OtherStart)?;
+            check_initial(powers, cs, &state.params, rng)?;
+            Ok::<_, CeremonyError>(state.params.clone())
+        })?;
+        if states.next().is_some() || keys.digests != self.digests {
+            return Err(CeremonyError::OtherStart);
+        }
+        Ok(template)
+    }
+
+    /// The smallest phase-1 power whose powers cover `compiled`'s circuits.
+    pub fn power_needed(compiled: &Compiled) -> crate::Result<u32> {
+        let (chunk, final_) = trustspace_zk::prove::setup_systems(compiled)?;
+        let n = std::iter::once(chunk)
+            .chain(final_)
+            .map(|cs| domain_size(&cs))
+            .max()
+            .expect("the chunk circuit");
+        Ok(n.trailing_zeros().max(1))
     }
 
     /// Contributions so far.

@@ -4,18 +4,23 @@
 //! "toxic waste") let their holder prove anything. A ceremony makes the keys sound as long as
 //! **any one** contributor was honest and destroyed its secret.
 //!
+//! - [`phase1`]: the universal phase (powers of tau over BN254 with the α and β terms), with
+//!   snarkjs's records, hash chain and checks, read and written as snarkjs's `.ptau`
+//!   ([`ptau`]): a public Perpetual Powers of Tau file is used as is, and ours verify with
+//!   `snarkjs powersoftau verify`. Contributions, a closing random beacon, whole-file checks.
+//! - [`start`]: a circuit's initial phase-2 parameters computed from the powers (the QAP at τ in
+//!   the exponent through the Lagrange basis, γ = δ = 1), so that nobody knows their trapdoor.
 //! - [`phase2`]: the per-circuit phase (Bowe–Gabizon–Miers 2017). Each contributor multiplies
 //!   δ by a secret of its own (and divides the `L` and `H` queries by it), and publishes a
 //!   proof of knowledge of that secret bound to the running transcript; anyone verifies the
 //!   whole chain from the initial parameters to the final keys.
-//! - [`keys`]: a ceremony over a policy's keys (one chain per circuit), turned back into the
-//!   keys `zkprove prove` and `zkverify` use.
-//! - [`transcript`]: the transcript hash (BLAKE2b-512) and the G2 point each contribution's
-//!   proof of knowledge is checked against (derived from the transcript, with no known
-//!   discrete logarithm).
-//!
-//! This first part starts phase 2 from the parameters it is given: until phase 1 (powers of
-//! tau) is run as a ceremony too, whoever made those parameters still knows τ, α and β.
+//! - [`keys`]: a ceremony over a policy's circuits (one chain per circuit), started from phase
+//!   1 and turned into the keys `zkprove prove` and `zkverify` use.
+//! - [`transcript`]: phase 2's transcript hash (BLAKE2b-512) and the G2 point each
+//!   contribution's proof of knowledge is checked against; [`sampling`]: scalars and points
+//!   drawn from a hash as snarkjs draws them (phase 1's proofs of knowledge, beacons).
+//! - [`encoding`] and [`binfile`]: snarkjs's point encodings and iden3's container format, with
+//!   every point of a file checked on the curve and in its subgroup.
 
 #![forbid(unsafe_code)]
 
@@ -25,11 +30,18 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+pub mod binfile;
+pub mod encoding;
 pub mod error;
 pub mod keys;
+pub mod phase1;
 pub mod phase2;
+pub mod ptau;
+pub mod sampling;
+pub mod start;
 pub mod transcript;
 
 pub use error::{CeremonyError, Check, Result};
 pub use keys::KeysCeremony;
+pub use phase1::{Phase1, Phase1Report, Powers};
 pub use phase2::{Contribution, Phase2};

@@ -22,6 +22,7 @@ use rayon::prelude::*;
 use zeroize::Zeroize;
 
 use crate::error::{CeremonyError, Check};
+use crate::sampling::nonzero;
 use crate::transcript::{bytes, hash, hash_to_g2};
 
 /// The format version of a phase-2 state file.
@@ -87,16 +88,6 @@ fn same_ratio(a: G1Affine, b: G1Affine, c: G2Affine, d: G2Affine) -> bool {
 fn scale(points: &[G1Affine], k: Fr) -> Vec<G1Affine> {
     let scaled: Vec<G1Projective> = points.par_iter().map(|p| p.into_group() * k).collect();
     G1Projective::normalize_batch(&scaled)
-}
-
-/// A random non-zero scalar.
-fn nonzero<R: RngCore + CryptoRng>(rng: &mut R) -> Fr {
-    loop {
-        let k = Fr::rand(rng);
-        if !k.is_zero() {
-            return k;
-        }
-    }
 }
 
 impl Phase2 {

@@ -8,6 +8,9 @@
 
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Groth16, ProvingKey};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisMode,
+};
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -62,6 +65,57 @@ fn setup_with(
         },
         VerifyingKeys::new(compiled, digests, chunk_vk, final_vk),
     ))
+}
+
+/// The keys of a compiled policy with each circuit's parameters made by `keygen` from the
+/// circuit synthesized for setup, as arkworks' generator synthesizes it (a ceremony's start
+/// from the powers of tau, in place of [`setup`]'s random trapdoor). The circuits' digests
+/// and the verifying keys' policy fields are [`setup`]'s.
+pub fn setup_from<E: From<ZkError>>(
+    compiled: &Compiled,
+    mut keygen: impl FnMut(ConstraintSystemRef<Fr>) -> std::result::Result<ProvingKey<Bn254>, E>,
+) -> std::result::Result<(ProvingKeys, VerifyingKeys), E> {
+    let (chunk, final_) = setup_systems(compiled)?;
+    let chunk = keygen(chunk)?;
+    let final_ = final_.map(keygen).transpose()?;
+    let digests = circuit_digest(compiled);
+    let vk = VerifyingKeys::new(
+        compiled,
+        digests.clone(),
+        chunk.vk.clone(),
+        final_.as_ref().map(|k| k.vk.clone()),
+    );
+    let pk = ProvingKeys {
+        digests,
+        chunk,
+        final_,
+    };
+    Ok((pk, vk))
+}
+
+/// The policy's circuits (chunk, and final for policies with aggregates) synthesized for setup
+/// and finalized: their sizes and matrices.
+pub fn setup_systems(
+    compiled: &Compiled,
+) -> Result<(ConstraintSystemRef<Fr>, Option<ConstraintSystemRef<Fr>>)> {
+    let chunk = synthesized(ChunkCircuit::for_setup(compiled))?;
+    let final_ = if compiled.counters() > 0 {
+        Some(synthesized(FinalCircuit::for_setup(compiled))?)
+    } else {
+        None
+    };
+    Ok((chunk, final_))
+}
+
+/// `circuit` synthesized for setup and finalized (the constraint system Groth16's generator
+/// builds).
+pub fn synthesized(circuit: impl ConstraintSynthesizer<Fr>) -> Result<ConstraintSystemRef<Fr>> {
+    let cs = ConstraintSystem::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Setup);
+    circuit.generate_constraints(cs.clone())?;
+    cs.finalize();
+    Ok(cs)
 }
 
 /// Per-chunk counter contributions of `records`, checking each record against schema and rules.

@@ -1,10 +1,11 @@
-//! A ceremony over the reference healthcare policy's keys (chunk and final circuits): the
-//! keys it yields prove a real dataset and verify with `trustspace_zk::verify`; the keys it
-//! started from do not accept those proofs; a broken chain or other keys are refused.
+//! A ceremony over the reference healthcare policy's circuits (chunk and final), started from a
+//! phase-1 ceremony: the keys it yields prove a real dataset and verify with
+//! `trustspace_zk::verify`; the keys it started from do not accept those proofs; a broken chain
+//! or other keys are refused.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use trustspace_ceremony::{CeremonyError, Check, KeysCeremony};
+use trustspace_ceremony::{CeremonyError, Check, KeysCeremony, Phase1};
 use trustspace_data::Record;
 use trustspace_data::synth::{Generator, Spec, Table};
 use trustspace_zk::verify::verify;
@@ -12,15 +13,17 @@ use trustspace_zk::{Compiled, Policy, commit, prove_all, reference, setup};
 
 #[test]
 fn a_ceremony_over_a_policys_keys_yields_keys_that_prove_and_verify() {
-    let g = Generator::new(Spec::new(Table::Encounters, 40, 5)).unwrap();
+    let g = Generator::new(Spec::new(Table::Encounters, 20, 5)).unwrap();
     let schema = g.schema().clone();
     let records: Vec<Record> = g.records().collect();
     let policy =
         Policy::from_toml(&reference::healthcare_policy(), "reference", None, &schema).unwrap();
-    let compiled = Compiled::new(&schema, &policy, 32).unwrap();
+    let compiled = Compiled::new(&schema, &policy, 16).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(11);
-    let (pk, vk) = setup(&compiled, &mut rng).unwrap();
-    let initial = KeysCeremony::new(pk);
+    let mut phase1 = Phase1::new(13).unwrap();
+    phase1.contribute(&mut rng, Some("regulator")).unwrap();
+    phase1.verify(&mut rng).unwrap();
+    let (initial, vk) = KeysCeremony::from_phase1(&compiled, &phase1.powers).unwrap();
     assert!(
         initial.final_.is_some(),
         "the reference policy has aggregates"
@@ -36,10 +39,10 @@ fn a_ceremony_over_a_policys_keys_yields_keys_that_prove_and_verify() {
 
     let (pk, ceremony_vk) = state.keys(&vk).unwrap();
     let owner = [7u8; 32];
-    let (commitment, opening) = commit(&schema, records.clone(), 32, &owner, &mut rng).unwrap();
+    let (commitment, opening) = commit(&schema, records.clone(), 16, &owner, &mut rng).unwrap();
     let bundle = prove_all(&compiled, &pk, &commitment, &opening, &records, &mut rng).unwrap();
     let verified = verify(&bundle, &ceremony_vk, &commitment).unwrap();
-    assert_eq!(verified.records, 40);
+    assert_eq!(verified.records, 20);
     assert!(verify(&bundle, &vk, &commitment).is_err());
     assert_ne!(ceremony_vk.digest(), vk.digest());
 
@@ -66,7 +69,25 @@ fn a_ceremony_over_a_policys_keys_yields_keys_that_prove_and_verify() {
         state.keys(&other_vk).unwrap_err(),
         CeremonyError::OtherStart
     );
-    // A verifier pins the setup's published keys: the initial state must be exactly them.
+    // A verifier checks the start against the powers and the policy, and gets its keys.
+    assert_eq!(
+        initial
+            .check_start(&compiled, &phase1.powers, &mut rng)
+            .unwrap(),
+        vk
+    );
+    let mut other_powers = Phase1::new(13).unwrap();
+    other_powers.contribute(&mut rng, None).unwrap();
+    assert!(matches!(
+        initial.check_start(&compiled, &other_powers.powers, &mut rng),
+        Err(CeremonyError::NotTheStart(_))
+    ));
+    assert_eq!(
+        state.check_start(&compiled, &phase1.powers, &mut rng),
+        Err(CeremonyError::OtherStart),
+        "a state with contributions is not a start"
+    );
+    // A verifier pins the start's keys: the initial state must be exactly them.
     initial.starts_from(&vk).unwrap();
     assert_eq!(
         initial.starts_from(&other_vk),

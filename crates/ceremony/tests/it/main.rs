@@ -3,6 +3,9 @@
 //! over a real policy's keys is in [`keys`].
 
 mod keys;
+mod phase1;
+mod snarkjs;
+mod start;
 
 use ark_bn254::{Bn254, Fr, G1Affine, G2Affine, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup};
@@ -49,6 +52,28 @@ impl ConstraintSynthesizer<Fr> for Cubic {
         )?;
         Ok(())
     }
+}
+
+/// Compares `bytes` with the golden file `tests/golden/NAME`; `TRUSTSPACE_UPDATE_GOLDEN=1`
+/// rewrites it (a format change is then reviewed as a diff of the golden files).
+fn golden(name: &str, bytes: &[u8]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("TRUSTSPACE_UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let pinned = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (bless with TRUSTSPACE_UPDATE_GOLDEN=1)",
+            path.display()
+        )
+    });
+    assert!(
+        pinned == bytes,
+        "{name} differs from its golden file (a format change?)"
+    );
 }
 
 fn rng(seed: u64) -> ChaCha20Rng {

@@ -364,34 +364,71 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
     let dir = tempfile::tempdir().unwrap();
     let d = Proven::install(dir.path());
     let cer = p(&d, "cer");
-    let step = |args: &[&str]| match zkprove(&[&["ceremony", "--dir", &cer][..], args].concat()) {
+    let run = |args: &[&str]| zkprove(&[&["ceremony", "--dir", &cer][..], args].concat());
+    let step = |args: &[&str]| match run(args) {
         Ok(Summary::Ceremony(s)) => s,
         other => panic!("{other:?}"),
     };
-    step(&["init", "--keys", &p(&d, "proving.key")]);
-    // A second init would overwrite the chain: refused.
+    let circuit = [
+        "--schema",
+        &p(&d, "encounters.schema.toml"),
+        "--policy",
+        &p(&d, "encounters.policy.toml"),
+        "--chunk-size",
+        "16",
+    ];
+    // Phase 1 among the members, closed by a beacon; then phase 2 from it.
+    step(&["phase1", "new", "--power", "13"]);
     assert!(
-        zkprove(&[
-            "ceremony",
-            "--dir",
-            &cer,
-            "init",
-            "--keys",
-            &p(&d, "proving.key")
-        ])
-        .is_err()
+        run(&["phase1", "new", "--power", "13"]).is_err(),
+        "a second new would overwrite it"
     );
-    // The setup's published verifying keys, which every step pins.
-    let vk = p(&d, "setup-verifying.json");
-    std::fs::copy(d.join("verifying.json"), &vk).unwrap();
-    let first = step(&["contribute", "--keys", &vk]);
-    let second = step(&["contribute", "--keys", &vk]);
+    step(&["phase1", "contribute", "--name", "hospital\x1b[31m-1"]);
+    step(&["phase1", "contribute", "--name", "regulator"]);
+    let beacon = step(&[
+        "phase1",
+        "beacon",
+        "--hash",
+        "0badc0ffee",
+        "--iterations-exp",
+        "3",
+    ]);
+    let phase1 = beacon.phase1.unwrap();
+    assert_eq!(phase1.contributions.len(), 3);
+    assert_eq!(phase1.contributions[2].source, "beacon 0badc0ffee 2^3");
+    let checked = step(&["phase1", "verify"]).phase1.unwrap();
+    assert!(checked.verified);
+    step(&[&["init"][..], &circuit].concat());
+    // A second init would overwrite the chain: refused.
+    assert!(run(&[&["init"][..], &circuit].concat()).is_err());
+    let first = step(&["contribute"]);
+    let second = step(&["contribute"]);
     assert_eq!(second.contributions, 2);
     assert_eq!(second.hashes[0], first.hashes[0]);
-    let checked = step(&["verify", "--keys", &vk]);
-    assert_eq!(checked.hashes, second.hashes);
+    // A verifier pins its own copy of the phase-1 file and the policy.
+    let trusted = p(&d, "trusted.ptau");
+    step(&["phase1", "export", &trusted]);
+    let pinned = [&["--phase1", &trusted][..], &circuit].concat();
+    let verified = step(&[&["verify"][..], &pinned[..]].concat());
+    assert_eq!(verified.hashes, second.hashes);
+    let names: Vec<_> = verified
+        .phase1
+        .unwrap()
+        .contributions
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    // A recorded name is shown with its control characters escaped.
+    assert_eq!(
+        names,
+        [
+            Some("hospital\\u{1b}[31m-1".to_string()),
+            Some("regulator".into()),
+            None
+        ]
+    );
     let out = p(&d, "keys");
-    step(&["finalize", "--keys", &vk, "--out", &out]);
+    step(&[&["finalize"][..], &pinned[..], &["--out", &out][..]].concat());
 
     // Proven with the ceremony's keys: verifies under its verifying keys, not the setup's.
     let mut args = prove_args(&d, "encounters.policy.toml", "ceremony-bundle.json");
@@ -403,31 +440,39 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
     let outcome = verify_in_process(&d, "ceremony-bundle.json").unwrap();
     assert_eq!(outcome.records, 40);
 
+    // Another phase-1 file than the ceremony started from: refused.
+    let other = p(&d, "other");
+    zkprove(&[
+        "ceremony", "--dir", &other, "phase1", "new", "--power", "13",
+    ])
+    .unwrap();
+    zkprove(&["ceremony", "--dir", &other, "phase1", "contribute"]).unwrap();
+    let other_ptau = p(&d, "other/phase1.ptau");
+    let err = run(&[&["verify", "--phase1", &other_ptau][..], &circuit].concat()).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("is not the start computed from"),
+        "{err:#}"
+    );
+
     // A tampered state is refused before anyone builds on it, naming the check.
     let path = d.join("cer/ceremony.cer");
     let mut bytes = std::fs::read(&path).unwrap();
     let n = bytes.len();
     bytes[n - 100] ^= 1;
     std::fs::write(&path, &bytes).unwrap();
-    // Other published keys than the ceremony started from: refused.
-    let other = zkprove(&[
-        "ceremony",
-        "--dir",
-        &cer,
-        "verify",
-        "--keys",
-        &p(&d, "keys/verifying.json"),
-    ])
-    .unwrap_err();
-    assert!(
-        format!("{other:#}").contains("does not start from"),
-        "{other:#}"
-    );
-    let err = zkprove(&["ceremony", "--dir", &cer, "contribute", "--keys", &vk]).unwrap_err();
+    let err = run(&["contribute"]).unwrap_err();
     assert!(format!("{err:#}").contains("ceremony.cer"), "{err:#}");
     assert_eq!(
         std::fs::read(&path).unwrap(),
         bytes,
         "a refused state is left as it was"
     );
+    // A tampered phase-1 file: refused by phase1 verify and by init.
+    let ptau = d.join("cer/phase1.ptau");
+    let mut bytes = std::fs::read(&ptau).unwrap();
+    let n = bytes.len();
+    bytes[n - 400] ^= 1;
+    std::fs::write(&ptau, &bytes).unwrap();
+    let err = run(&["phase1", "verify"]).unwrap_err();
+    assert!(format!("{err:#}").contains("phase1.ptau"), "{err:#}");
 }

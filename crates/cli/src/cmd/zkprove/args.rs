@@ -20,10 +20,14 @@ Examples:
   zkprove prove ... --chunks 0..16 --out part0.json
   zkprove prove ... --chunks 16..32 --out part1.json
   zkprove merge --out run/bundle.json part0.json part1.json
-  # keys no single party can subvert: each member contributes in turn
-  zkprove ceremony --dir cer/ init --keys run/proving.key
-  zkprove ceremony --dir cer/ contribute --keys run/verifying.json   # each member in turn
-  zkprove ceremony --dir cer/ finalize --keys run/verifying.json --out keys/
+  # keys no single party can subvert: a setup ceremony, each member contributing in turn
+  zkprove ceremony --dir cer/ phase1 new --power 16      # or: phase1 import pot16.ptau (snarkjs)
+  zkprove ceremony --dir cer/ phase1 contribute --name hospital-1
+  zkprove ceremony --dir cer/ phase1 beacon --hash <public random hex>
+  zkprove ceremony --dir cer/ init --schema s.toml --policy policy.toml --chunk-size 1024
+  zkprove ceremony --dir cer/ contribute                 # each member in turn
+  zkprove ceremony --dir cer/ finalize --phase1 cer/phase1.ptau --schema s.toml \
+                   --policy policy.toml --chunk-size 1024 --out keys/
   zkverify --keys run/verifying.json --commitment run/commitment.json run/bundle.json
   # on a ledger (see `ledger init`, `ledger keygen`):
   zkprove register --ledger led/ --identity owner.key --name hospital-1 dataset --commitment run/commitment.json
@@ -76,48 +80,102 @@ pub enum Command {
     /// and verification_key.json (`snarkjs groth16 verify verification_key.json public.json
     /// proof.json`).
     ExportSnarkjs(ExportSnarkjsArgs),
-    /// Run a multi-party setup ceremony (phase 2) over a policy's keys: each member
-    /// contributes a secret of its own, and the keys are sound if any one destroyed its secret.
+    /// Run a multi-party setup ceremony: phase 1 (powers of tau, snarkjs's .ptau) and phase 2
+    /// (per policy) started from it; each member contributes a secret of its own, and the keys
+    /// are sound if any one destroyed its secret.
     Ceremony(CeremonyArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct CeremonyArgs {
-    /// The ceremony's directory (initial.cer, ceremony.cer).
+    /// The ceremony's directory (phase1.ptau, initial.cer, ceremony.cer).
     #[arg(long)]
     pub dir: PathBuf,
     #[command(subcommand)]
     pub step: CeremonyStep,
 }
 
+/// The policy whose circuits a ceremony's phase 2 is for.
+#[derive(Args, Debug, Clone)]
+pub struct CircuitArgs {
+    #[arg(long)]
+    pub schema: PathBuf,
+    #[arg(long)]
+    pub policy: PathBuf,
+    #[arg(long, default_value_t = 1024)]
+    pub chunk_size: u64,
+}
+
 /// A step of `zkprove ceremony`.
 #[derive(Subcommand, Debug)]
 pub enum CeremonyStep {
-    /// Start a ceremony from proving keys (`zkprove setup`'s proving.key).
+    /// Phase 1, the powers of tau (universal: one file serves every policy up to its size).
+    #[command(subcommand)]
+    Phase1(Phase1Step),
+    /// Start phase 2 for a policy's circuits from the directory's phase-1 file (verified
+    /// first): the initial keys are computed from the powers, so nobody knows their trapdoor.
     Init {
-        #[arg(long)]
-        keys: PathBuf,
+        #[command(flatten)]
+        circuit: CircuitArgs,
     },
-    /// Check the chain so far, then add your contribution (a fresh secret, erased after use).
-    /// `--keys`: the setup's published verifying keys, which the ceremony must start from.
-    Contribute {
-        #[arg(long)]
-        keys: PathBuf,
-    },
-    /// Check the whole chain from the setup's published verifying keys (`--keys`); lists
-    /// every contribution's hash.
+    /// Check the phase-2 chain so far, then add your contribution (a fresh secret, erased
+    /// after use).
+    Contribute,
+    /// Check the whole ceremony against what you trust: the phase-1 file (`--phase1`), the
+    /// policy's circuits, the start recomputed from both, and every contribution. Lists every
+    /// contribution (phase 1's by name, phase 2's by hash).
     Verify {
+        /// The phase-1 file the verifier trusts.
         #[arg(long)]
-        keys: PathBuf,
+        phase1: PathBuf,
+        #[command(flatten)]
+        circuit: CircuitArgs,
     },
-    /// Check the chain, then write the ceremony's proving.key and verifying.json into OUT
-    /// (`--keys`: the verifying keys the ceremony started from).
+    /// Verify as `verify` does, then write the ceremony's proving.key and verifying.json into
+    /// OUT.
     Finalize {
+        /// The phase-1 file the verifier trusts.
         #[arg(long)]
-        keys: PathBuf,
+        phase1: PathBuf,
+        #[command(flatten)]
+        circuit: CircuitArgs,
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// A step of `zkprove ceremony phase1`.
+#[derive(Subcommand, Debug)]
+pub enum Phase1Step {
+    /// Start phase 1 at 2^POWER points (enough for circuits of up to 2^POWER constraints and
+    /// inputs); it has no contribution yet.
+    New {
+        #[arg(long)]
+        power: u32,
+    },
+    /// Take a phase-1 file made elsewhere (snarkjs, a Perpetual Powers of Tau file): verified,
+    /// then copied into the directory.
+    Import { file: PathBuf },
+    /// Add your contribution (fresh secrets, erased after use).
+    Contribute {
+        /// Your name in the record (at most 64 bytes).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Close phase 1 with a public random beacon: a value nobody could choose (hex, e.g. a
+    /// future block hash), hashed 2^ITERATIONS_EXP times.
+    Beacon {
+        #[arg(long)]
+        hash: String,
+        #[arg(long, default_value_t = 10)]
+        iterations_exp: u8,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Check every contribution and the powers (snarkjs's checks).
+    Verify,
+    /// Write the phase-1 file to OUT (for `snarkjs powersoftau verify` and snarkjs's phase 2).
+    Export { out: PathBuf },
 }
 
 /// `zkprove commit`'s arguments.

@@ -1,9 +1,14 @@
-//! `zkprove ceremony`: a multi-party phase 2 over a policy's keys, so that no single party
-//! (not even whoever ran `zkprove setup`) can forge proofs once one contributor was honest.
-//! The ceremony lives in a directory: `initial.cer` (the keys it started from) and
-//! `ceremony.cer` (the state after every contribution so far), passed from member to member.
+//! `zkprove ceremony`: a multi-party setup ceremony, so that no single party can forge proofs
+//! once one contributor was honest. Phase 1 (powers of tau, snarkjs's `.ptau`) is universal;
+//! phase 2 is per policy and starts from phase 1's powers, so nobody ever holds a trapdoor.
+//!
+//! The ceremony lives in a directory passed from member to member: `phase1.ptau` (the powers
+//! and their contributions), `initial.cer` (phase 2's start, computed from them and the
+//! policy) and `ceremony.cer` (phase 2 after every contribution so far). A contributor checks
+//! the chain it extends; a verifier checks the start against the phase-1 file and the policy
+//! it trusts rather than take the directory's word for it.
 
-use super::args::{CeremonyArgs, CeremonyStep};
+use super::args::{CeremonyArgs, CeremonyStep, CircuitArgs, Phase1Step};
 use anyhow::{Context, Result};
 use rand::SeedableRng;
 use rand::rngs::OsRng;
@@ -11,24 +16,32 @@ use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use trustspace_ceremony::KeysCeremony;
-use trustspace_zk::{ProvingKeys, VerifyingKeys};
+use trustspace_ceremony::phase1::Source;
+use trustspace_ceremony::{KeysCeremony, Phase1};
+use trustspace_data::Schema;
+use trustspace_data::error::escape_untrusted;
+use trustspace_zk::{Compiled, Policy, VerifyingKeys};
 
-/// The initial state's file in a ceremony's directory.
+/// The phase-1 file in a ceremony's directory.
+const PHASE1: &str = "phase1.ptau";
+/// Phase 2's initial state.
 const INITIAL: &str = "initial.cer";
-/// The current state's file.
+/// Phase 2's current state.
 const CURRENT: &str = "ceremony.cer";
 
 /// What a ceremony step did.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct CeremonySummary {
-    /// `init`, `contribute`, `verify` or `finalize`.
+    /// `phase1 new`, `phase1 contribute`, ..., `init`, `contribute`, `verify` or `finalize`.
     pub step: String,
     /// The ceremony's directory.
     pub dir: PathBuf,
-    /// Contributions in the chain.
+    /// Phase 1, when the step read or wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase1: Option<Phase1Summary>,
+    /// Phase-2 contributions in the chain.
     pub contributions: usize,
-    /// Each contribution's hash, hex, in order (a contributor finds its own here).
+    /// Each phase-2 contribution's hash, hex, in order (a contributor finds its own here).
     pub hashes: Vec<String>,
     /// The keys written by `finalize`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,82 +50,253 @@ pub struct CeremonySummary {
     pub seconds: f64,
 }
 
+/// Phase 1 as a step saw it.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Phase1Summary {
+    /// 2^power points.
+    pub power: u32,
+    /// Its contributions, in order.
+    pub contributions: Vec<Phase1Contribution>,
+    /// Whether the step verified it (every contribution and the powers).
+    pub verified: bool,
+}
+
+/// One phase-1 contribution's record, for display.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Phase1Contribution {
+    /// Its contributor's name as recorded (control characters escaped), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `beacon <value hex> 2^<exp>` for a beacon, else `secret`.
+    pub source: String,
+    /// The challenge after it (BLAKE2b-512, hex): the next contribution answers it.
+    pub challenge: String,
+}
+
+fn phase1_summary(state: &Phase1, verified: bool) -> Phase1Summary {
+    Phase1Summary {
+        power: state.power,
+        contributions: state
+            .contributions
+            .iter()
+            .map(|c| Phase1Contribution {
+                name: c.name.as_deref().map(escape_untrusted),
+                source: match &c.source {
+                    Source::Secret => "secret".into(),
+                    Source::Beacon {
+                        hash,
+                        iterations_exp,
+                    } => format!("beacon {} 2^{iterations_exp}", hex::encode(hash)),
+                },
+                challenge: hex::encode(c.next_challenge),
+            })
+            .collect(),
+        verified,
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn load_phase1(path: &Path) -> Result<Phase1> {
+    Phase1::from_ptau(&read(path)?).with_context(|| format!("reading {}", path.display()))
+}
+
+/// A phase-1 file, verified.
+fn verified_phase1(path: &Path) -> Result<Phase1> {
+    let state = load_phase1(path)?;
+    state
+        .verify(&mut ChaCha20Rng::from_rng(OsRng)?)
+        .with_context(|| format!("verifying {}", path.display()))?;
+    Ok(state)
+}
+
 fn load(path: &Path) -> Result<KeysCeremony> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    KeysCeremony::from_bytes(&bytes).with_context(|| format!("reading {}", path.display()))
+    KeysCeremony::from_bytes(&read(path)?).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Writes `bytes` to `path` through a temporary file, so a crash leaves the old state whole.
 fn save(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("cer.tmp");
+    let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
 
-/// The current state, checked from the initial one, which must be the keys `published` (the
-/// setup's verifying keys, pinned by the caller) were made with.
-fn verified(dir: &Path, published: &Path) -> Result<KeysCeremony> {
-    let initial = load(&dir.join(INITIAL))?;
-    initial
-        .starts_from(&VerifyingKeys::load(published)?)
-        .with_context(|| {
-            format!(
-                "{} does not start from {}",
-                dir.join(INITIAL).display(),
-                published.display()
-            )
-        })?;
+fn compiled(c: &CircuitArgs) -> Result<Compiled> {
+    let schema = Schema::load(&c.schema)?;
+    let policy = Policy::load(&c.policy, &schema)?;
+    Ok(Compiled::new(&schema, &policy, c.chunk_size)?)
+}
+
+/// Phase 2's start for `circuit` from `phase1` (verified).
+fn start(phase1: &Phase1, circuit: &CircuitArgs) -> Result<KeysCeremony> {
+    let (state, _) = KeysCeremony::from_phase1(&compiled(circuit)?, &phase1.powers)
+        .context("starting phase 2 from the powers of tau")?;
+    Ok(state)
+}
+
+/// The current state, checked from the directory's initial state.
+fn chain(dir: &Path, initial: &KeysCeremony) -> Result<KeysCeremony> {
     let current = load(&dir.join(CURRENT))?;
     current
-        .verify(&initial, &mut ChaCha20Rng::from_rng(OsRng)?)
+        .verify(initial, &mut ChaCha20Rng::from_rng(OsRng)?)
         .with_context(|| format!("verifying {}", dir.join(CURRENT).display()))?;
     Ok(current)
+}
+
+/// The whole ceremony checked against the phase-1 file and the policy the caller trusts: the
+/// directory's start must be the one they give (checked on random combinations, without
+/// recomputing it).
+fn verified(
+    dir: &Path,
+    phase1: &Path,
+    circuit: &CircuitArgs,
+) -> Result<(Phase1, KeysCeremony, VerifyingKeys)> {
+    let powers = verified_phase1(phase1)?;
+    let initial = load(&dir.join(INITIAL))?;
+    let template = initial
+        .check_start(
+            &compiled(circuit)?,
+            &powers.powers,
+            &mut ChaCha20Rng::from_rng(OsRng)?,
+        )
+        .with_context(|| {
+            format!(
+                "{} is not the start computed from {} and this policy",
+                dir.join(INITIAL).display(),
+                phase1.display()
+            )
+        })?;
+    let current = chain(dir, &initial)?;
+    Ok((powers, current, template))
 }
 
 /// `zkprove ceremony`.
 pub fn ceremony(a: &CeremonyArgs) -> Result<CeremonySummary> {
     let started = Instant::now();
     let dir = a.dir.clone();
-    let (step, state, keys) = match &a.step {
-        CeremonyStep::Init { keys } => {
-            let state = KeysCeremony::new(ProvingKeys::load(keys)?);
-            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let (step, phase1, state, keys) = match &a.step {
+        CeremonyStep::Phase1(s) => {
+            let (step, state, verified) = phase1_step(&dir, s)?;
+            (step, Some(phase1_summary(&state, verified)), None, None)
+        }
+        CeremonyStep::Init { circuit } => {
             if dir.join(CURRENT).exists() {
-                anyhow::bail!("{} already holds a ceremony", dir.display());
+                anyhow::bail!("{} already holds a phase-2 ceremony", dir.display());
             }
+            let powers = verified_phase1(&dir.join(PHASE1))?;
+            let state = start(&powers, circuit)?;
             let bytes = state.to_bytes();
             save(&dir.join(INITIAL), &bytes)?;
             save(&dir.join(CURRENT), &bytes)?;
-            ("init", state, None)
+            (
+                "init",
+                Some(phase1_summary(&powers, true)),
+                Some(state),
+                None,
+            )
         }
-        CeremonyStep::Contribute { keys } => {
+        CeremonyStep::Contribute => {
             // The chain is checked before building on it: a contribution on a broken chain
             // would be worthless.
-            let mut state = verified(&dir, keys)?;
+            let mut state = chain(&dir, &load(&dir.join(INITIAL))?)?;
             state.contribute(&mut ChaCha20Rng::from_rng(OsRng)?);
             save(&dir.join(CURRENT), &state.to_bytes())?;
-            ("contribute", state, None)
+            ("contribute", None, Some(state), None)
         }
-        CeremonyStep::Verify { keys } => ("verify", verified(&dir, keys)?, None),
-        CeremonyStep::Finalize { keys, out } => {
-            let state = verified(&dir, keys)?;
-            let template = VerifyingKeys::load(keys)?;
+        CeremonyStep::Verify { phase1, circuit } => {
+            let (powers, state, _) = verified(&dir, phase1, circuit)?;
+            (
+                "verify",
+                Some(phase1_summary(&powers, true)),
+                Some(state),
+                None,
+            )
+        }
+        CeremonyStep::Finalize {
+            phase1,
+            circuit,
+            out,
+        } => {
+            let (powers, state, template) = verified(&dir, phase1, circuit)?;
             let (pk, vk) = state.keys(&template)?;
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
             pk.save(&out.join("proving.key"))?;
             vk.save(&out.join("verifying.json"))?;
-            ("finalize", state, Some(out.clone()))
+            let summary = phase1_summary(&powers, true);
+            ("finalize", Some(summary), Some(state), Some(out.clone()))
         }
     };
+    let contributions = state.as_ref().map_or(0, KeysCeremony::contributions);
     Ok(CeremonySummary {
         step: step.into(),
         dir,
-        contributions: state.contributions(),
-        hashes: (0..state.contributions())
-            .filter_map(|i| state.contribution_hash(i))
+        phase1,
+        contributions,
+        hashes: (0..contributions)
+            .filter_map(|i| state.as_ref()?.contribution_hash(i))
             .map(hex::encode)
             .collect(),
         keys,
         seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// `zkprove ceremony phase1 ...`: the step's name, the state after it and whether it was
+/// verified.
+fn phase1_step(dir: &Path, step: &Phase1Step) -> Result<(&'static str, Phase1, bool)> {
+    let file = dir.join(PHASE1);
+    let create_dir = || -> Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        if file.exists() {
+            anyhow::bail!("{} already holds a phase-1 file", dir.display());
+        }
+        Ok(())
+    };
+    Ok(match step {
+        Phase1Step::New { power } => {
+            let state = Phase1::new(*power)?;
+            create_dir()?;
+            save(&file, &state.to_ptau())?;
+            ("phase1 new", state, false)
+        }
+        Phase1Step::Import { file: from } => {
+            // Copied as is (a prepared file keeps the Lagrange sections snarkjs's phase 2 reads).
+            let bytes = read(from)?;
+            let state =
+                Phase1::from_ptau(&bytes).with_context(|| format!("reading {}", from.display()))?;
+            state
+                .verify(&mut ChaCha20Rng::from_rng(OsRng)?)
+                .with_context(|| format!("verifying {}", from.display()))?;
+            create_dir()?;
+            save(&file, &bytes)?;
+            ("phase1 import", state, true)
+        }
+        Phase1Step::Contribute { name } => {
+            let mut state = load_phase1(&file)?;
+            state.contribute(&mut ChaCha20Rng::from_rng(OsRng)?, name.as_deref())?;
+            save(&file, &state.to_ptau())?;
+            ("phase1 contribute", state, false)
+        }
+        Phase1Step::Beacon {
+            hash,
+            iterations_exp,
+            name,
+        } => {
+            let value = hex::decode(hash.trim_start_matches("0x")).context("--hash: not hex")?;
+            let mut state = load_phase1(&file)?;
+            state.beacon(&value, *iterations_exp, name.as_deref())?;
+            save(&file, &state.to_ptau())?;
+            ("phase1 beacon", state, false)
+        }
+        Phase1Step::Verify => ("phase1 verify", verified_phase1(&file)?, true),
+        Phase1Step::Export { out } => {
+            let bytes = read(&file)?;
+            let state =
+                Phase1::from_ptau(&bytes).with_context(|| format!("reading {}", file.display()))?;
+            save(out, &bytes)?;
+            ("phase1 export", state, false)
+        }
     })
 }
