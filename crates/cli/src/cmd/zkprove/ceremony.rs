@@ -10,12 +10,13 @@
 
 use super::args::{CeremonyArgs, CeremonyStep, CircuitArgs, Phase1Step};
 use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::OsRng;
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use trustspace_ceremony::phase1::Source;
 use trustspace_ceremony::{KeysCeremony, Phase1};
 use trustspace_data::Schema;
@@ -172,10 +173,37 @@ fn verified(
     Ok((powers, current, template))
 }
 
-/// `zkprove ceremony`.
-pub fn ceremony(a: &CeremonyArgs) -> Result<CeremonySummary> {
+/// A spinner for a long step on stderr (hidden when `quiet`, as with `--json`).
+fn spinner(msg: &str, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+        pb.set_style(style);
+    }
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+/// `zkprove ceremony`; `quiet` hides the spinner.
+pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
     let started = Instant::now();
     let dir = a.dir.clone();
+    let what = match &a.step {
+        CeremonyStep::Phase1(Phase1Step::New { .. } | Phase1Step::Export { .. }) => None,
+        CeremonyStep::Phase1(Phase1Step::Contribute { .. } | Phase1Step::Beacon { .. }) => {
+            Some("contributing to the powers of tau")
+        }
+        CeremonyStep::Phase1(_) => Some("verifying the powers of tau"),
+        CeremonyStep::Init { .. } => Some("computing phase 2's start from the powers"),
+        CeremonyStep::Contribute => Some("checking the chain and contributing"),
+        CeremonyStep::Verify { .. } | CeremonyStep::Finalize { .. } => {
+            Some("verifying the ceremony")
+        }
+    };
+    let pb = what.map(|m| spinner(m, quiet));
     let (step, phase1, state, keys) = match &a.step {
         CeremonyStep::Phase1(s) => {
             let (step, state, verified) = phase1_step(&dir, s)?;
@@ -228,6 +256,9 @@ pub fn ceremony(a: &CeremonyArgs) -> Result<CeremonySummary> {
             ("finalize", Some(summary), Some(state), Some(out.clone()))
         }
     };
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
     let contributions = state.as_ref().map_or(0, KeysCeremony::contributions);
     Ok(CeremonySummary {
         step: step.into(),

@@ -76,7 +76,7 @@ pub fn run(command: Command, quiet: bool) -> Result<Summary> {
         Command::Chain(a) => Summary::Chain(chain::chain(&a)?),
         Command::ExportCalldata(a) => Summary::Export(export::export_calldata(&a)?),
         Command::ExportSnarkjs(a) => Summary::Export(export::export_snarkjs(&a)?),
-        Command::Ceremony(a) => Summary::Ceremony(ceremony::ceremony(&a)?),
+        Command::Ceremony(a) => Summary::Ceremony(ceremony::ceremony(&a, quiet)?),
     })
 }
 
