@@ -19,6 +19,8 @@
 //! - [`transcript`]: phase 2's transcript hash (BLAKE2b-512) and the G2 point each
 //!   contribution's proof of knowledge is checked against; [`sampling`]: scalars and points
 //!   drawn from a hash as snarkjs draws them (phase 1's proofs of knowledge, beacons).
+//! - [`r1cs`] and [`zkey`]: a circuit written as iden3's `.r1cs` (snarkjs runs its phase 2 on
+//!   it) and snarkjs's Groth16 `.zkey` read.
 //! - [`encoding`] and [`binfile`]: snarkjs's point encodings and iden3's container format, with
 //!   every point of a file checked on the curve and in its subgroup.
 
@@ -37,9 +39,11 @@ pub mod keys;
 pub mod phase1;
 pub mod phase2;
 pub mod ptau;
+pub mod r1cs;
 pub mod sampling;
 pub mod start;
 pub mod transcript;
+pub mod zkey;
 
 pub use error::{CeremonyError, Check, Result};
 pub use keys::KeysCeremony;

@@ -15,7 +15,7 @@ use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{BigInteger, One, PrimeField, UniformRand, Zero};
 use ark_groth16::{ProvingKey, VerifyingKey};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
-use ark_relations::gr1cs::{ConstraintSystemRef, R1CS_PREDICATE_LABEL};
+use ark_relations::gr1cs::{ConstraintSystemRef, Matrix, R1CS_PREDICATE_LABEL};
 use rand::RngCore;
 use rayon::prelude::*;
 use std::ops::{Add, AddAssign, MulAssign, Sub, SubAssign};
@@ -122,6 +122,15 @@ fn ifft<P: GLVConfig<ScalarField = Fr>>(
     Projective::normalize_batch(&projective)
 }
 
+/// The FFT of `points` over `domain`, in place: point i becomes `Σ_j ω^{ij}·P_j`.
+pub fn fft_in_place(domain: &Radix2EvaluationDomain<Fr>, points: &mut [G1Affine]) {
+    let mut glv: Vec<Glv<ark_bn254::g1::Config>> =
+        points.par_iter().map(|p| Glv(p.into_group())).collect();
+    domain.fft_in_place(&mut glv);
+    let projective: Vec<G1Projective> = glv.into_iter().map(|p| p.0).collect();
+    points.copy_from_slice(&G1Projective::normalize_batch(&projective));
+}
+
 impl Lagrange {
     /// The basis of the domain of `n` points (a power of two no larger than the powers').
     pub fn of(powers: &Powers, n: usize) -> crate::Result<Lagrange> {
@@ -169,6 +178,16 @@ fn combine<P: GLVConfig<ScalarField = Fr>>(
         .fold(Projective::zero(), |sum, (k, c)| sum + times(&basis[*c], k))
 }
 
+/// A finalized constraint system's R1CS matrices A, B and C (rows of (coefficient, variable)).
+pub(crate) fn r1cs_matrices(cs: &ConstraintSystemRef<Fr>) -> crate::Result<[Matrix<Fr>; 3]> {
+    let matrices = cs
+        .to_matrices()
+        .ok()
+        .and_then(|mut m| m.remove(R1CS_PREDICATE_LABEL))
+        .ok_or(CeremonyError::NotACircuit)?;
+    <[Matrix<Fr>; 3]>::try_from(matrices).map_err(|_| CeremonyError::NotACircuit)
+}
+
 /// The size of a circuit's QAP domain: constraints and instance variables (one extra row
 /// each, libsnark's reduction), rounded up to a power of two. Phase 1 needs at least as many
 /// powers.
@@ -188,14 +207,7 @@ pub fn initial_params(
     let n = domain_size(&cs);
     // H needs τ^i for i ≤ 2n − 2, which the powers hold when n ≤ their size.
     let lagrange = Lagrange::of(powers, n)?;
-    let matrices = cs
-        .to_matrices()
-        .ok()
-        .and_then(|mut m| m.remove(R1CS_PREDICATE_LABEL))
-        .ok_or(CeremonyError::NotACircuit)?;
-    let [a, b, c] = &matrices[..] else {
-        return Err(CeremonyError::NotACircuit);
-    };
+    let [a, b, c] = &r1cs_matrices(&cs)?;
     // Per variable: its (coefficient, row) in A, B and C; instance variable i also takes row
     // `constraints + i` in A (libsnark's reduction, which keeps the inputs independent).
     let mut columns = vec![[Vec::new(), Vec::new(), Vec::new()]; variables];
@@ -274,14 +286,7 @@ pub fn check_initial<R: RngCore>(
             available: powers.tau_g2.len(),
         });
     }
-    let matrices = cs
-        .to_matrices()
-        .ok()
-        .and_then(|mut m| m.remove(R1CS_PREDICATE_LABEL))
-        .ok_or(CeremonyError::NotACircuit)?;
-    let [a, b, c] = &matrices[..] else {
-        return Err(CeremonyError::NotACircuit);
-    };
+    let [a, b, c] = &r1cs_matrices(&cs)?;
     let p = params;
     let not = |what| Err(CeremonyError::NotTheStart(what));
     if p.a_query.len() != variables

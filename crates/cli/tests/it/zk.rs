@@ -405,6 +405,18 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
     let second = step(&["contribute"]);
     assert_eq!(second.contributions, 2);
     assert_eq!(second.hashes[0], first.hashes[0]);
+    // The circuits as snarkjs reads them.
+    let r1cs = p(&d, "r1cs");
+    let exported = step(&[&["export-r1cs"][..], &circuit, &["--out", &r1cs][..]].concat());
+    assert_eq!(
+        exported.written,
+        [d.join("r1cs/chunk.r1cs"), d.join("r1cs/final.r1cs")]
+    );
+    assert!(
+        std::fs::read(d.join("r1cs/chunk.r1cs"))
+            .unwrap()
+            .starts_with(b"r1cs")
+    );
     // A verifier pins its own copy of the phase-1 file and the policy.
     let trusted = p(&d, "trusted.ptau");
     step(&["phase1", "export", &trusted]);

@@ -131,6 +131,15 @@ pub enum CeremonyStep {
         #[command(flatten)]
         circuit: CircuitArgs,
     },
+    /// Write the policy's circuits as iden3 .r1cs files into OUT (chunk.r1cs, and final.r1cs
+    /// for policies with aggregates), for snarkjs (`snarkjs r1cs info`, `snarkjs groth16
+    /// setup`). The ceremony's directory is not read.
+    ExportR1cs {
+        #[command(flatten)]
+        circuit: CircuitArgs,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Verify as `verify` does, then write the ceremony's proving.key and verifying.json into
     /// OUT.
     Finalize {

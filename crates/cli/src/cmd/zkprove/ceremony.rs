@@ -18,9 +18,11 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use trustspace_ceremony::phase1::Source;
+use trustspace_ceremony::r1cs::to_r1cs;
 use trustspace_ceremony::{KeysCeremony, Phase1};
 use trustspace_data::Schema;
 use trustspace_data::error::escape_untrusted;
+use trustspace_zk::prove::setup_systems;
 use trustspace_zk::{Compiled, Policy, VerifyingKeys};
 
 /// The phase-1 file in a ceremony's directory.
@@ -47,6 +49,9 @@ pub struct CeremonySummary {
     /// The keys written by `finalize`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keys: Option<PathBuf>,
+    /// The files `export-r1cs` wrote.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub written: Vec<PathBuf>,
     /// Wall time.
     pub seconds: f64,
 }
@@ -198,12 +203,14 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
         }
         CeremonyStep::Phase1(_) => Some("verifying the powers of tau"),
         CeremonyStep::Init { .. } => Some("computing phase 2's start from the powers"),
+        CeremonyStep::ExportR1cs { .. } => None,
         CeremonyStep::Contribute => Some("checking the chain and contributing"),
         CeremonyStep::Verify { .. } | CeremonyStep::Finalize { .. } => {
             Some("verifying the ceremony")
         }
     };
     let pb = what.map(|m| spinner(m, quiet));
+    let mut written = Vec::new();
     let (step, phase1, state, keys) = match &a.step {
         CeremonyStep::Phase1(s) => {
             let (step, state, verified) = phase1_step(&dir, s)?;
@@ -224,6 +231,18 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
                 Some(state),
                 None,
             )
+        }
+        CeremonyStep::ExportR1cs { circuit, out } => {
+            let (chunk, final_) = setup_systems(&compiled(circuit)?)?;
+            std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+            for (name, cs) in
+                std::iter::once(("chunk.r1cs", chunk)).chain(final_.map(|cs| ("final.r1cs", cs)))
+            {
+                let path = out.join(name);
+                save(&path, &to_r1cs(&cs)?)?;
+                written.push(path);
+            }
+            ("export-r1cs", None, None, None)
         }
         CeremonyStep::Contribute => {
             // The chain is checked before building on it: a contribution on a broken chain
@@ -270,6 +289,7 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
             .map(hex::encode)
             .collect(),
         keys,
+        written,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
