@@ -50,8 +50,9 @@ pub enum CeremonyError {
         /// The ceremony's power.
         ceremony_power: u32,
     },
-    /// A ceremony with no contribution yet: its secrets are all 1.
-    #[error("the ceremony has no contribution yet")]
+    /// A ceremony with no secret contribution yet: its secrets are 1, or follow from public
+    /// beacons.
+    #[error("the ceremony has no secret contribution yet (beacons alone are public)")]
     NoContribution,
     /// A beacon with no value, a value over 255 bytes, or an iteration exponent over 28.
     #[error("a beacon needs a value of 1 to 255 bytes and an iteration exponent of at most 28")]

@@ -491,12 +491,21 @@ impl Phase1 {
     }
 
     /// Checks the whole ceremony (see the module's doc); `rng` draws the verifier's random
-    /// linear combinations. A state without contributions is refused: its τ is 1.
+    /// linear combinations. A state without a secret contribution is refused: its τ is 1, or
+    /// derivable from public beacons.
     pub fn verify<R: RngCore>(&self, rng: &mut R) -> crate::Result<Phase1Report> {
         let last = self
             .contributions
             .last()
             .ok_or(CeremonyError::NoContribution)?;
+        // Beacons alone would leave τ, α and β derivable by anyone from public values.
+        if !self
+            .contributions
+            .iter()
+            .any(|c| c.source == Source::Secret)
+        {
+            return Err(CeremonyError::NoContribution);
+        }
         let mut previous = Previous::initial(self.ceremony_power);
         for (index, c) in self.contributions.iter().enumerate() {
             verify_step(&previous, c)

@@ -75,6 +75,10 @@ fn a_ceremony_without_contributions_is_refused_and_bad_parameters_too() {
         refused(&Phase1::new(3).unwrap()),
         CeremonyError::NoContribution
     );
+    // Beacons alone are public: nobody's secret went in.
+    let mut beacon_only = Phase1::new(2).unwrap();
+    beacon_only.beacon(BEACON, 1, None).unwrap();
+    assert_eq!(refused(&beacon_only), CeremonyError::NoContribution);
     assert_eq!(Phase1::new(0).unwrap_err(), CeremonyError::Power(0));
     assert_eq!(Phase1::new(29).unwrap_err(), CeremonyError::Power(29));
     let mut state = Phase1::new(2).unwrap();
