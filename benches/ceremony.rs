@@ -1,18 +1,22 @@
 //! A setup ceremony. Phase 1: one contribution to powers of tau and the verification of the
 //! file, at the powers in the bench names (`TRUSTSPACE_BENCH_POWER=16`). Phase 2's start from
 //! phase 1 (the Lagrange basis by group FFTs, then the queries) and the verifier's check of a
-//! start, at the chunk sizes in the names (`TRUSTSPACE_BENCH_START=16`). Phase 2 over the
-//! reference healthcare policy's keys (chunk and final circuits): one contribution, and the
-//! verification of a chain of one contribution (`TRUSTSPACE_BENCH_CHUNK=64,1024`; 1,024
-//! records is about 2^19 constraints).
+//! start, at the chunk sizes in the names (`TRUSTSPACE_BENCH_START=16`). Phase 2 over states of
+//! the reference healthcare policy's circuits' sizes (chunk and final): one contribution, the
+//! verification of a chain of one contribution, and the conversion of the final state into
+//! arkworks' proving keys (`TRUSTSPACE_BENCH_CHUNK=64,1024`; 1,024 records is about 2^19
+//! constraints).
 //!
 //! `cargo bench --bench ceremony`
 
+use ark_bn254::{Bn254, G1Affine};
+use ark_ec::AffineRepr;
+use ark_groth16::ProvingKey;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::hint::black_box;
-use trustspace::ceremony::{KeysCeremony, Phase1};
+use trustspace::ceremony::{KeysCeremony, Phase1, Phase2};
 use trustspace::data::synth::{Generator, Spec, Table};
 use trustspace::zk::{Compiled, Policy, reference, setup};
 
@@ -77,6 +81,33 @@ fn start(c: &mut Criterion) {
     group.finish();
 }
 
+/// A phase-2 state of `pk`'s circuit's sizes, its points `pk`'s (a start computed from phase 1
+/// at 2^19 takes minutes; contributing and verifying a chain cost the same on any points).
+fn sized_like(pk: &ProvingKey<Bn254>) -> Phase2 {
+    let mut h = pk.h_query.clone();
+    h.push(G1Affine::zero());
+    Phase2 {
+        variables: pk.a_query.len(),
+        public: pk.vk.gamma_abc_g1.len() - 1,
+        domain: h.len(),
+        alpha_g1: pk.vk.alpha_g1,
+        beta_g1: pk.beta_g1,
+        beta_g2: pk.vk.beta_g2,
+        gamma_g2: pk.vk.gamma_g2,
+        delta_g1: pk.delta_g1,
+        delta_g2: pk.vk.delta_g2,
+        ic: pk.vk.gamma_abc_g1.clone(),
+        coefs: Vec::new(),
+        a: pk.a_query.clone(),
+        b_g1: pk.b_g1_query.clone(),
+        b_g2: pk.b_g2_query.clone(),
+        c: pk.l_query.clone(),
+        h,
+        cs_hash: [1; 64],
+        contributions: Vec::new(),
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let g = Generator::new(Spec::new(Table::Encounters, 1, 1)).expect("spec");
     let schema = g.schema().clone();
@@ -88,18 +119,24 @@ fn bench(c: &mut Criterion) {
         let compiled = Compiled::new(&schema, &policy, chunk).expect("compiled");
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let (pk, _) = setup(&compiled, &mut rng).expect("setup");
-        let initial = KeysCeremony::new(pk);
+        let initial = KeysCeremony {
+            chunk: sized_like(&pk.chunk),
+            final_: pk.final_.as_ref().map(sized_like),
+        };
         let mut one = initial.clone();
-        one.contribute(&mut rng);
+        one.contribute(&mut rng, None).expect("contribution");
         group.bench_function(BenchmarkId::new("contribute", chunk), |b| {
             b.iter_batched(
                 || initial.clone(),
-                |mut state| black_box(state.contribute(&mut rng)),
+                |mut state| black_box(state.contribute(&mut rng, None)),
                 criterion::BatchSize::LargeInput,
             )
         });
         group.bench_function(BenchmarkId::new("verify_one", chunk), |b| {
             b.iter(|| one.verify(&initial, &mut rng).expect("an honest chain"))
+        });
+        group.bench_function(BenchmarkId::new("proving_keys", chunk), |b| {
+            b.iter(|| black_box(one.states().map(Phase2::proving_key).count()))
         });
     }
     group.finish();

@@ -8,7 +8,10 @@
 use ark_bn254::{Fq, Fq2, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInt, Field, PrimeField};
+use rayon::prelude::*;
 use std::sync::OnceLock;
+
+use crate::binfile::malformed;
 
 /// Bytes of a G1 point (either encoding).
 pub const G1_LEN: usize = 64;
@@ -145,4 +148,40 @@ fn checked<P: ark_ec::short_weierstrass::SWCurveConfig>(
         return Err(PointError::NotInSubgroup);
     }
     Ok(p)
+}
+
+/// `points` encoded by `encode` (`len` bytes each), in parallel chunks.
+pub fn encode_all<P: Sync>(points: &[P], encode: fn(&P, &mut Vec<u8>), len: usize) -> Vec<u8> {
+    let parts: Vec<Vec<u8>> = points
+        .par_chunks(1 << 12)
+        .map(|chunk| {
+            let mut out = Vec::with_capacity(chunk.len() * len);
+            chunk.iter().for_each(|p| encode(p, &mut out));
+            out
+        })
+        .collect();
+    parts.concat()
+}
+
+/// Exactly `count` points of `len` bytes each, decoded (and checked) in parallel; errors name
+/// the file (`what`) and the `section`.
+pub fn decode_all<P: Send>(
+    bytes: &[u8],
+    count: usize,
+    decode: fn(&[u8]) -> Result<P, PointError>,
+    len: usize,
+    what: &'static str,
+    section: &str,
+) -> crate::Result<Vec<P>> {
+    if Some(bytes.len()) != count.checked_mul(len) {
+        return Err(malformed(
+            what,
+            &format!("the {section} section does not hold {count} points"),
+        ));
+    }
+    bytes
+        .par_chunks(len)
+        .enumerate()
+        .map(|(i, b)| decode(b).map_err(|e| malformed(what, &format!("{section} point {i}: {e}"))))
+        .collect()
 }

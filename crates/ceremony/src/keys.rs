@@ -1,28 +1,21 @@
 //! A ceremony over a policy's keys ([`trustspace_zk::ProvingKeys`]): one phase-2 chain per
-//! circuit (the chunk circuit and, for policies with aggregates, the final circuit), contributed
-//! to and verified together, and turned back into the proving and verifying keys that
-//! `zkprove prove` and `zkverify` use.
+//! circuit (the chunk circuit and, for policies with aggregates, the final circuit), started
+//! from phase 1, contributed to and verified together, and turned into the proving and
+//! verifying keys that `zkprove prove` and `zkverify` use.
 
+use blake2::{Blake2b512, Digest};
 use rand::{CryptoRng, RngCore};
-use trustspace_zk::digests::CircuitDigests;
-use trustspace_zk::{Compiled, ProvingKeys, VerifyingKeys};
+use trustspace_zk::prove::setup_systems;
+use trustspace_zk::{Compiled, ProvingKeys, VerifyingKeys, verifying_keys_for};
 
 use crate::error::{CeremonyError, Check};
 use crate::phase1::Powers;
-use crate::phase2::{Phase2, VERSION};
-use crate::start::{check_initial, domain_size, initial_params};
-use crate::transcript::hash;
-
-/// What every keys-ceremony file starts with.
-const MAGIC: &[u8; 16] = b"trustspace-cer\0\0";
-/// Largest circuit-digest header read.
-const MAX_HEADER: usize = 4096;
+use crate::phase2::Phase2;
+use crate::start::{check_initial, domain_size, initial_state};
 
 /// The phase-2 states of a policy's circuits.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeysCeremony {
-    /// Which circuits (from the keys the ceremony started from).
-    pub digests: CircuitDigests,
     /// The chunk circuit's state.
     pub chunk: Phase2,
     /// The final circuit's state (policies with aggregates).
@@ -30,27 +23,30 @@ pub struct KeysCeremony {
 }
 
 impl KeysCeremony {
-    /// The start of a ceremony from `keys` (the circuits' initial parameters).
-    pub fn new(keys: ProvingKeys) -> KeysCeremony {
-        KeysCeremony {
-            digests: keys.digests,
-            chunk: Phase2::new(keys.chunk),
-            final_: keys.final_.map(Phase2::new),
-        }
-    }
-
-    /// The start of a ceremony over `compiled`'s circuits from phase-1 `powers` (verified
-    /// first: [`crate::Phase1::verify`]): each circuit's initial parameters computed from the
-    /// powers ([`crate::start::initial_params`]), so nobody knows their trapdoor. Returns the
-    /// verifying keys of that start too (the policy's fields, which the ceremony's final keys
-    /// keep).
+    /// The start of a ceremony over `compiled`'s circuits from phase-1 `powers` (verify them
+    /// first: [`crate::Phase1::verify`]): each circuit's initial state computed from the powers
+    /// ([`crate::start::initial_state`]), so nobody knows their trapdoor. Returns the
+    /// verifying keys of that start too (the policy's fields, which the final keys keep).
     pub fn from_phase1(
         compiled: &Compiled,
         powers: &Powers,
     ) -> crate::Result<(KeysCeremony, VerifyingKeys)> {
-        let (keys, template) =
-            trustspace_zk::setup_from(compiled, |cs| initial_params(powers, cs))?;
-        Ok((KeysCeremony::new(keys), template))
+        let (chunk, final_) = setup_systems(compiled)?;
+        let state = KeysCeremony {
+            chunk: initial_state(powers, chunk)?,
+            final_: final_.map(|cs| initial_state(powers, cs)).transpose()?,
+        };
+        let template = state.template(compiled);
+        Ok((state, template))
+    }
+
+    /// The verifying keys of this state with `compiled`'s policy fields.
+    fn template(&self, compiled: &Compiled) -> VerifyingKeys {
+        verifying_keys_for(
+            compiled,
+            self.chunk.verifying_key(),
+            self.final_.as_ref().map(Phase2::verifying_key),
+        )
     }
 
     /// Checks that this state (a ceremony's initial one, as [`KeysCeremony::from_phase1`] made
@@ -63,24 +59,19 @@ impl KeysCeremony {
         powers: &Powers,
         rng: &mut R,
     ) -> crate::Result<VerifyingKeys> {
-        let mut states = std::iter::once(&self.chunk).chain(&self.final_);
-        if states.clone().any(|s| !s.contributions.is_empty()) {
-            return Err(CeremonyError::OtherStart);
+        let (chunk, final_) = setup_systems(compiled)?;
+        check_initial(powers, chunk, &self.chunk, rng)?;
+        match (final_, &self.final_) {
+            (None, None) => {}
+            (Some(cs), Some(state)) => check_initial(powers, cs, state, rng)?,
+            _ => return Err(CeremonyError::NotTheStart("the policy's circuits")),
         }
-        let (keys, template) = trustspace_zk::setup_from(compiled, |cs| {
-            let state = states.next().ok_or(CeremonyError::OtherStart)?;
-            check_initial(powers, cs, &state.params, rng)?;
-            Ok::<_, CeremonyError>(state.params.clone())
-        })?;
-        if states.next().is_some() || keys.digests != self.digests {
-            return Err(CeremonyError::OtherStart);
-        }
-        Ok(template)
+        Ok(self.template(compiled))
     }
 
     /// The smallest phase-1 power whose powers cover `compiled`'s circuits.
     pub fn power_needed(compiled: &Compiled) -> crate::Result<u32> {
-        let (chunk, final_) = trustspace_zk::prove::setup_systems(compiled)?;
+        let (chunk, final_) = setup_systems(compiled)?;
         let n = std::iter::once(chunk)
             .chain(final_)
             .map(|cs| domain_size(&cs))
@@ -89,50 +80,66 @@ impl KeysCeremony {
         Ok(n.trailing_zeros().max(1))
     }
 
-    /// Contributions so far.
+    /// The circuits' states.
+    pub fn states(&self) -> impl Iterator<Item = &Phase2> {
+        std::iter::once(&self.chunk).chain(&self.final_)
+    }
+
+    fn states_mut(&mut self) -> impl Iterator<Item = &mut Phase2> {
+        std::iter::once(&mut self.chunk).chain(&mut self.final_)
+    }
+
+    /// Contributions so far (to each circuit).
     pub fn contributions(&self) -> usize {
         self.chunk.contributions.len()
     }
 
-    /// Contributes to every circuit with fresh secrets from `rng`; returns the contribution's
-    /// hash (of its transcripts), which its contributor publishes to be found in the chain.
-    pub fn contribute<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> [u8; 64] {
-        let chunk = self.chunk.contribute(rng).transcript;
-        let final_ = self.final_.as_mut().map(|f| f.contribute(rng).transcript);
-        hash(&[&chunk, final_.as_ref().map_or(&[][..], |t| &t[..])])
-    }
-
-    /// The hash of contribution `index` (as [`KeysCeremony::contribute`] returned it).
-    pub fn contribution_hash(&self, index: usize) -> Option<[u8; 64]> {
-        let chunk = self.chunk.contributions.get(index)?.transcript;
-        let final_ = match &self.final_ {
-            Some(f) => Some(f.contributions.get(index)?.transcript),
-            None => None,
-        };
-        Some(hash(&[&chunk, final_.as_ref().map_or(&[][..], |t| &t[..])]))
-    }
-
-    /// Checks that this state (a ceremony's initial one) is exactly the keys `published` were
-    /// made with: a verifier pins the setup's published verifying keys rather than trust an
-    /// initial file passed around with the ceremony.
-    pub fn starts_from(&self, published: &VerifyingKeys) -> crate::Result<()> {
-        let final_vk = self.final_.as_ref().map(|f| &f.params.vk);
-        if self.digests != published.digests
-            || self.chunk.params.vk != published.chunk
-            || final_vk != published.final_.as_ref()
-        {
-            return Err(CeremonyError::OtherStart);
+    /// Contributes to every circuit with fresh secrets from `rng` under `name`; returns the
+    /// contribution's hash ([`KeysCeremony::contribution_hash`]), which its contributor
+    /// publishes to be found in the chain.
+    pub fn contribute<R: RngCore + CryptoRng>(
+        &mut self,
+        rng: &mut R,
+        name: Option<&str>,
+    ) -> crate::Result<[u8; 64]> {
+        for state in self.states_mut() {
+            state.contribute(rng, name)?;
         }
-        Ok(())
+        Ok(self.last_hash())
+    }
+
+    /// Closes every circuit's chain with a public beacon ([`Phase2::beacon`]).
+    pub fn beacon(
+        &mut self,
+        hash: &[u8],
+        iterations_exp: u8,
+        name: Option<&str>,
+    ) -> crate::Result<[u8; 64]> {
+        for state in self.states_mut() {
+            state.beacon(hash, iterations_exp, name)?;
+        }
+        Ok(self.last_hash())
+    }
+
+    fn last_hash(&self) -> [u8; 64] {
+        self.contribution_hash(self.contributions() - 1)
+            .expect("every circuit has the contribution")
+    }
+
+    /// The hash of contribution `index`: BLAKE2b-512 of each circuit's contribution hash
+    /// ([`crate::phase2::Contribution::hash`]), the chunk circuit's first.
+    pub fn contribution_hash(&self, index: usize) -> Option<[u8; 64]> {
+        let mut h = Blake2b512::new();
+        for state in self.states() {
+            h.update(state.contributions.get(index)?.hash());
+        }
+        Some(h.finalize().into())
     }
 
     /// Checks every circuit's chain from `initial` ([`Phase2::verify`]), with as many
-    /// contributions to each.
+    /// contributions to each (a contributor takes part in all the policy's circuits).
     pub fn verify<R: RngCore>(&self, initial: &KeysCeremony, rng: &mut R) -> crate::Result<()> {
-        if self.digests != initial.digests {
-            return Err(CeremonyError::OtherStart);
-        }
-        self.chunk.verify(&initial.chunk.params, rng)?;
+        self.chunk.verify(&initial.chunk, rng)?;
         match (&self.final_, &initial.final_) {
             (None, None) => Ok(()),
             (Some(now), Some(before)) => {
@@ -141,29 +148,25 @@ impl KeysCeremony {
                         "the number of contributions to the final circuit",
                     )));
                 }
-                now.verify(&before.params, rng)
+                now.verify(before, rng)
             }
             _ => Err(CeremonyError::OtherStart),
         }
     }
 
     /// The proving keys and the verifying keys after the ceremony: `template`, the verifying
-    /// keys the ceremony started from (policy, schema, reveals...), with the circuits' keys
-    /// replaced. Everything but δ must be the template's.
+    /// keys of the start ([`KeysCeremony::check_start`]; policy, schema, reveals...), with
+    /// the circuits' keys replaced. Everything but δ must be the template's. Verify the chain
+    /// first.
     pub fn keys(&self, template: &VerifyingKeys) -> crate::Result<(ProvingKeys, VerifyingKeys)> {
-        if template.digests != self.digests {
-            return Err(CeremonyError::OtherStart);
-        }
-        let same = |a: &ark_groth16::VerifyingKey<ark_bn254::Bn254>,
-                    b: &ark_groth16::VerifyingKey<ark_bn254::Bn254>| {
+        let same = |a: &ark_groth16::VerifyingKey<ark_bn254::Bn254>, b: &Phase2| {
             a.alpha_g1 == b.alpha_g1
                 && a.beta_g2 == b.beta_g2
                 && a.gamma_g2 == b.gamma_g2
-                && a.gamma_abc_g1 == b.gamma_abc_g1
+                && a.gamma_abc_g1 == b.ic
         };
-        let final_vk = self.final_.as_ref().map(|f| f.params.vk.clone());
-        let matches = same(&template.chunk, &self.chunk.params.vk)
-            && match (&template.final_, &final_vk) {
+        let matches = same(&template.chunk, &self.chunk)
+            && match (&template.final_, &self.final_) {
                 (Some(a), Some(b)) => same(a, b),
                 (None, None) => true,
                 _ => false,
@@ -172,83 +175,13 @@ impl KeysCeremony {
             return Err(CeremonyError::OtherStart);
         }
         let mut vk = template.clone();
-        vk.chunk = self.chunk.params.vk.clone();
-        vk.final_ = final_vk;
+        vk.chunk = self.chunk.verifying_key();
+        vk.final_ = self.final_.as_ref().map(Phase2::verifying_key);
         let pk = ProvingKeys {
-            digests: self.digests.clone(),
-            chunk: self.chunk.params.clone(),
-            final_: self.final_.as_ref().map(|f| f.params.clone()),
+            digests: template.digests.clone(),
+            chunk: self.chunk.proving_key(),
+            final_: self.final_.as_ref().map(Phase2::proving_key),
         };
         Ok((pk, vk))
-    }
-
-    /// The ceremony as a versioned file: magic, version, the circuit digests (JSON, with its
-    /// length), then each circuit's state ([`Phase2::to_bytes`]) with its length.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        let header = serde_json::to_vec(&self.digests).expect("plain data serializes");
-        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-        out.extend_from_slice(&header);
-        for state in std::iter::once(&self.chunk).chain(&self.final_) {
-            let bytes = state.to_bytes();
-            out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-            out.extend_from_slice(&bytes);
-        }
-        out
-    }
-
-    /// Reads a ceremony file ([`KeysCeremony::to_bytes`]); every state is read as
-    /// [`Phase2::from_bytes`] reads it.
-    pub fn from_bytes(bytes: &[u8]) -> crate::Result<KeysCeremony> {
-        let malformed = |reason: &str| CeremonyError::Malformed {
-            what: "keys ceremony",
-            reason: reason.to_string(),
-        };
-        let rest = bytes
-            .strip_prefix(MAGIC)
-            .ok_or_else(|| malformed("not a trustspace keys ceremony"))?;
-        let (version, rest) = rest
-            .split_first_chunk::<4>()
-            .ok_or_else(|| malformed("truncated"))?;
-        let found = u32::from_le_bytes(*version);
-        if found != VERSION {
-            return Err(CeremonyError::Version {
-                found,
-                expected: VERSION,
-            });
-        }
-        let (len, rest) = rest
-            .split_first_chunk::<4>()
-            .ok_or_else(|| malformed("truncated"))?;
-        let len = u32::from_le_bytes(*len) as usize;
-        if len > MAX_HEADER || len > rest.len() {
-            return Err(malformed("circuit digests too long or truncated"));
-        }
-        let digests: CircuitDigests = serde_json::from_slice(&rest[..len])
-            .map_err(|_| malformed("circuit digests are not valid JSON"))?;
-        let mut rest = &rest[len..];
-        let mut states = Vec::new();
-        while !rest.is_empty() {
-            let (len, after) = rest
-                .split_first_chunk::<8>()
-                .ok_or_else(|| malformed("truncated"))?;
-            let len = usize::try_from(u64::from_le_bytes(*len)).unwrap_or(usize::MAX);
-            if len > after.len() {
-                return Err(malformed("truncated"));
-            }
-            states.push(Phase2::from_bytes(&after[..len])?);
-            rest = &after[len..];
-        }
-        let circuits = 1 + usize::from(digests.final_.is_some());
-        if states.len() != circuits {
-            return Err(malformed("not one state per circuit"));
-        }
-        let mut states = states.into_iter();
-        Ok(KeysCeremony {
-            digests,
-            chunk: states.next().expect("one state per circuit"),
-            final_: states.next(),
-        })
     }
 }

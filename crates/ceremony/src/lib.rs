@@ -10,17 +10,19 @@
 //!   `snarkjs powersoftau verify`. Contributions, a closing random beacon, whole-file checks.
 //! - [`start`]: a circuit's initial phase-2 parameters computed from the powers (the QAP at τ in
 //!   the exponent through the Lagrange basis, γ = δ = 1), so that nobody knows their trapdoor.
-//! - [`phase2`]: the per-circuit phase (Bowe–Gabizon–Miers 2017). Each contributor multiplies
-//!   δ by a secret of its own (and divides the `L` and `H` queries by it), and publishes a
-//!   proof of knowledge of that secret bound to the running transcript; anyone verifies the
-//!   whole chain from the initial parameters to the final keys.
+//! - [`phase2`]: the per-circuit phase (Bowe–Gabizon–Miers 2017), exactly as snarkjs runs it.
+//!   Each contributor multiplies δ by a secret of its own (and divides the `L` and `H` queries
+//!   by it), and publishes a proof of knowledge of that secret bound to the running transcript;
+//!   a public beacon can close the chain; anyone verifies the whole chain from the initial
+//!   state to the final keys. A state is a snarkjs `.zkey` ([`zkey`]).
 //! - [`keys`]: a ceremony over a policy's circuits (one chain per circuit), started from phase
 //!   1 and turned into the keys `zkprove prove` and `zkverify` use.
-//! - [`transcript`]: phase 2's transcript hash (BLAKE2b-512) and the G2 point each
-//!   contribution's proof of knowledge is checked against; [`sampling`]: scalars and points
-//!   drawn from a hash as snarkjs draws them (phase 1's proofs of knowledge, beacons).
+//! - [`sampling`]: scalars and points drawn from a hash as snarkjs draws them (the G2 point a
+//!   proof of knowledge is checked against, beacons); [`record`]: what a contribution's record
+//!   says of itself (its name, a beacon), in both phases' files.
 //! - [`r1cs`] and [`zkey`]: a circuit written as iden3's `.r1cs` (snarkjs runs its phase 2 on
-//!   it) and snarkjs's Groth16 `.zkey` read.
+//!   it, and `snarkjs zkey verify` checks our ceremonies against it) and a phase-2 state read
+//!   and written as snarkjs's Groth16 `.zkey`.
 //! - [`encoding`] and [`binfile`]: snarkjs's point encodings and iden3's container format, with
 //!   every point of a file checked on the curve and in its subgroup.
 
@@ -40,9 +42,9 @@ pub mod phase1;
 pub mod phase2;
 pub mod ptau;
 pub mod r1cs;
+pub mod record;
 pub mod sampling;
 pub mod start;
-pub mod transcript;
 pub mod zkey;
 
 pub use error::{CeremonyError, Check, Result};

@@ -26,15 +26,12 @@ use zeroize::Zeroize;
 
 use crate::encoding::{G1_LEN, G2_LEN, g1_u, g2_u};
 use crate::error::{CeremonyError, Check};
+pub use crate::record::{MAX_BEACON_EXP, MAX_NAME, Source};
+use crate::record::{check_beacon, checked_name};
 use crate::sampling::{SnarkjsRng, hash_to_g2, nonzero};
 
 /// The largest power of a phase-1 state: BN254's scalar field has roots of unity of order 2^28.
 pub const MAX_POWER: u32 = 28;
-/// The largest beacon iteration exponent read or made (2^28 SHA-256 rounds take about a
-/// minute; a larger one in a file would make verification hang).
-pub const MAX_BEACON_EXP: u8 = 28;
-/// The longest contributor name in bytes (snarkjs keeps 64 characters).
-pub const MAX_NAME: usize = 64;
 
 /// The powers: `τ^i·G1` for i < 2n − 1, `τ^i·G2`, `ατ^i·G1`, `βτ^i·G1` for i < n, `β·G2`.
 #[derive(Clone, PartialEq, Eq)]
@@ -148,21 +145,6 @@ impl PublicKey {
         }
         out
     }
-}
-
-/// Where a contribution's secrets came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// A contributor's own randomness (destroyed after).
-    Secret,
-    /// A public random beacon: the secrets are drawn from `hash`, SHA-256'd
-    /// `2^iterations_exp` times, so anyone re-derives them.
-    Beacon {
-        /// The beacon's value.
-        hash: Vec<u8>,
-        /// The iteration exponent.
-        iterations_exp: u8,
-    },
 }
 
 /// One contribution's public record, as snarkjs keeps it.
@@ -682,22 +664,5 @@ fn verify_step(previous: &Previous, c: &Contribution) -> Result<(), Check> {
     match links.into_iter().find(|(_, ok)| !ok) {
         Some((what, _)) => Err(Check::NotFollowing(what)),
         None => Ok(()),
-    }
-}
-
-/// A beacon within the limits ([`MAX_BEACON_EXP`], 1 to 255 bytes).
-fn check_beacon(hash: &[u8], iterations_exp: u8) -> crate::Result<()> {
-    if iterations_exp > MAX_BEACON_EXP || hash.is_empty() || hash.len() > 255 {
-        return Err(CeremonyError::BadBeacon);
-    }
-    Ok(())
-}
-
-/// A contributor name within [`MAX_NAME`] bytes; empty means none (as snarkjs writes it).
-fn checked_name(name: Option<&str>) -> crate::Result<Option<String>> {
-    match name {
-        Some(n) if n.len() > MAX_NAME => Err(CeremonyError::NameTooLong(n.len())),
-        Some(n) if !n.is_empty() => Ok(Some(n.to_string())),
-        _ => Ok(None),
     }
 }

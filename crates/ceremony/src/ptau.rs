@@ -8,13 +8,13 @@
 
 use ark_bn254::{Fq, G1Affine, G2Affine};
 use ark_ff::PrimeField;
-use rayon::prelude::*;
 
 use crate::binfile::{self, Reader, Sections, malformed};
-use crate::encoding::{G1_LEN, G2_LEN, PointError, g1_from_lem, g1_lem, g2_from_lem, g2_lem};
-use crate::phase1::{
-    Contribution, KeyPart, MAX_BEACON_EXP, MAX_POWER, Phase1, Powers, PublicKey, Source,
+use crate::encoding::{
+    G1_LEN, G2_LEN, PointError, decode_all, encode_all, g1_from_lem, g1_lem, g2_from_lem, g2_lem,
 };
+use crate::phase1::{Contribution, KeyPart, MAX_POWER, Phase1, Powers, PublicKey};
+use crate::record;
 
 const MAGIC: &[u8; 4] = b"ptau";
 const VERSION: u32 = 1;
@@ -42,11 +42,11 @@ impl Phase1 {
         let p = &self.powers;
         let sections = [
             header,
-            points(&p.tau_g1, g1_lem, G1_LEN),
-            points(&p.tau_g2, g2_lem, G2_LEN),
-            points(&p.alpha_tau_g1, g1_lem, G1_LEN),
-            points(&p.beta_tau_g1, g1_lem, G1_LEN),
-            points(std::slice::from_ref(&p.beta_g2), g2_lem, G2_LEN),
+            encode_all(&p.tau_g1, g1_lem, G1_LEN),
+            encode_all(&p.tau_g2, g2_lem, G2_LEN),
+            encode_all(&p.alpha_tau_g1, g1_lem, G1_LEN),
+            encode_all(&p.beta_tau_g1, g1_lem, G1_LEN),
+            encode_all(std::slice::from_ref(&p.beta_g2), g2_lem, G2_LEN),
             contributions(&self.contributions),
         ];
         let numbered: Vec<(u32, &[u8])> = (1..)
@@ -78,18 +78,33 @@ impl Phase1 {
             return Err(malformed(WHAT, "power out of range"));
         }
         let n = 1usize << power;
-        let beta_g2 = read_points(s.require(6, WHAT)?, 1, g2_from_lem, G2_LEN, "beta*G2")?;
+        let beta_g2 = decode_all(s.require(6, WHAT)?, 1, g2_from_lem, G2_LEN, WHAT, "beta*G2")?;
         let powers = Powers {
-            tau_g1: read_points(
+            tau_g1: decode_all(
                 s.require(2, WHAT)?,
                 2 * n - 1,
                 g1_from_lem,
                 G1_LEN,
+                WHAT,
                 "tau*G1",
             )?,
-            tau_g2: read_points(s.require(3, WHAT)?, n, g2_from_lem, G2_LEN, "tau*G2")?,
-            alpha_tau_g1: read_points(s.require(4, WHAT)?, n, g1_from_lem, G1_LEN, "alpha*tau*G1")?,
-            beta_tau_g1: read_points(s.require(5, WHAT)?, n, g1_from_lem, G1_LEN, "beta*tau*G1")?,
+            tau_g2: decode_all(s.require(3, WHAT)?, n, g2_from_lem, G2_LEN, WHAT, "tau*G2")?,
+            alpha_tau_g1: decode_all(
+                s.require(4, WHAT)?,
+                n,
+                g1_from_lem,
+                G1_LEN,
+                WHAT,
+                "alpha*tau*G1",
+            )?,
+            beta_tau_g1: decode_all(
+                s.require(5, WHAT)?,
+                n,
+                g1_from_lem,
+                G1_LEN,
+                WHAT,
+                "beta*tau*G1",
+            )?,
             beta_g2: beta_g2[0],
         };
         Ok(Phase1 {
@@ -99,40 +114,6 @@ impl Phase1 {
             contributions: read_contributions(s.require(7, WHAT)?)?,
         })
     }
-}
-
-/// `points` encoded by `encode`, in parallel chunks.
-fn points<P: Sync>(points: &[P], encode: fn(&P, &mut Vec<u8>), len: usize) -> Vec<u8> {
-    let parts: Vec<Vec<u8>> = points
-        .par_chunks(1 << 12)
-        .map(|chunk| {
-            let mut out = Vec::with_capacity(chunk.len() * len);
-            chunk.iter().for_each(|p| encode(p, &mut out));
-            out
-        })
-        .collect();
-    parts.concat()
-}
-
-/// Exactly `count` points of `len` bytes each, decoded (and checked) in parallel.
-fn read_points<P: Send>(
-    bytes: &[u8],
-    count: usize,
-    decode: fn(&[u8]) -> Result<P, PointError>,
-    len: usize,
-    what: &str,
-) -> crate::Result<Vec<P>> {
-    if bytes.len() != count * len {
-        return Err(malformed(
-            WHAT,
-            &format!("the {what} section does not hold {count} points"),
-        ));
-    }
-    bytes
-        .par_chunks(len)
-        .enumerate()
-        .map(|(i, b)| decode(b).map_err(|e| malformed(WHAT, &format!("{what} point {i}: {e}"))))
-        .collect()
 }
 
 fn contributions(list: &[Contribution]) -> Vec<u8> {
@@ -152,26 +133,7 @@ fn contributions(list: &[Contribution]) -> Vec<u8> {
         }
         out.extend_from_slice(&c.partial_hash);
         out.extend_from_slice(&c.next_challenge);
-        let mut params = Vec::new();
-        if let Some(name) = &c.name {
-            params.push(1);
-            params.push(name.len() as u8);
-            params.extend_from_slice(name.as_bytes());
-        }
-        let kind: u32 = match &c.source {
-            Source::Secret => 0,
-            Source::Beacon {
-                hash,
-                iterations_exp,
-            } => {
-                params.extend_from_slice(&[2, *iterations_exp, 3, hash.len() as u8]);
-                params.extend_from_slice(hash);
-                1
-            }
-        };
-        out.extend_from_slice(&kind.to_le_bytes());
-        out.extend_from_slice(&(params.len() as u32).to_le_bytes());
-        out.extend_from_slice(&params);
+        record::write(c.name.as_ref(), &c.source, &mut out);
     }
     out
 }
@@ -222,22 +184,7 @@ fn read_contributions(bytes: &[u8]) -> crate::Result<Vec<Contribution>> {
         };
         let partial_hash: [u8; 216] = r.take(216)?.try_into().expect("216 bytes");
         let next_challenge: [u8; 64] = r.take(64)?.try_into().expect("64 bytes");
-        let kind = r.u32()?;
-        let len = r.u32()? as usize;
-        let (name, beacon) = read_params(r.take(len)?, index)?;
-        let source = match (kind, beacon) {
-            (0, None) => Source::Secret,
-            (1, Some((hash, iterations_exp))) => Source::Beacon {
-                hash,
-                iterations_exp,
-            },
-            _ => {
-                return Err(malformed(
-                    WHAT,
-                    &format!("contribution {index}: its type and beacon parameters disagree"),
-                ));
-            }
-        };
+        let (name, source) = record::read(&mut r, index)?;
         list.push(Contribution {
             tau_g1,
             tau_g2,
@@ -253,51 +200,4 @@ fn read_contributions(bytes: &[u8]) -> crate::Result<Vec<Contribution>> {
     }
     r.finish()?;
     Ok(list)
-}
-
-/// A beacon's value and iteration exponent.
-type Beacon = (Vec<u8>, u8);
-
-/// A record's parameters: sorted type–value pairs (1 the name, 2 the beacon's iteration
-/// exponent, 3 the beacon's value).
-fn read_params(bytes: &[u8], index: usize) -> crate::Result<(Option<String>, Option<Beacon>)> {
-    let bad = |reason: &str| malformed(WHAT, &format!("contribution {index}: {reason}"));
-    let mut r = Reader {
-        rest: bytes,
-        what: WHAT,
-    };
-    let (mut name, mut exp, mut hash, mut last) = (None, None, None, 0u8);
-    while !r.rest.is_empty() {
-        let kind = r.u8()?;
-        if kind <= last {
-            return Err(bad("parameters not sorted"));
-        }
-        last = kind;
-        match kind {
-            1 => {
-                let len = r.u8()? as usize;
-                let text =
-                    std::str::from_utf8(r.take(len)?).map_err(|_| bad("its name is not UTF-8"))?;
-                name = Some(text.to_string()).filter(|n| !n.is_empty());
-            }
-            2 => {
-                let e = r.u8()?;
-                if e > MAX_BEACON_EXP {
-                    return Err(bad("its beacon's iteration exponent is over 28"));
-                }
-                exp = Some(e);
-            }
-            3 => {
-                let len = r.u8()? as usize;
-                hash = Some(r.take(len)?.to_vec());
-            }
-            _ => return Err(bad("unknown parameter")),
-        }
-    }
-    let beacon = match (hash, exp) {
-        (Some(h), Some(e)) if !h.is_empty() => Some((h, e)),
-        (None, None) => None,
-        _ => return Err(bad("an incomplete beacon")),
-    };
-    Ok((name, beacon))
 }

@@ -10,12 +10,11 @@
 
 use ark_bn254::Fr;
 use ark_ff::{BigInteger, PrimeField, Zero};
-use ark_relations::gr1cs::ConstraintSystemRef;
+use ark_relations::gr1cs::{ConstraintSystemRef, Matrix, R1CS_PREDICATE_LABEL};
 use std::collections::BTreeMap;
 
 use crate::binfile;
 use crate::error::CeremonyError;
-use crate::start::r1cs_matrices;
 
 const MAGIC: &[u8; 4] = b"r1cs";
 const VERSION: u32 = 1;
@@ -24,9 +23,39 @@ fn field_le(v: &Fr) -> Vec<u8> {
     v.into_bigint().to_bytes_le()
 }
 
+/// A finalized constraint system's R1CS matrices A, B and C (rows of (coefficient, variable)).
+fn r1cs_matrices(cs: &ConstraintSystemRef<Fr>) -> crate::Result<[Matrix<Fr>; 3]> {
+    let matrices = cs
+        .to_matrices()
+        .ok()
+        .and_then(|mut m| m.remove(R1CS_PREDICATE_LABEL))
+        .ok_or(CeremonyError::NotACircuit)?;
+    <[Matrix<Fr>; 3]>::try_from(matrices).map_err(|_| CeremonyError::NotACircuit)
+}
+
+/// One constraint's A, B and C combinations as iden3 writes them: one term (wire,
+/// coefficient) per wire, in wire order, without zeros.
+pub(crate) type Row = [Vec<(usize, Fr)>; 3];
+
+/// The constraints of `cs` (synthesized for setup and finalized), each as a [`Row`].
+pub(crate) fn rows(cs: &ConstraintSystemRef<Fr>) -> crate::Result<Vec<Row>> {
+    let [a, b, c] = &r1cs_matrices(cs)?;
+    let normal = |terms: &[(Fr, usize)]| {
+        let mut merged: BTreeMap<usize, Fr> = BTreeMap::new();
+        for (k, var) in terms {
+            *merged.entry(*var).or_insert_with(Fr::zero) += k;
+        }
+        merged.retain(|_, k| !k.is_zero());
+        merged.into_iter().collect::<Vec<_>>()
+    };
+    Ok((0..cs.num_constraints())
+        .map(|row| [normal(&a[row]), normal(&b[row]), normal(&c[row])])
+        .collect())
+}
+
 /// `cs` (synthesized for setup and finalized) as a `.r1cs` file.
 pub fn to_r1cs(cs: &ConstraintSystemRef<Fr>) -> crate::Result<Vec<u8>> {
-    let [a, b, c] = &r1cs_matrices(cs)?;
+    let rows = rows(cs)?;
     let constraints = cs.num_constraints();
     let instance = cs.num_instance_variables();
     let wires = instance + cs.num_witness_variables();
@@ -40,18 +69,12 @@ pub fn to_r1cs(cs: &ConstraintSystemRef<Fr>) -> crate::Result<Vec<u8>> {
     header.extend_from_slice(&(wires as u64).to_le_bytes()); // labels
     header.extend_from_slice(&count(constraints)?.to_le_bytes());
     let mut body = Vec::new();
-    for row in 0..constraints {
-        for matrix in [a, b, c] {
-            // One term per wire, in wire order, without zeros.
-            let mut terms: BTreeMap<usize, Fr> = BTreeMap::new();
-            for (k, var) in &matrix[row] {
-                *terms.entry(*var).or_insert_with(Fr::zero) += k;
-            }
-            terms.retain(|_, k| !k.is_zero());
+    for row in &rows {
+        for terms in row {
             body.extend_from_slice(&count(terms.len())?.to_le_bytes());
             for (var, k) in terms {
-                body.extend_from_slice(&count(var)?.to_le_bytes());
-                body.extend_from_slice(&field_le(&k));
+                body.extend_from_slice(&count(*var)?.to_le_bytes());
+                body.extend_from_slice(&field_le(k));
             }
         }
     }

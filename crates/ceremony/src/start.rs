@@ -1,27 +1,33 @@
 //! The start of phase 2 from phase 1: a circuit's initial Groth16 parameters computed from the
-//! powers of tau, with γ = δ = 1, as snarkjs's `zkey new` does. Nobody knows τ, α or β (phase 1
-//! made them), and phase 2 then makes δ; so no single party knows a trapdoor of the final keys.
+//! powers of tau, with γ = δ = 1, exactly as snarkjs's `zkey new` computes them (the same
+//! points, coefficients and circuit hash, so that snarkjs checks our ceremonies and we check
+//! its). Nobody knows τ, α or β (phase 1 made them), and phase 2 then makes δ; so no single
+//! party knows a trapdoor of the final keys.
 //!
 //! The circuit's quadratic arithmetic program is arkworks' (libsnark's reduction, over the
-//! radix-2 domain of `constraints + instance variables` points): the query of each variable is
-//! a sparse sum of the Lagrange basis evaluated at τ in the exponent, which is the inverse FFT
-//! of the powers of tau ([`Lagrange`]), and `H` is `τ^i·(τ^n − 1)`, from the powers directly.
-//! The keys prove with `ark_groth16::Groth16::<Bn254>` unchanged.
+//! radix-2 domain of `constraints + instance variables` points), which is also snarkjs's: the
+//! query of each variable is a sparse sum of the Lagrange basis evaluated at τ in the exponent,
+//! the inverse FFT of the powers of tau ([`Lagrange`]). `H` is kept as snarkjs keeps it, on the
+//! odd coset of the doubled domain; [`crate::Phase2::proving_key`] turns it into arkworks'
+//! `τ^i·Z(τ)` for the stock `ark_groth16` prover.
 
-use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::scalar_mul::glv::GLVConfig;
 use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
-use ark_ff::{BigInteger, One, PrimeField, UniformRand, Zero};
-use ark_groth16::{ProvingKey, VerifyingKey};
+use ark_ff::{BigInteger, Field, One, PrimeField, UniformRand, Zero};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
-use ark_relations::gr1cs::{ConstraintSystemRef, Matrix, R1CS_PREDICATE_LABEL};
+use ark_relations::gr1cs::ConstraintSystemRef;
+use blake2::{Blake2b512, Digest};
 use rand::RngCore;
 use rayon::prelude::*;
 use std::ops::{Add, AddAssign, MulAssign, Sub, SubAssign};
 
+use crate::encoding::{G1_LEN, G2_LEN, encode_all, g1_u, g2_u};
 use crate::error::CeremonyError;
 use crate::phase1::Powers;
+use crate::phase2::{Coef, Phase2};
+use crate::r1cs::{Row, rows};
 
 /// The Lagrange basis of a domain of `n` points evaluated at τ, in the exponent:
 /// `L_c(τ)·G1`, `L_c(τ)·G2`, `αL_c(τ)·G1`, `βL_c(τ)·G1` for c < n.
@@ -178,16 +184,6 @@ fn combine<P: GLVConfig<ScalarField = Fr>>(
         .fold(Projective::zero(), |sum, (k, c)| sum + times(&basis[*c], k))
 }
 
-/// A finalized constraint system's R1CS matrices A, B and C (rows of (coefficient, variable)).
-pub(crate) fn r1cs_matrices(cs: &ConstraintSystemRef<Fr>) -> crate::Result<[Matrix<Fr>; 3]> {
-    let matrices = cs
-        .to_matrices()
-        .ok()
-        .and_then(|mut m| m.remove(R1CS_PREDICATE_LABEL))
-        .ok_or(CeremonyError::NotACircuit)?;
-    <[Matrix<Fr>; 3]>::try_from(matrices).map_err(|_| CeremonyError::NotACircuit)
-}
-
 /// The size of a circuit's QAP domain: constraints and instance variables (one extra row
 /// each, libsnark's reduction), rounded up to a power of two. Phase 1 needs at least as many
 /// powers.
@@ -195,25 +191,119 @@ pub fn domain_size(cs: &ConstraintSystemRef<Fr>) -> usize {
     (cs.num_constraints() + cs.num_instance_variables()).next_power_of_two()
 }
 
-/// A circuit's initial phase-2 parameters (γ = δ = 1) from phase-1 `powers`. `cs` is the
-/// circuit synthesized for setup and finalized (as `ark_groth16`'s generator synthesizes it).
-pub fn initial_params(
-    powers: &Powers,
-    cs: ConstraintSystemRef<Fr>,
-) -> crate::Result<ProvingKey<Bn254>> {
+/// The largest QAP domain of a phase-2 state: `H`'s odd coset needs the doubled domain's roots
+/// of unity, which BN254 has up to 2^28.
+pub const MAX_DOMAIN: usize = 1 << 27;
+
+/// Refuses a circuit whose domain exceeds [`MAX_DOMAIN`].
+fn check_domain(n: usize) -> crate::Result<()> {
+    if n > MAX_DOMAIN {
+        return Err(CeremonyError::Circuit(format!(
+            "a domain of {n} points; phase 2 takes at most 2^27"
+        )));
+    }
+    Ok(())
+}
+
+/// The powers' `τ^i·G1` as the `H` terms read them: for i < 2n, with `τ^{2n−1}` the identity
+/// when the powers stop at `2n − 2` (a circuit of the phase-1 file's full size), as snarkjs's
+/// prepared files have it.
+fn tau_g1_padded(powers: &Powers, n: usize) -> Vec<G1Affine> {
+    let mut t = powers.tau_g1[..(2 * n).min(powers.tau_g1.len())].to_vec();
+    t.resize(2 * n, G1Affine::zero());
+    t
+}
+
+/// `τ^i·Z(τ) = τ^{n+i} − τ^i` for i < `count` (≤ n), from the padded powers `t`.
+fn z_multiples(t: &[G1Affine], n: usize, count: usize) -> Vec<G1Affine> {
+    let z: Vec<G1Projective> = (0..count)
+        .into_par_iter()
+        .map(|i| t[i + n].into_group() - t[i])
+        .collect();
+    G1Projective::normalize_batch(&z)
+}
+
+/// `H` on the odd coset of the doubled domain (snarkjs's section 9): with ω the doubled
+/// domain's root, `x^i·Z(x)` takes `−2·ω^{i(2m+1)}` on odd point `2m+1` (and 0 on the even
+/// ones), so the odd Lagrange points are the inverse FFT of `τ^i·Z(τ)·(−1/2)·ω^{−i}`.
+fn coset_h(t: &[G1Affine], n: usize) -> Vec<G1Affine> {
+    let doubled = Radix2EvaluationDomain::<Fr>::new(2 * n).expect("n ≤ 2^27 is a radix-2 size");
+    let half = -Fr::from(2u64).inverse().expect("non-zero");
+    let factors: Vec<Fr> = doubled
+        .elements()
+        .take(n)
+        .map(|w| half * w.inverse().expect("a root of unity"))
+        .collect();
+    let scaled: Vec<G1Projective> = z_multiples(t, n, n)
+        .par_iter()
+        .zip(&factors)
+        .map(|(p, k)| p.into_group() * k)
+        .collect();
+    let small = Radix2EvaluationDomain::<Fr>::new(n).expect("a radix-2 size");
+    ifft(&small, &G1Projective::normalize_batch(&scaled))
+}
+
+/// The A and B coefficients as a `.zkey` lists them: per constraint its A terms then its B
+/// terms, then each public input's extra A row (libsnark's reduction, as snarkjs's).
+fn coefficients(rows: &[Row], instance: usize) -> Vec<Coef> {
+    let mut coefs = Vec::new();
+    for (constraint, [a, b, _]) in rows.iter().enumerate() {
+        for (matrix, terms) in [(0, a), (1, b)] {
+            coefs.extend(terms.iter().map(|(signal, value)| Coef {
+                matrix,
+                constraint: constraint as u32,
+                signal: *signal as u32,
+                value: *value,
+            }));
+        }
+    }
+    coefs.extend((0..instance).map(|s| Coef {
+        matrix: 0,
+        constraint: (rows.len() + s) as u32,
+        signal: s as u32,
+        value: Fr::one(),
+    }));
+    coefs
+}
+
+/// The circuit's hash as snarkjs's `zkey new` computes it (BLAKE2b-512 of the start's α, β,
+/// γ, δ and its queries, uncompressed, each list after its length; `H` as `τ^i·Z(τ)`, `h`).
+fn circuit_hash(p: &Phase2, h: &[G1Affine]) -> [u8; 64] {
+    let mut hasher = Blake2b512::new();
+    let mut head = Vec::new();
+    g1_u(&p.alpha_g1, &mut head);
+    g1_u(&p.beta_g1, &mut head);
+    g2_u(&p.beta_g2, &mut head);
+    g2_u(&p.gamma_g2, &mut head);
+    g1_u(&p.delta_g1, &mut head);
+    g2_u(&p.delta_g2, &mut head);
+    hasher.update(&head);
+    for list in [&p.ic, h, &p.c, &p.a, &p.b_g1] {
+        hasher.update((list.len() as u32).to_be_bytes());
+        hasher.update(encode_all(list, g1_u, G1_LEN));
+    }
+    hasher.update((p.b_g2.len() as u32).to_be_bytes());
+    hasher.update(encode_all(&p.b_g2, g2_u, G2_LEN));
+    hasher.finalize().into()
+}
+
+/// A circuit's initial phase-2 state (γ = δ = 1), exactly as `snarkjs zkey new` computes it
+/// from phase-1 `powers` and the circuit's `.r1cs` ([`crate::r1cs`]). `cs` is the circuit
+/// synthesized for setup and finalized (as `ark_groth16`'s generator synthesizes it).
+pub fn initial_state(powers: &Powers, cs: ConstraintSystemRef<Fr>) -> crate::Result<Phase2> {
     let constraints = cs.num_constraints();
     let instance = cs.num_instance_variables();
     let variables = instance + cs.num_witness_variables();
     let n = domain_size(&cs);
-    // H needs τ^i for i ≤ 2n − 2, which the powers hold when n ≤ their size.
+    check_domain(n)?;
     let lagrange = Lagrange::of(powers, n)?;
-    let [a, b, c] = &r1cs_matrices(&cs)?;
+    let rows = rows(&cs)?;
     // Per variable: its (coefficient, row) in A, B and C; instance variable i also takes row
     // `constraints + i` in A (libsnark's reduction, which keeps the inputs independent).
     let mut columns = vec![[Vec::new(), Vec::new(), Vec::new()]; variables];
-    for (m, matrix) in [a, b, c].into_iter().enumerate() {
-        for (row, terms) in matrix.iter().enumerate().take(constraints) {
-            for (k, var) in terms {
+    for (row, terms) in rows.iter().enumerate() {
+        for (m, matrix) in terms.iter().enumerate() {
+            for (var, k) in matrix {
                 columns[*var][m].push((*k, row));
             }
         }
@@ -240,122 +330,146 @@ pub fn initial_params(
             combine(a, &l.beta_tau_g1) + combine(b, &l.alpha_tau_g1) + combine(c, &l.tau_g1)
         })
         .collect();
-    let h: Vec<G1Projective> = (0..n - 1)
-        .into_par_iter()
-        .map(|i| powers.tau_g1[i + n].into_group() - powers.tau_g1[i])
-        .collect();
     let abc = G1Projective::normalize_batch(&abc);
-    let vk = VerifyingKey {
+    let t = tau_g1_padded(powers, n);
+    let mut state = Phase2 {
+        variables,
+        public: instance - 1,
+        domain: n,
         alpha_g1: powers.alpha_tau_g1[0],
+        beta_g1: powers.beta_tau_g1[0],
         beta_g2: powers.beta_g2,
         gamma_g2: G2Affine::generator(),
-        delta_g2: G2Affine::generator(),
-        gamma_abc_g1: abc[..instance].to_vec(),
-    };
-    Ok(ProvingKey {
-        vk,
-        beta_g1: powers.beta_tau_g1[0],
         delta_g1: G1Affine::generator(),
-        a_query: G1Projective::normalize_batch(&a_query),
-        b_g1_query: G1Projective::normalize_batch(&b_g1),
-        b_g2_query: G2Projective::normalize_batch(&b_g2),
-        h_query: G1Projective::normalize_batch(&h),
-        l_query: abc[instance..].to_vec(),
-    })
+        delta_g2: G2Affine::generator(),
+        ic: abc[..instance].to_vec(),
+        coefs: coefficients(&rows, instance),
+        a: G1Projective::normalize_batch(&a_query),
+        b_g1: G1Projective::normalize_batch(&b_g1),
+        b_g2: G2Projective::normalize_batch(&b_g2),
+        c: abc[instance..].to_vec(),
+        h: coset_h(&t, n),
+        cs_hash: [0; 64],
+        contributions: Vec::new(),
+    };
+    state.cs_hash = circuit_hash(&state, &z_multiples(&t, n, n - 1));
+    Ok(state)
 }
 
-/// Checks that `params` are exactly what [`initial_params`] computes for `cs` from `powers`,
-/// without its group FFT: each query is compared on a random linear combination, whose
-/// Lagrange coefficients a scalar inverse FFT turns into coefficients of the powers (so one
-/// multi-scalar multiplication over the powers gives what the combination must be). A wrong
-/// point passes with probability about 1/r. This is what a verifier runs: cheap, and it takes
-/// nothing from whoever computed the start.
+/// Checks that `state` is exactly what [`initial_state`] computes for `cs` from `powers`,
+/// without its group FFTs: each query is compared on a random linear combination, whose
+/// Lagrange coefficients a scalar FFT turns into coefficients of the powers (so one
+/// multi-scalar multiplication over the powers gives what the combination must be); the
+/// coefficients and the circuit's hash are recomputed. A wrong point passes with probability
+/// about 1/r. This is what a verifier runs: cheap, and it takes nothing from whoever computed
+/// the start.
 pub fn check_initial<R: RngCore>(
     powers: &Powers,
     cs: ConstraintSystemRef<Fr>,
-    params: &ProvingKey<Bn254>,
+    state: &Phase2,
     rng: &mut R,
 ) -> crate::Result<()> {
     let constraints = cs.num_constraints();
     let instance = cs.num_instance_variables();
     let variables = instance + cs.num_witness_variables();
     let n = domain_size(&cs);
+    check_domain(n)?;
     if n > powers.tau_g2.len() {
         return Err(CeremonyError::TooSmall {
             needed: n,
             available: powers.tau_g2.len(),
         });
     }
-    let [a, b, c] = &r1cs_matrices(&cs)?;
-    let p = params;
+    let rows = rows(&cs)?;
+    let p = state;
     let not = |what| Err(CeremonyError::NotTheStart(what));
-    if p.a_query.len() != variables
-        || p.b_g1_query.len() != variables
-        || p.b_g2_query.len() != variables
-        || p.vk.gamma_abc_g1.len() != instance
-        || p.l_query.len() != variables - instance
-        || p.h_query.len() != n - 1
+    if !p.contributions.is_empty() {
+        return not("the contributions (a start has none)");
+    }
+    if (p.variables, p.public, p.domain) != (variables, instance - 1, n)
+        || p.a.len() != variables
+        || p.b_g1.len() != variables
+        || p.b_g2.len() != variables
+        || p.ic.len() != instance
+        || p.c.len() != variables - instance
+        || p.h.len() != n
     {
         return not("the number of points");
     }
     let (g1, g2) = (G1Affine::generator(), G2Affine::generator());
-    if p.vk.alpha_g1 != powers.alpha_tau_g1[0]
+    if p.alpha_g1 != powers.alpha_tau_g1[0]
         || p.beta_g1 != powers.beta_tau_g1[0]
-        || p.vk.beta_g2 != powers.beta_g2
+        || p.beta_g2 != powers.beta_g2
     {
         return not("alpha or beta");
     }
-    if p.vk.gamma_g2 != g2 || p.delta_g1 != g1 || p.vk.delta_g2 != g2 {
+    if p.gamma_g2 != g2 || p.delta_g1 != g1 || p.delta_g2 != g2 {
         return not("gamma or delta (1 at the start)");
     }
+    if p.coefs != coefficients(&rows, instance) {
+        return not("the constraint coefficients");
+    }
+    let t = tau_g1_padded(powers, n);
     let msm1 = |bases: &[G1Affine], scalars: &[Fr]| {
         G1Projective::msm(bases, scalars).expect("as many scalars as points")
     };
     let msm2 = |bases: &[G2Affine], scalars: &[Fr]| {
         G2Projective::msm(bases, scalars).expect("as many scalars as points")
     };
-    // H: τ^i·(τ^n − 1).
-    let r: Vec<Fr> = (0..n - 1).map(|_| Fr::rand(rng)).collect();
-    let expected = msm1(&powers.tau_g1[n..2 * n - 1], &r) - msm1(&powers.tau_g1[..n - 1], &r);
-    if msm1(&p.h_query, &r) != expected {
+    let domain = Radix2EvaluationDomain::<Fr>::new(n).expect("n ≤ 2^28 is a radix-2 size");
+    // H: Σ ρ_m·H_m over the coset points is Σ_i IFFT-dual coefficients times τ^i·Z(τ): with
+    // H = IFFT(z_i·c_i), Σ_m ρ'_m·H_m = Σ_i z_i·c_i·IFFT(ρ')_i, so ρ' = FFT(ρ_i / c_i) makes it
+    // Σ ρ_i·z_i, where 1/c_i = −2·ω^i.
+    let rho: Vec<Fr> = (0..n).map(|_| Fr::rand(rng)).collect();
+    let expected = msm1(&t[n..], &rho) - msm1(&t[..n], &rho);
+    let doubled = Radix2EvaluationDomain::<Fr>::new(2 * n).expect("a radix-2 size");
+    let minus_two = -Fr::from(2u64);
+    let dual: Vec<Fr> = rho
+        .iter()
+        .zip(doubled.elements())
+        .map(|(r, w)| *r * minus_two * w)
+        .collect();
+    if msm1(&p.h, &domain.fft(&dual)) != expected {
         return not("the H query");
     }
     // The variables' queries: a combination r of the variables is the combination v of the
     // rows (v_c = Σ_i r_i·M_ci), i.e. Σ_c v_c·L_c(τ) = Σ_j IFFT(v)_j·τ^j.
     let r: Vec<Fr> = (0..variables).map(|_| Fr::rand(rng)).collect();
-    let domain = Radix2EvaluationDomain::<Fr>::new(n).expect("n ≤ 2^28 is a radix-2 size");
-    let rows = |matrix: &Vec<Vec<(Fr, usize)>>| {
+    let combined = |m: usize| {
         let mut v = vec![Fr::zero(); n];
-        for (row, terms) in matrix.iter().enumerate().take(constraints) {
-            v[row] = terms.iter().map(|(k, var)| *k * r[*var]).sum();
+        for (row, terms) in rows.iter().enumerate() {
+            v[row] = terms[m].iter().map(|(var, k)| *k * r[*var]).sum();
         }
         v
     };
-    let mut va = rows(a);
+    let mut va = combined(0);
     for (i, ri) in r.iter().enumerate().take(instance) {
         va[constraints + i] += ri;
     }
     let (ra, rb, rc) = (
         domain.ifft(&va),
-        domain.ifft(&rows(b)),
-        domain.ifft(&rows(c)),
+        domain.ifft(&combined(1)),
+        domain.ifft(&combined(2)),
     );
     let tau_g1 = &powers.tau_g1[..n];
-    if msm1(&p.a_query, &r) != msm1(tau_g1, &ra) {
+    if msm1(&p.a, &r) != msm1(tau_g1, &ra) {
         return not("the A query");
     }
-    if msm1(&p.b_g1_query, &r) != msm1(tau_g1, &rb) {
+    if msm1(&p.b_g1, &r) != msm1(tau_g1, &rb) {
         return not("the B query in G1");
     }
-    if msm2(&p.b_g2_query, &r) != msm2(&powers.tau_g2[..n], &rb) {
+    if msm2(&p.b_g2, &r) != msm2(&powers.tau_g2[..n], &rb) {
         return not("the B query in G2");
     }
-    let abc = msm1(&p.vk.gamma_abc_g1, &r[..instance]) + msm1(&p.l_query, &r[instance..]);
+    let abc = msm1(&p.ic, &r[..instance]) + msm1(&p.c, &r[instance..]);
     let expected = msm1(&powers.beta_tau_g1[..n], &ra)
         + msm1(&powers.alpha_tau_g1[..n], &rb)
         + msm1(tau_g1, &rc);
     if abc != expected {
         return not("the inputs' or the L query");
+    }
+    if p.cs_hash != circuit_hash(p, &z_multiples(&t, n, n - 1)) {
+        return not("the circuit's hash");
     }
     Ok(())
 }

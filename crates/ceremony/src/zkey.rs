@@ -1,127 +1,103 @@
-//! snarkjs's Groth16 `.zkey` file, read: the header (curve, sizes, α, β, γ, δ), and the key's
-//! points (IC, A, B in G1 and G2, C, H), every point checked on the curve and in its subgroup.
-//! The constraint coefficients (section 4) and the phase-2 contributions (section 10) are not
-//! read yet. [`Zkey::proving_key`] turns the key into arkworks' form.
-//!
-//! Its keys follow the QAP arkworks' generator builds (the same variables, Lagrange basis and
-//! input rows, with γ = 1) except for `H`, which snarkjs evaluates on the odd coset of the
-//! doubled domain (circom's reduction) where arkworks keeps `τ^i·Z(τ)`.
+//! snarkjs's Groth16 `.zkey` file: a phase-2 state ([`Phase2`]) in iden3's container
+//! ([`crate::binfile`]). Section 1 names the protocol (Groth16), section 2 is the header
+//! (both moduli, wire, public-input and domain sizes, α, β, γ, δ), 3 the inputs' points, 4 the
+//! A and B coefficients, 5–7 the A and B queries, 8 the witness wires' points (`L`), 9 `H` on
+//! the odd coset, 10 the circuit's hash and the contributions' records. Points are `LEM`
+//! ([`crate::encoding`]), each checked on the curve and in its subgroup; coefficients are
+//! stored as snarkjs stores them (`k·R²` mod r, R = 2^256), each checked canonical; every size
+//! is checked against the header before anything is allocated.
 
-use ark_bn254::{Bn254, Fq, Fr, G1Affine, G1Projective, G2Affine};
-use ark_ec::{AffineRepr, CurveGroup};
-use ark_ff::PrimeField;
-use ark_groth16::{ProvingKey, VerifyingKey};
-use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
-use rayon::prelude::*;
+use ark_bn254::{Fq, Fr};
+use ark_ff::{BigInt, BigInteger, Field, PrimeField};
 
-use crate::binfile::{Reader, Sections, malformed};
-use crate::encoding::{G1_LEN, G2_LEN, PointError, g1_from_lem, g2_from_lem};
-use crate::start::fft_in_place;
+use crate::binfile::{self, Reader, Sections, malformed};
+use crate::encoding::{
+    G1_LEN, G2_LEN, PointError, decode_all, encode_all, g1_from_lem, g1_lem, g2_from_lem, g2_lem,
+};
+use crate::phase2::{Coef, Contribution, Phase2};
+use crate::record;
 
 const MAGIC: &[u8; 4] = b"zkey";
 const VERSION: u32 = 1;
 const WHAT: &str = "zkey file";
-/// The largest domain read (2^28, BN254's roots of unity).
-const MAX_DOMAIN: u32 = 1 << 28;
+/// The largest domain read: `H`'s coset needs the doubled domain's roots of unity (BN254 has
+/// them up to 2^28).
+const MAX_DOMAIN: u32 = crate::start::MAX_DOMAIN as u32;
+/// Bytes of one coefficient: matrix, row, wire (u32 each) and the value.
+const COEF_LEN: usize = 12 + 32;
+/// The smallest contribution record (no parameters).
+const MIN_RECORD: usize = 3 * G1_LEN + G2_LEN + 64 + 8;
 
-/// A Groth16 `.zkey`'s header and points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Zkey {
-    /// Variables (wires), the constant one included.
-    pub variables: usize,
-    /// Public inputs (and outputs).
-    pub public: usize,
-    /// The QAP domain's size.
-    pub domain: usize,
-    /// α in G1.
-    pub alpha_g1: G1Affine,
-    /// β in G1.
-    pub beta_g1: G1Affine,
-    /// β in G2.
-    pub beta_g2: G2Affine,
-    /// γ in G2 (the generator: snarkjs takes γ = 1).
-    pub gamma_g2: G2Affine,
-    /// δ in G1.
-    pub delta_g1: G1Affine,
-    /// δ in G2.
-    pub delta_g2: G2Affine,
-    /// The inputs' points (`public + 1`).
-    pub ic: Vec<G1Affine>,
-    /// `A_i(τ)` per variable.
-    pub a: Vec<G1Affine>,
-    /// `B_i(τ)` in G1 per variable.
-    pub b_g1: Vec<G1Affine>,
-    /// `B_i(τ)` in G2 per variable.
-    pub b_g2: Vec<G2Affine>,
-    /// The witness variables' points, divided by δ.
-    pub c: Vec<G1Affine>,
-    /// `H`, on the odd coset of the doubled domain, divided by δ.
-    pub h: Vec<G1Affine>,
+fn modulus<F: PrimeField<BigInt = BigInt<4>>>() -> Vec<u8> {
+    F::MODULUS.to_bytes_le()
 }
 
-fn points<P: Send>(
-    s: &Sections<'_>,
-    id: u32,
-    count: usize,
-    decode: fn(&[u8]) -> Result<P, PointError>,
-    len: usize,
-) -> crate::Result<Vec<P>> {
-    let bytes = s.require(id, WHAT)?;
-    if bytes.len() != count * len {
-        return Err(malformed(
-            WHAT,
-            &format!("section {id} does not hold {count} points"),
-        ));
-    }
-    bytes
-        .par_chunks(len)
-        .enumerate()
-        .map(|(i, b)| {
-            decode(b).map_err(|e| malformed(WHAT, &format!("section {id} point {i}: {e}")))
-        })
-        .collect()
+/// `R² = 2^512 mod r`: snarkjs stores a coefficient `k` as `k·R²`.
+fn r_squared() -> Fr {
+    Fr::from(2u64).pow([512])
 }
 
-impl Zkey {
-    /// The key in arkworks' form, so that the stock `ark_groth16` prover (libsnark's reduction)
-    /// proves with it. Everything but `H` carries over; `H` is turned from snarkjs's odd-coset
-    /// points into `τ^i·Z(τ)/δ`: with ω the doubled domain's root, `x^i·Z(x)` is 0 on the even
-    /// points and `−2·ω^{i(2m+1)}` on the odd point `2m+1`, so `h_i = −2·ω^i·FFT(H)_i` (one group
-    /// FFT). This reads the key as it is: check it first (`snarkjs zkey verify`).
-    pub fn proving_key(&self) -> ProvingKey<Bn254> {
-        let n = self.domain;
-        let small = Radix2EvaluationDomain::<Fr>::new(n).expect("a radix-2 size");
-        let doubled = Radix2EvaluationDomain::<Fr>::new(2 * n).expect("a radix-2 size");
-        let mut h = self.h.clone();
-        fft_in_place(&small, &mut h);
-        let twiddles: Vec<Fr> = doubled.elements().take(n - 1).collect();
-        let h: Vec<G1Projective> = h[..n - 1]
-            .par_iter()
-            .zip(&twiddles)
-            .map(|(p, w)| p.into_group() * (-Fr::from(2u64) * w))
-            .collect();
-        let vk = VerifyingKey {
-            alpha_g1: self.alpha_g1,
-            beta_g2: self.beta_g2,
-            gamma_g2: self.gamma_g2,
-            delta_g2: self.delta_g2,
-            gamma_abc_g1: self.ic.clone(),
-        };
-        ProvingKey {
-            vk,
-            beta_g1: self.beta_g1,
-            delta_g1: self.delta_g1,
-            a_query: self.a.clone(),
-            b_g1_query: self.b_g1.clone(),
-            b_g2_query: self.b_g2.clone(),
-            h_query: G1Projective::normalize_batch(&h),
-            l_query: self.c.clone(),
+impl Phase2 {
+    /// The state as a `.zkey` file, as `snarkjs zkey contribute` writes it.
+    pub fn to_zkey(&self) -> Vec<u8> {
+        let mut header = Vec::with_capacity(96 + 12 + 4 * G1_LEN + 3 * G2_LEN);
+        for m in [modulus::<Fq>(), modulus::<Fr>()] {
+            header.extend_from_slice(&32u32.to_le_bytes());
+            header.extend_from_slice(&m);
         }
+        for v in [self.variables, self.public, self.domain] {
+            header.extend_from_slice(&(v as u32).to_le_bytes());
+        }
+        g1_lem(&self.alpha_g1, &mut header);
+        g1_lem(&self.beta_g1, &mut header);
+        g2_lem(&self.beta_g2, &mut header);
+        g2_lem(&self.gamma_g2, &mut header);
+        g1_lem(&self.delta_g1, &mut header);
+        g2_lem(&self.delta_g2, &mut header);
+        let r2 = r_squared();
+        let mut coefs = Vec::with_capacity(4 + self.coefs.len() * COEF_LEN);
+        coefs.extend_from_slice(&(self.coefs.len() as u32).to_le_bytes());
+        for c in &self.coefs {
+            for v in [c.matrix, c.constraint, c.signal] {
+                coefs.extend_from_slice(&v.to_le_bytes());
+            }
+            coefs.extend_from_slice(&(c.value * r2).into_bigint().to_bytes_le());
+        }
+        let mut mpc = self.cs_hash.to_vec();
+        mpc.extend_from_slice(&(self.contributions.len() as u32).to_le_bytes());
+        for c in &self.contributions {
+            g1_lem(&c.delta_after, &mut mpc);
+            g1_lem(&c.s, &mut mpc);
+            g1_lem(&c.s_delta, &mut mpc);
+            g2_lem(&c.r_delta, &mut mpc);
+            mpc.extend_from_slice(&c.transcript);
+            record::write(c.name.as_ref(), &c.source, &mut mpc);
+        }
+        let sections = [
+            1u32.to_le_bytes().to_vec(),
+            header,
+            encode_all(&self.ic, g1_lem, G1_LEN),
+            coefs,
+            encode_all(&self.a, g1_lem, G1_LEN),
+            encode_all(&self.b_g1, g1_lem, G1_LEN),
+            encode_all(&self.b_g2, g2_lem, G2_LEN),
+            encode_all(&self.c, g1_lem, G1_LEN),
+            encode_all(&self.h, g1_lem, G1_LEN),
+            mpc,
+        ];
+        let numbered: Vec<(u32, &[u8])> = (1..)
+            .zip(&sections)
+            .map(|(id, body)| (id, body.as_slice()))
+            .collect();
+        binfile::write(MAGIC, VERSION, &numbered)
     }
 
-    /// Reads a Groth16 `.zkey` over BN254.
-    pub fn from_bytes(bytes: &[u8]) -> crate::Result<Zkey> {
+    /// Reads a Groth16 `.zkey` over BN254 (ours or snarkjs's).
+    pub fn from_zkey(bytes: &[u8]) -> crate::Result<Phase2> {
         let s = Sections::read(bytes, MAGIC, VERSION, WHAT)?;
+        if let Some(id) = s.ids().find(|id| !(1..=10).contains(id)) {
+            return Err(malformed(WHAT, &format!("unknown section {id}")));
+        }
         let mut r = Reader {
             rest: s.require(1, WHAT)?,
             what: WHAT,
@@ -134,25 +110,18 @@ impl Zkey {
             rest: s.require(2, WHAT)?,
             what: WHAT,
         };
-        let modulus = |m: ark_ff::BigInt<4>| -> Vec<u8> {
-            m.0.iter().flat_map(|l| l.to_le_bytes()).collect()
-        };
-        if h.u32()? != 32 || h.take(32)? != modulus(Fq::MODULUS).as_slice() {
-            return Err(malformed(WHAT, "not over BN254 (bn128)"));
-        }
-        if h.u32()? != 32 || h.take(32)? != modulus(Fr::MODULUS).as_slice() {
-            return Err(malformed(WHAT, "not over BN254 (bn128)"));
+        for m in [modulus::<Fq>(), modulus::<Fr>()] {
+            if h.u32()? != 32 || h.take(32)? != m.as_slice() {
+                return Err(malformed(WHAT, "not over BN254 (bn128)"));
+            }
         }
         let (variables, public, domain) = (h.u32()?, h.u32()?, h.u32()?);
-        if public >= variables || !domain.is_power_of_two() || domain > MAX_DOMAIN {
+        if public >= variables || !domain.is_power_of_two() || !(2..=MAX_DOMAIN).contains(&domain) {
             return Err(malformed(WHAT, "inconsistent sizes"));
         }
-        let g1 = |h: &mut Reader<'_>| -> crate::Result<G1Affine> {
-            g1_from_lem(h.take(G1_LEN)?).map_err(|e| malformed(WHAT, &format!("header: {e}")))
-        };
-        let g2 = |h: &mut Reader<'_>| -> crate::Result<G2Affine> {
-            g2_from_lem(h.take(G2_LEN)?).map_err(|e| malformed(WHAT, &format!("header: {e}")))
-        };
+        let point = |e: PointError| malformed(WHAT, &format!("header: {e}"));
+        let g1 = |h: &mut Reader<'_>| g1_from_lem(h.take(G1_LEN)?).map_err(point);
+        let g2 = |h: &mut Reader<'_>| g2_from_lem(h.take(G2_LEN)?).map_err(point);
         let alpha_g1 = g1(&mut h)?;
         let beta_g1 = g1(&mut h)?;
         let beta_g2 = g2(&mut h)?;
@@ -161,7 +130,18 @@ impl Zkey {
         let delta_g2 = g2(&mut h)?;
         h.finish()?;
         let (v, p, d) = (variables as usize, public as usize, domain as usize);
-        Ok(Zkey {
+        let g1s = |id: u32, count: usize, section: &str| {
+            decode_all(
+                s.require(id, WHAT)?,
+                count,
+                g1_from_lem,
+                G1_LEN,
+                WHAT,
+                section,
+            )
+        };
+        let (cs_hash, contributions) = read_mpc(s.require(10, WHAT)?)?;
+        Ok(Phase2 {
             variables: v,
             public: p,
             domain: d,
@@ -171,12 +151,89 @@ impl Zkey {
             gamma_g2,
             delta_g1,
             delta_g2,
-            ic: points(&s, 3, p + 1, g1_from_lem, G1_LEN)?,
-            a: points(&s, 5, v, g1_from_lem, G1_LEN)?,
-            b_g1: points(&s, 6, v, g1_from_lem, G1_LEN)?,
-            b_g2: points(&s, 7, v, g2_from_lem, G2_LEN)?,
-            c: points(&s, 8, v - p - 1, g1_from_lem, G1_LEN)?,
-            h: points(&s, 9, d, g1_from_lem, G1_LEN)?,
+            ic: g1s(3, p + 1, "IC")?,
+            coefs: read_coefs(s.require(4, WHAT)?, v, d)?,
+            a: g1s(5, v, "A")?,
+            b_g1: g1s(6, v, "B1")?,
+            b_g2: decode_all(s.require(7, WHAT)?, v, g2_from_lem, G2_LEN, WHAT, "B2")?,
+            c: g1s(8, v - p - 1, "C")?,
+            h: g1s(9, d, "H")?,
+            cs_hash,
+            contributions,
         })
     }
+}
+
+/// Section 4: the coefficients, each in range of the circuit's sizes.
+fn read_coefs(bytes: &[u8], variables: usize, domain: usize) -> crate::Result<Vec<Coef>> {
+    let mut r = Reader {
+        rest: bytes,
+        what: WHAT,
+    };
+    let count = r.u32()? as usize;
+    if Some(r.rest.len()) != count.checked_mul(COEF_LEN) {
+        return Err(malformed(
+            WHAT,
+            &format!("the coefficients section does not hold {count} coefficients"),
+        ));
+    }
+    let r2_inverse = r_squared().inverse().expect("non-zero");
+    (0..count)
+        .map(|i| {
+            let (matrix, constraint, signal) = (r.u32()?, r.u32()?, r.u32()?);
+            let word = r.take(32)?;
+            let mut limbs = [0u64; 4];
+            for (limb, w) in limbs.iter_mut().zip(word.chunks_exact(8)) {
+                *limb = u64::from_le_bytes(w.try_into().expect("8-byte chunks"));
+            }
+            let value = Fr::from_bigint(BigInt(limbs));
+            if matrix > 1 || constraint as usize >= domain || signal as usize >= variables {
+                return Err(malformed(WHAT, &format!("coefficient {i} is out of range")));
+            }
+            let value = value.ok_or_else(|| {
+                malformed(WHAT, &format!("coefficient {i} is not below the modulus"))
+            })?;
+            Ok(Coef {
+                matrix,
+                constraint,
+                signal,
+                value: value * r2_inverse,
+            })
+        })
+        .collect()
+}
+
+/// Section 10: the circuit's hash and the contributions' records.
+fn read_mpc(bytes: &[u8]) -> crate::Result<([u8; 64], Vec<Contribution>)> {
+    let mut r = Reader {
+        rest: bytes,
+        what: WHAT,
+    };
+    let cs_hash: [u8; 64] = r.take(64)?.try_into().expect("64 bytes");
+    let count = r.u32()? as usize;
+    if count > r.rest.len() / MIN_RECORD {
+        return Err(malformed(WHAT, "more contributions than the section holds"));
+    }
+    let mut list = Vec::with_capacity(count);
+    for index in 0..count {
+        let bad = |e: PointError| malformed(WHAT, &format!("contribution {index}: {e}"));
+        let g1 = |r: &mut Reader<'_>| g1_from_lem(r.take(G1_LEN)?).map_err(bad);
+        let delta_after = g1(&mut r)?;
+        let s = g1(&mut r)?;
+        let s_delta = g1(&mut r)?;
+        let r_delta = g2_from_lem(r.take(G2_LEN)?).map_err(bad)?;
+        let transcript: [u8; 64] = r.take(64)?.try_into().expect("64 bytes");
+        let (name, source) = record::read(&mut r, index)?;
+        list.push(Contribution {
+            delta_after,
+            s,
+            s_delta,
+            r_delta,
+            transcript,
+            source,
+            name,
+        });
+    }
+    r.finish()?;
+    Ok((cs_hash, list))
 }

@@ -45,5 +45,5 @@ pub use commit::{Commitment, Opening, commit, commit_with};
 pub use error::{Result, ZkError};
 pub use keys::{ProvingKeys, VerifyingKeys};
 pub use policy::Policy;
-pub use prove::{Prover, prove_all, setup, setup_from};
+pub use prove::{Prover, prove_all, setup, verifying_keys_for};
 pub use verify::{Verified, verify};

@@ -7,7 +7,7 @@
 //! machine ([`Prover::prove_chunk`]), and [`Prover::finish`] assembles the bundle.
 
 use ark_bn254::{Bn254, Fr};
-use ark_groth16::{Groth16, ProvingKey};
+use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisMode,
 };
@@ -67,30 +67,15 @@ fn setup_with(
     ))
 }
 
-/// The keys of a compiled policy with each circuit's parameters made by `keygen` from the
-/// circuit synthesized for setup, as arkworks' generator synthesizes it (a ceremony's start
-/// from the powers of tau, in place of [`setup`]'s random trapdoor). The circuits' digests
-/// and the verifying keys' policy fields are [`setup`]'s.
-pub fn setup_from<E: From<ZkError>>(
+/// The verifying keys of a compiled policy whose circuits' Groth16 keys were made elsewhere
+/// (a ceremony, in place of [`setup`]'s random trapdoor): `chunk` and `final_` (policies with
+/// aggregates) with the circuits' digests and the policy fields [`setup`] gives.
+pub fn verifying_keys_for(
     compiled: &Compiled,
-    mut keygen: impl FnMut(ConstraintSystemRef<Fr>) -> std::result::Result<ProvingKey<Bn254>, E>,
-) -> std::result::Result<(ProvingKeys, VerifyingKeys), E> {
-    let (chunk, final_) = setup_systems(compiled)?;
-    let chunk = keygen(chunk)?;
-    let final_ = final_.map(keygen).transpose()?;
-    let digests = circuit_digest(compiled);
-    let vk = VerifyingKeys::new(
-        compiled,
-        digests.clone(),
-        chunk.vk.clone(),
-        final_.as_ref().map(|k| k.vk.clone()),
-    );
-    let pk = ProvingKeys {
-        digests,
-        chunk,
-        final_,
-    };
-    Ok((pk, vk))
+    chunk: VerifyingKey<Bn254>,
+    final_: Option<VerifyingKey<Bn254>>,
+) -> VerifyingKeys {
+    VerifyingKeys::new(compiled, circuit_digest(compiled), chunk, final_)
 }
 
 /// The policy's circuits (chunk, and final for policies with aggregates) synthesized for setup

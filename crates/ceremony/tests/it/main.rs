@@ -1,23 +1,26 @@
-//! Phase 2 end to end on a small circuit: an honest chain of contributions verifies and its
-//! keys prove and verify; every way of breaking the chain is refused by its check. A ceremony
-//! over a real policy's keys is in [`keys`].
+//! Phase 2 end to end on a small circuit: an honest chain of contributions (and a closing
+//! beacon) verifies and its keys prove and verify; every way of breaking the chain is refused
+//! by its check; malformed `.zkey` files are refused by cause. A ceremony over a real policy's
+//! keys is in [`keys`].
 
 mod keys;
 mod phase1;
 mod snarkjs;
 mod start;
 
-use ark_bn254::{Bn254, Fr, G1Affine, G2Affine, G2Projective};
+use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{Field, UniformRand};
-use ark_groth16::{Groth16, ProvingKey};
+use ark_groth16::Groth16;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError, Variable};
 use ark_relations::lc;
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use trustspace_ceremony::{CeremonyError, Check, Phase2};
+use trustspace_ceremony::phase1::Source;
+use trustspace_ceremony::start::initial_state;
+use trustspace_ceremony::{CeremonyError, Check, Phase1, Phase2};
+use trustspace_zk::prove::synthesized;
 
 /// Knowledge of `x` with `x^3 + x + 5 = out` (`out` public), over a few constraints so that
 /// `L` and `H` are not trivial.
@@ -80,41 +83,82 @@ fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
 }
 
-/// The circuit's initial parameters and a state after `n` contributions.
-fn ceremony(n: usize) -> (ProvingKey<Bn254>, Phase2) {
-    let (initial, _) =
-        Groth16::<Bn254>::circuit_specific_setup(Cubic { x: None }, &mut rng(1)).unwrap();
-    let mut state = Phase2::new(initial.clone());
+/// The Cubic circuit's start from a phase 1 of 2^3 points (one contribution): its domain
+/// fills the powers, so `H`'s last power is the identity, as snarkjs pads it.
+fn start() -> Phase2 {
+    let mut phase1 = Phase1::new(3).unwrap();
+    phase1.contribute(&mut rng(1), Some("phase 1")).unwrap();
+    initial_state(&phase1.powers, synthesized(Cubic { x: None }).unwrap()).unwrap()
+}
+
+/// The start and a state after `n` named contributions.
+fn ceremony(n: usize) -> (Phase2, Phase2) {
+    let initial = start();
+    let mut state = initial.clone();
     for i in 0..n {
-        state.contribute(&mut rng(100 + i as u64));
+        state
+            .contribute(&mut rng(100 + i as u64), Some(&format!("member {i}")))
+            .unwrap();
     }
     (initial, state)
 }
 
-fn refused(state: &Phase2, initial: &ProvingKey<Bn254>) -> CeremonyError {
+fn refused(state: &Phase2, initial: &Phase2) -> CeremonyError {
     state.verify(initial, &mut rng(7)).unwrap_err()
 }
 
 #[test]
 fn an_honest_chain_verifies_and_its_keys_prove() {
-    let (initial, state) = ceremony(3);
+    let (initial, mut state) = ceremony(3);
     state.verify(&initial, &mut rng(7)).unwrap();
-    assert_ne!(state.params.delta_g1, initial.delta_g1);
+    assert_ne!(state.delta_g1, initial.delta_g1);
+    let pk = state.proving_key();
     let x = Fr::from(3u64);
     let out = x * x * x + x + Fr::from(5u64);
-    let proof = Groth16::<Bn254>::prove(&state.params, Cubic { x: Some(x) }, &mut rng(9)).unwrap();
-    let vk = &state.params.vk;
+    let proof = Groth16::<Bn254>::prove(&pk, Cubic { x: Some(x) }, &mut rng(9)).unwrap();
+    let vk = &pk.vk;
     assert!(Groth16::<Bn254>::verify(vk, &[out], &proof).unwrap());
     assert!(!Groth16::<Bn254>::verify(vk, &[out + Fr::from(1u64)], &proof).unwrap());
     // The initial keys' verifier does not accept it: δ moved.
-    assert!(!Groth16::<Bn254>::verify(&initial.vk, &[out], &proof).unwrap());
-    // A state with no contribution is the initial parameters, and verifies as such.
-    Phase2::new(initial.clone())
-        .verify(&initial, &mut rng(7))
+    assert!(!Groth16::<Bn254>::verify(&initial.verifying_key(), &[out], &proof).unwrap());
+    // A state with no contribution is the start, and verifies as such.
+    initial.verify(&initial, &mut rng(7)).unwrap();
+    // A beacon closes the chain; anyone re-derives its secret.
+    state
+        .beacon(&[0xbe; 32], 3, Some("closing beacon"))
         .unwrap();
-    // The file round-trips.
-    let back = Phase2::from_bytes(&state.to_bytes()).unwrap();
+    state.verify(&initial, &mut rng(7)).unwrap();
+    let last = state.contributions.last().unwrap();
+    assert_eq!(last.name.as_deref(), Some("closing beacon"));
+    assert_eq!(
+        last.source,
+        Source::Beacon {
+            hash: vec![0xbe; 32],
+            iterations_exp: 3
+        }
+    );
+    assert_eq!(state.contributions[1].name.as_deref(), Some("member 1"));
+    // The .zkey round-trips, and is pinned by its golden file.
+    let back = Phase2::from_zkey(&state.to_zkey()).unwrap();
     assert!(back == state);
+    golden("phase2-cubic.zkey", &state.to_zkey());
+    // Bad beacons and names are refused before anything changes.
+    let before = state.clone();
+    assert_eq!(
+        state.beacon(&[], 3, None).unwrap_err(),
+        CeremonyError::BadBeacon
+    );
+    assert_eq!(
+        state.beacon(&[1], 29, None).unwrap_err(),
+        CeremonyError::BadBeacon
+    );
+    assert_eq!(
+        state
+            .contribute(&mut rng(1), Some(&"x".repeat(65)))
+            .unwrap_err(),
+        CeremonyError::NameTooLong(65)
+    );
+    assert!(state == before);
 }
 
 fn contribution_refused(e: CeremonyError, index: usize, check: Check) {
@@ -148,6 +192,14 @@ fn a_broken_chain_is_refused_naming_the_contribution_and_the_check() {
     forged.contributions[2].delta_after = G1Affine::generator();
     contribution_refused(refused(&forged, &initial), 2, Check::DeltaNotExtended);
 
+    // A secret contribution passed off as a public beacon's.
+    let mut relabelled = state.clone();
+    relabelled.contributions[1].source = Source::Beacon {
+        hash: vec![1; 32],
+        iterations_exp: 2,
+    };
+    contribution_refused(refused(&relabelled, &initial), 1, Check::Beacon);
+
     // Identity points.
     let mut zero = state.clone();
     zero.contributions[0].s = G1Affine::zero();
@@ -156,15 +208,15 @@ fn a_broken_chain_is_refused_naming_the_contribution_and_the_check() {
     // The final δ replaced (by a δ whose secret the forger knows), L and H left alone.
     let mut rogue = state.clone();
     let k = Fr::from(7u64);
-    rogue.params.delta_g1 = (rogue.params.delta_g1 * k).into_affine();
-    rogue.params.vk.delta_g2 = (rogue.params.vk.delta_g2 * k).into_affine();
+    rogue.delta_g1 = (rogue.delta_g1 * k).into_affine();
+    rogue.delta_g2 = (rogue.delta_g2 * k).into_affine();
     assert_eq!(
         refused(&rogue, &initial),
         CeremonyError::Final(Check::FinalDelta)
     );
     // δ in G2 alone.
     let mut g2_only = state.clone();
-    g2_only.params.vk.delta_g2 = (g2_only.params.vk.delta_g2 * k).into_affine();
+    g2_only.delta_g2 = (g2_only.delta_g2 * k).into_affine();
     assert_eq!(
         refused(&g2_only, &initial),
         CeremonyError::Final(Check::DeltaG2)
@@ -173,8 +225,8 @@ fn a_broken_chain_is_refused_naming_the_contribution_and_the_check() {
     for which in ["L", "H"] {
         let mut stale = state.clone();
         let q = match which {
-            "L" => &mut stale.params.l_query,
-            _ => &mut stale.params.h_query,
+            "L" => &mut stale.c,
+            _ => &mut stale.h,
         };
         q[0] = (q[0] * k.inverse().unwrap()).into_affine();
         assert_eq!(
@@ -184,33 +236,40 @@ fn a_broken_chain_is_refused_naming_the_contribution_and_the_check() {
     }
     // Any other parameter.
     let mut alpha = state.clone();
-    alpha.params.vk.alpha_g1 = (alpha.params.vk.alpha_g1 * k).into_affine();
+    alpha.alpha_g1 = (alpha.alpha_g1 * k).into_affine();
     assert_eq!(
         refused(&alpha, &initial),
         CeremonyError::Final(Check::Changed("alpha"))
     );
-    // Other initial parameters than the state started from.
-    let (other, _) = ceremony(0);
-    let mut other = other;
-    other.beta_g1 = (other.beta_g1 * k).into_affine();
+    let mut coefs = state.clone();
+    coefs.coefs[0].value += Fr::from(1u64);
+    assert_eq!(
+        refused(&coefs, &initial),
+        CeremonyError::Final(Check::Changed("the constraint coefficients"))
+    );
+    // Another start than the state's (another circuit hash), or a start with contributions.
+    let mut other = initial.clone();
+    other.cs_hash[0] ^= 1;
     assert_eq!(refused(&state, &other), CeremonyError::OtherStart);
+    assert_eq!(refused(&state, &state), CeremonyError::OtherStart);
 }
 
 #[test]
 fn malformed_files_are_refused() {
     let (_, state) = ceremony(1);
-    let file = state.to_bytes();
-    let err = |bytes: &[u8]| Phase2::from_bytes(bytes).unwrap_err();
-    assert!(matches!(err(b"nonsense"), CeremonyError::Malformed { .. }));
-    assert!(matches!(
-        err(&file[..file.len() - 1]),
-        CeremonyError::Malformed { .. }
-    ));
+    let file = state.to_zkey();
+    let err = |bytes: &[u8]| Phase2::from_zkey(bytes).unwrap_err();
+    let malformed = |bytes: &[u8]| match err(bytes) {
+        CeremonyError::Malformed { reason, .. } => reason,
+        e => panic!("{e}"),
+    };
+    assert_eq!(malformed(b"nonsense"), "wrong magic");
+    assert_eq!(malformed(&file[..file.len() - 1]), "truncated");
     let mut trailing = file.clone();
     trailing.push(0);
-    assert!(matches!(err(&trailing), CeremonyError::Malformed { .. }));
+    assert_eq!(malformed(&trailing), "bytes after the last section");
     let mut v2 = file.clone();
-    v2[16..20].copy_from_slice(&2u32.to_le_bytes());
+    v2[4..8].copy_from_slice(&2u32.to_le_bytes());
     assert_eq!(
         err(&v2),
         CeremonyError::Version {
@@ -218,29 +277,52 @@ fn malformed_files_are_refused() {
             expected: 1
         }
     );
-    // A flag bit set where arkworks' decoder ignores it (an identity point's sign): the same
-    // state in other bytes, refused so that each state has one encoding (found by the fuzz
-    // smoke).
-    let (_, initial) = ceremony(0);
-    let canonical = initial.to_bytes();
-    let mut aliases = 0;
-    for i in 20..canonical.len() {
-        let mut flipped = canonical.clone();
-        flipped[i] ^= 0x80;
-        let Ok(decoded) = Phase2::deserialize_compressed(&flipped[20..]) else {
-            continue;
-        };
-        if decoded.to_bytes() != flipped {
-            aliases += 1;
-            assert!(matches!(
-                Phase2::from_bytes(&flipped),
-                Err(CeremonyError::Malformed { .. })
-            ));
-        }
-    }
-    assert!(aliases > 0, "no alias encoding left to refuse");
+    // The file rebuilt section by section, one of them replaced.
+    let sections = sections(&file);
+    let with = |id: u32, body: Vec<u8>| {
+        let mut s = sections.clone();
+        s.iter_mut().find(|(i, _)| *i == id).unwrap().1 = body;
+        container(&s)
+    };
+    assert_eq!(container(&sections), file);
+    let mut extra = sections.clone();
+    extra.push((11, vec![]));
+    assert_eq!(malformed(&container(&extra)), "unknown section 11");
+    assert_eq!(
+        malformed(&with(1, 2u32.to_le_bytes().to_vec())),
+        "not a Groth16 key"
+    );
+    // Coefficients: a value not below the modulus, a wire or row out of range, a count the
+    // section does not hold.
+    let coefs = &sections.iter().find(|(i, _)| *i == 4).unwrap().1;
+    let mut high = coefs.clone();
+    high[16..48].copy_from_slice(&[0xff; 32]);
+    assert_eq!(
+        malformed(&with(4, high)),
+        "coefficient 0 is not below the modulus"
+    );
+    let mut wire = coefs.clone();
+    wire[12..16].copy_from_slice(&99u32.to_le_bytes());
+    assert_eq!(malformed(&with(4, wire)), "coefficient 0 is out of range");
+    let mut count = coefs.clone();
+    count[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(malformed(&with(4, count)).contains("does not hold"));
+    // A section of points one point short.
+    let a = &sections.iter().find(|(i, _)| *i == 5).unwrap().1;
+    assert_eq!(
+        malformed(&with(5, a[..a.len() - 64].to_vec())),
+        "the A section does not hold 5 points"
+    );
+    // A contribution count the section cannot hold.
+    let mpc = &sections.iter().find(|(i, _)| *i == 10).unwrap().1;
+    let mut many = mpc.clone();
+    many[64..68].copy_from_slice(&1000u32.to_le_bytes());
+    assert_eq!(
+        malformed(&with(10, many)),
+        "more contributions than the section holds"
+    );
     // A G2 point on the curve but outside the prime-order subgroup (its cofactor not
-    // cleared), written where the last contribution's r·d is.
+    // cleared), written where the contribution's r·d is.
     let mut r = rng(5);
     let outside = loop {
         let x = ark_bn254::Fq2::rand(&mut r);
@@ -252,12 +334,41 @@ fn malformed_files_are_refused() {
     };
     let mut bad = state.clone();
     bad.contributions[0].r_delta = outside;
-    let file = bad.to_bytes();
-    assert!(matches!(err(&file), CeremonyError::Malformed { .. }));
-    // And a G2 point of the subgroup checks fine where it belongs.
-    let inside = G2Projective::rand(&mut r).into_affine();
-    assert!(inside.is_in_correct_subgroup_assuming_on_curve());
-    let mut fine = Vec::new();
-    inside.serialize_compressed(&mut fine).unwrap();
-    assert_eq!(fine.len(), 64);
+    assert_eq!(
+        malformed(&bad.to_zkey()),
+        "contribution 0: not in the prime-order subgroup"
+    );
+    let mut bad = state.clone();
+    bad.h[1] = G1Affine::new_unchecked(ark_bn254::Fq::from(1u64), ark_bn254::Fq::from(1u64));
+    assert_eq!(
+        malformed(&bad.to_zkey()),
+        "H point 1: not a point of the curve"
+    );
+}
+
+/// A container's sections (id, body), in order.
+fn sections(file: &[u8]) -> Vec<(u32, Vec<u8>)> {
+    let count = u32::from_le_bytes(file[8..12].try_into().unwrap());
+    let mut at = 12;
+    (0..count)
+        .map(|_| {
+            let id = u32::from_le_bytes(file[at..at + 4].try_into().unwrap());
+            let len = u64::from_le_bytes(file[at + 4..at + 12].try_into().unwrap()) as usize;
+            at += 12 + len;
+            (id, file[at - len..at].to_vec())
+        })
+        .collect()
+}
+
+/// A `.zkey` container of `sections`.
+fn container(sections: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut out = b"zkey".to_vec();
+    out.extend_from_slice(&1u32.to_le_bytes());
+    out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    for (id, body) in sections {
+        out.extend_from_slice(&id.to_le_bytes());
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(body);
+    }
+    out
 }

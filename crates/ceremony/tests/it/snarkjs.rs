@@ -1,7 +1,8 @@
 //! Round trips with snarkjs (0.7.6, pinned in contracts/package-lock.json and installed on first
 //! use with `npm ci --prefix contracts`): our `.ptau` passes `snarkjs powersoftau verify`, and a
-//! snarkjs contribution on top of ours verifies here; our `.r1cs` is what snarkjs reads, and its
-//! phase-2 start on it is ours point for point.
+//! snarkjs contribution on top of ours verifies here; our `.r1cs` is what snarkjs reads, its
+//! phase-2 start on it is ours byte for byte, and its phase-2 chain verifies here; our
+//! phase-2 `.zkey` passes `snarkjs zkey verify`, and snarkjs contributes to it.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -11,10 +12,10 @@ use std::sync::OnceLock;
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::Groth16;
 use ark_snark::SNARK;
-use trustspace_ceremony::Phase1;
+use trustspace_ceremony::phase1::Source;
 use trustspace_ceremony::r1cs::to_r1cs;
-use trustspace_ceremony::start::initial_params;
-use trustspace_ceremony::zkey::Zkey;
+use trustspace_ceremony::start::initial_state;
+use trustspace_ceremony::{Phase1, Phase2};
 use trustspace_zk::prove::synthesized;
 
 use crate::{Cubic, rng};
@@ -124,14 +125,28 @@ fn our_ptau_verifies_with_snarkjs_and_a_snarkjs_contribution_verifies_here() {
     }
 }
 
+/// Writes `bytes` to `name` in `dir`.
+fn file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Proves the Cubic statement with `pk` and checks its verdicts.
+fn proves(pk: &ark_groth16::ProvingKey<Bn254>) {
+    let x = Fr::from(3u64);
+    let out = x * x * x + x + Fr::from(5u64);
+    let proof = Groth16::<Bn254>::prove(pk, Cubic { x: Some(x) }, &mut rng(6)).unwrap();
+    assert!(Groth16::<Bn254>::verify(&pk.vk, &[out], &proof).unwrap());
+    assert!(!Groth16::<Bn254>::verify(&pk.vk, &[out + Fr::from(1u64)], &proof).unwrap());
+}
+
 #[test]
-fn snarkjs_phase2_on_our_r1cs_starts_exactly_where_ours_does() {
+fn snarkjs_phase2_on_our_r1cs_starts_exactly_where_ours_does_and_we_check_its_chain() {
     let dir = tempfile::tempdir().unwrap();
     let cs = synthesized(Cubic { x: None }).unwrap();
-    let r1cs = dir.path().join("cubic.r1cs");
-    std::fs::write(&r1cs, to_r1cs(&cs).unwrap()).unwrap();
-    let ptau = dir.path().join("pot4.ptau");
-    std::fs::write(&ptau, SNARKJS_PTAU).unwrap();
+    let r1cs = file(dir.path(), "cubic.r1cs", &to_r1cs(&cs).unwrap());
+    let ptau = file(dir.path(), "pot4.ptau", SNARKJS_PTAU);
     let zkey = dir.path().join("cubic.zkey");
     let s = OsStr::new;
     let info = snarkjs(&[s("r1cs"), s("info"), r1cs.as_os_str()]);
@@ -146,45 +161,27 @@ fn snarkjs_phase2_on_our_r1cs_starts_exactly_where_ours_does() {
         ptau.as_os_str(),
         zkey.as_os_str(),
     ]);
-    let verified = snarkjs(&[
-        s("zkey"),
-        s("verify"),
-        r1cs.as_os_str(),
-        ptau.as_os_str(),
-        zkey.as_os_str(),
-    ]);
-    let log = String::from_utf8_lossy(&verified.stdout);
-    assert!(log.contains("ZKey Ok!"), "{log}");
 
-    // snarkjs's start, point for point, is ours from the same powers (but for H, which
-    // snarkjs evaluates on the odd coset of the doubled domain).
-    let theirs = Zkey::from_bytes(&std::fs::read(&zkey).unwrap()).unwrap();
+    // snarkjs's start is ours byte for byte, section by section (points, coefficients,
+    // circuit hash).
     let powers = Phase1::from_ptau(SNARKJS_PTAU).unwrap().powers;
-    let ours = initial_params(&powers, cs).unwrap();
-    assert_eq!((theirs.variables, theirs.public, theirs.domain), (5, 1, 8));
-    assert_eq!(theirs.a, ours.a_query);
-    assert_eq!(theirs.b_g1, ours.b_g1_query);
-    assert_eq!(theirs.b_g2, ours.b_g2_query);
-    assert_eq!(theirs.ic, ours.vk.gamma_abc_g1);
-    assert_eq!(theirs.c, ours.l_query);
-    assert_eq!(
-        (theirs.alpha_g1, theirs.beta_g1),
-        (ours.vk.alpha_g1, ours.beta_g1)
+    let ours = initial_state(&powers, cs).unwrap();
+    let theirs = std::fs::read(&zkey).unwrap();
+    // (`zkey new` writes the sections in another order than `zkey contribute`, whose order
+    // ours follows; the order carries no meaning.)
+    let by_id = |bytes: &[u8]| {
+        let mut s = crate::sections(bytes);
+        s.sort();
+        s
+    };
+    assert!(
+        by_id(&ours.to_zkey()) == by_id(&theirs),
+        "snarkjs's start differs from ours"
     );
-    assert_eq!(
-        (theirs.beta_g2, theirs.gamma_g2),
-        (ours.vk.beta_g2, ours.vk.gamma_g2)
-    );
-    assert_eq!(
-        (theirs.delta_g1, theirs.delta_g2),
-        (ours.delta_g1, ours.vk.delta_g2)
-    );
-    assert_eq!((theirs.h.len(), ours.h_query.len()), (8, 7));
-    // Their H, turned into ours, is ours.
-    assert_eq!(theirs.proving_key(), ours);
+    assert_eq!(Phase2::from_zkey(&theirs).unwrap(), ours);
 
-    // A snarkjs phase 2 on our circuit (a contribution, then a beacon): its keys, imported,
-    // prove with the stock arkworks prover, and the proofs verify with our verifier.
+    // A snarkjs phase 2 on it (a contribution, then a beacon): its chain verifies here from
+    // our start, and its keys prove with the stock arkworks prover.
     let contributed = dir.path().join("contributed.zkey");
     let last = dir.path().join("final.zkey");
     snarkjs(&[
@@ -203,20 +200,79 @@ fn snarkjs_phase2_on_our_r1cs_starts_exactly_where_ours_does() {
         s("0102030405060708090a0b0c0d0e0f10"),
         s("10"),
     ]);
+    let imported = Phase2::from_zkey(&std::fs::read(&last).unwrap()).unwrap();
+    imported.verify(&ours, &mut rng(5)).unwrap();
+    assert_eq!(imported.contributions.len(), 2);
+    assert_eq!(imported.contributions[0].name.as_deref(), Some("member"));
+    assert_eq!(
+        imported.contributions[1].source,
+        Source::Beacon {
+            hash: (1..=16).collect(),
+            iterations_exp: 10
+        }
+    );
+    assert_ne!(imported.delta_g1, ours.delta_g1);
+    proves(&imported.proving_key());
+}
+
+#[test]
+fn snarkjs_verifies_our_phase2_and_contributes_to_it() {
+    // Our own phase 1 at 2^3, which the Cubic circuit's 8-point domain fills (so H's last
+    // power is padded, as snarkjs's prepared file has it), prepared for snarkjs.
+    let dir = tempfile::tempdir().unwrap();
+    let mut phase1 = Phase1::new(3).unwrap();
+    phase1.contribute(&mut rng(1), Some("hospital")).unwrap();
+    let ptau = file(dir.path(), "ours.ptau", &phase1.to_ptau());
+    let prepared = dir.path().join("prepared.ptau");
+    let s = OsStr::new;
     snarkjs(&[
+        s("powersoftau"),
+        s("prepare"),
+        s("phase2"),
+        ptau.as_os_str(),
+        prepared.as_os_str(),
+    ]);
+    let cs = synthesized(Cubic { x: None }).unwrap();
+    let r1cs = file(dir.path(), "cubic.r1cs", &to_r1cs(&cs).unwrap());
+    let initial = initial_state(&phase1.powers, cs).unwrap();
+    let mut state = initial.clone();
+    state.contribute(&mut rng(2), Some("hospital A")).unwrap();
+    state.contribute(&mut rng(3), Some("regulator")).unwrap();
+    state.beacon(&[0x42; 32], 10, Some("beacon")).unwrap();
+    let ours = file(dir.path(), "ours.zkey", &state.to_zkey());
+    let out = snarkjs(&[
         s("zkey"),
         s("verify"),
         r1cs.as_os_str(),
-        ptau.as_os_str(),
-        last.as_os_str(),
+        prepared.as_os_str(),
+        ours.as_os_str(),
     ]);
-    let pk = Zkey::from_bytes(&std::fs::read(&last).unwrap())
-        .unwrap()
-        .proving_key();
-    assert_ne!(pk.delta_g1, ours.delta_g1);
-    let x = Fr::from(3u64);
-    let out = x * x * x + x + Fr::from(5u64);
-    let proof = Groth16::<Bn254>::prove(&pk, Cubic { x: Some(x) }, &mut rng(6)).unwrap();
-    assert!(Groth16::<Bn254>::verify(&pk.vk, &[out], &proof).unwrap());
-    assert!(!Groth16::<Bn254>::verify(&pk.vk, &[out + Fr::from(1u64)], &proof).unwrap());
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("ZKey Ok!"), "{log}");
+    assert!(log.contains("regulator"), "{log}");
+    assert!(log.contains("Beacon generator: 4242"), "{log}");
+    // Each contribution's hash as snarkjs prints it.
+    for c in &state.contributions {
+        let start: String = c.hash()[..4].iter().map(|b| format!("{b:02x}")).collect();
+        assert!(log.contains(&start), "{start} not in {log}");
+    }
+
+    // snarkjs contributes after us; the chain verifies here, and its keys prove.
+    let theirs = dir.path().join("theirs.zkey");
+    snarkjs(&[
+        s("zkey"),
+        s("contribute"),
+        ours.as_os_str(),
+        theirs.as_os_str(),
+        s("--name=snarkjs member"),
+        s("-e=more entropy"),
+    ]);
+    let after = Phase2::from_zkey(&std::fs::read(&theirs).unwrap()).unwrap();
+    after.verify(&initial, &mut rng(4)).unwrap();
+    assert_eq!(after.contributions[..3], state.contributions[..]);
+    proves(&after.proving_key());
+    // A tampered contribution of theirs is refused here.
+    let mut forged = after.clone();
+    forged.contributions[3].r_delta = state.contributions[0].r_delta;
+    assert!(forged.verify(&initial, &mut rng(4)).is_err());
 }

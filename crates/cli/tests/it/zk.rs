@@ -6,6 +6,7 @@ use crate::common::{
     Proven, commit_encounters, gen_encounters, heavy, ok, p, prove_args, run, text,
 };
 use std::path::Path;
+use trustspace_ceremony::Phase2;
 use trustspace_cli::cmd::zkprove::args::{CommitArgs, Owner, SetupArgs};
 use trustspace_cli::cmd::zkprove::commit::DataFileError;
 use trustspace_cli::cmd::zkprove::{commit, prove, setup};
@@ -401,10 +402,52 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
     step(&[&["init"][..], &circuit].concat());
     // A second init would overwrite the chain: refused.
     assert!(run(&[&["init"][..], &circuit].concat()).is_err());
-    let first = step(&["contribute"]);
-    let second = step(&["contribute"]);
-    assert_eq!(second.contributions, 2);
+    let first = step(&["contribute", "--name", "hospital"]);
+    // A member contributes with another tool (snarkjs's `zkey contribute` on the directory's
+    // .zkey files, here the library on copies of them); the directory takes it once checked.
+    let load =
+        |name: &str| Phase2::from_zkey(&std::fs::read(d.join("cer").join(name)).unwrap()).unwrap();
+    let (mut chunk, mut final_) = (load("chunk.zkey"), load("final.zkey"));
+    let mut rng = rand::rngs::OsRng;
+    chunk.contribute(&mut rng, Some("bank")).unwrap();
+    final_.contribute(&mut rng, Some("bank")).unwrap();
+    std::fs::write(d.join("chunk-bank.zkey"), chunk.to_zkey()).unwrap();
+    std::fs::write(d.join("final-bank.zkey"), final_.to_zkey()).unwrap();
+    let import = [
+        "import",
+        "--chunk",
+        &p(&d, "chunk-bank.zkey"),
+        "--final",
+        &p(&d, "final-bank.zkey"),
+    ];
+    let imported = step(&import);
+    assert_eq!(imported.contributions, 2);
+    // A state that drops contributions already in the chain (the start, say): refused.
+    let dropped = [
+        "import",
+        "--chunk",
+        &p(&d, "cer/initial-chunk.zkey"),
+        "--final",
+        &p(&d, "cer/initial-final.zkey"),
+    ];
+    let err = run(&dropped).unwrap_err();
+    assert!(format!("{err:#}").contains("does not extend"), "{err:#}");
+    let second = step(&["beacon", "--hash", "5eed", "--iterations-exp", "2"]);
+    assert_eq!(second.contributions, 3);
     assert_eq!(second.hashes[0], first.hashes[0]);
+    let sources: Vec<_> = second
+        .chain
+        .iter()
+        .map(|c| (c.name.as_deref(), c.source.as_str()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            (Some("hospital"), "secret"),
+            (Some("bank"), "secret"),
+            (None, "beacon 5eed 2^2")
+        ]
+    );
     // The circuits as snarkjs reads them.
     let r1cs = p(&d, "r1cs");
     let exported = step(&[&["export-r1cs"][..], &circuit, &["--out", &r1cs][..]].concat());
@@ -462,18 +505,18 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
     let other_ptau = p(&d, "other/phase1.ptau");
     let err = run(&[&["verify", "--phase1", &other_ptau][..], &circuit].concat()).unwrap_err();
     assert!(
-        format!("{err:#}").contains("is not the start computed from"),
+        format!("{err:#}").contains("is not the one computed from"),
         "{err:#}"
     );
 
     // A tampered state is refused before anyone builds on it, naming the check.
-    let path = d.join("cer/ceremony.cer");
+    let path = d.join("cer/chunk.zkey");
     let mut bytes = std::fs::read(&path).unwrap();
     let n = bytes.len();
     bytes[n - 100] ^= 1;
     std::fs::write(&path, &bytes).unwrap();
     let err = run(&["contribute"]).unwrap_err();
-    assert!(format!("{err:#}").contains("ceremony.cer"), "{err:#}");
+    assert!(format!("{err:#}").contains("chunk.zkey"), "{err:#}");
     assert_eq!(
         std::fs::read(&path).unwrap(),
         bytes,

@@ -88,7 +88,8 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct CeremonyArgs {
-    /// The ceremony's directory (phase1.ptau, initial.cer, ceremony.cer).
+    /// The ceremony's directory (phase1.ptau; initial-chunk.zkey, chunk.zkey and, for policies
+    /// with aggregates, initial-final.zkey, final.zkey).
     #[arg(long)]
     pub dir: PathBuf,
     #[command(subcommand)]
@@ -118,9 +119,35 @@ pub enum CeremonyStep {
         #[command(flatten)]
         circuit: CircuitArgs,
     },
-    /// Check the phase-2 chain so far, then add your contribution (a fresh secret, erased
-    /// after use).
-    Contribute,
+    /// Check the phase-2 chain so far, then add your contribution to every circuit (a fresh
+    /// secret, erased after use).
+    Contribute {
+        /// Your name in the record (at most 64 bytes).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Check the phase-2 chain so far, then close it with a public random beacon: a value
+    /// nobody could choose (hex, e.g. a future block hash), hashed 2^ITERATIONS_EXP times
+    /// (at most 28), so anyone re-derives its secret.
+    Beacon {
+        #[arg(long)]
+        hash: String,
+        #[arg(long, default_value_t = 10)]
+        iterations_exp: u8,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Take phase-2 states made elsewhere (snarkjs's `zkey contribute` or `zkey beacon` run on
+    /// the directory's chunk.zkey, final.zkey): each must extend the directory's chain from
+    /// its start (checked), then replaces it.
+    Import {
+        /// The chunk circuit's state.
+        #[arg(long)]
+        chunk: PathBuf,
+        /// The final circuit's state (policies with aggregates).
+        #[arg(long = "final")]
+        final_: Option<PathBuf>,
+    },
     /// Check the whole ceremony against what you trust: the phase-1 file (`--phase1`), the
     /// policy's circuits, the start recomputed from both, and every contribution. Lists every
     /// contribution (phase 1's by name, phase 2's by hash).
@@ -132,8 +159,9 @@ pub enum CeremonyStep {
         circuit: CircuitArgs,
     },
     /// Write the policy's circuits as iden3 .r1cs files into OUT (chunk.r1cs, and final.r1cs
-    /// for policies with aggregates), for snarkjs (`snarkjs r1cs info`, `snarkjs groth16
-    /// setup`). The ceremony's directory is not read.
+    /// for policies with aggregates), for snarkjs (`snarkjs zkey verify chunk.r1cs phase1.ptau
+    /// DIR/chunk.zkey` checks a ceremony as `verify` does). The ceremony's directory is not
+    /// read.
     ExportR1cs {
         #[command(flatten)]
         circuit: CircuitArgs,

@@ -3,10 +3,12 @@
 //! phase 2 is per policy and starts from phase 1's powers, so nobody ever holds a trapdoor.
 //!
 //! The ceremony lives in a directory passed from member to member: `phase1.ptau` (the powers
-//! and their contributions), `initial.cer` (phase 2's start, computed from them and the
-//! policy) and `ceremony.cer` (phase 2 after every contribution so far). A contributor checks
-//! the chain it extends; a verifier checks the start against the phase-1 file and the policy
-//! it trusts rather than take the directory's word for it.
+//! and their contributions), `initial-chunk.zkey` (phase 2's start for the chunk circuit,
+//! computed from them and the policy) and `chunk.zkey` (phase 2 after every contribution so
+//! far); policies with aggregates have `initial-final.zkey` and `final.zkey` too. The states
+//! are snarkjs's `.zkey` files: `snarkjs zkey contribute` and `zkey verify` work on them. A
+//! contributor checks the chain it extends; a verifier checks the start against the phase-1
+//! file and the policy it trusts rather than take the directory's word for it.
 
 use super::args::{CeremonyArgs, CeremonyStep, CircuitArgs, Phase1Step};
 use anyhow::{Context, Result};
@@ -18,6 +20,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use trustspace_ceremony::phase1::Source;
+use trustspace_ceremony::phase2::Phase2;
 use trustspace_ceremony::r1cs::to_r1cs;
 use trustspace_ceremony::{KeysCeremony, Phase1};
 use trustspace_data::Schema;
@@ -27,10 +30,15 @@ use trustspace_zk::{Compiled, Policy, VerifyingKeys};
 
 /// The phase-1 file in a ceremony's directory.
 const PHASE1: &str = "phase1.ptau";
-/// Phase 2's initial state.
-const INITIAL: &str = "initial.cer";
-/// Phase 2's current state.
-const CURRENT: &str = "ceremony.cer";
+/// Each circuit's phase-2 files: its start and its current state.
+const CHUNK: [&str; 2] = ["initial-chunk.zkey", "chunk.zkey"];
+const FINAL: [&str; 2] = ["initial-final.zkey", "final.zkey"];
+/// Which of a circuit's files.
+#[derive(Clone, Copy)]
+enum Stage {
+    Initial = 0,
+    Current = 1,
+}
 
 /// What a ceremony step did.
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -46,6 +54,9 @@ pub struct CeremonySummary {
     pub contributions: usize,
     /// Each phase-2 contribution's hash, hex, in order (a contributor finds its own here).
     pub hashes: Vec<String>,
+    /// Each phase-2 contribution's record (name, source), in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<ContributionRecord>,
     /// The keys written by `finalize`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keys: Option<PathBuf>,
@@ -54,6 +65,26 @@ pub struct CeremonySummary {
     pub written: Vec<PathBuf>,
     /// Wall time.
     pub seconds: f64,
+}
+
+/// A contribution's record, for display.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct ContributionRecord {
+    /// Its contributor's name as recorded (control characters escaped), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `beacon <value hex> 2^<exp>` for a beacon, else `secret`.
+    pub source: String,
+}
+
+fn source_text(source: &Source) -> String {
+    match source {
+        Source::Secret => "secret".into(),
+        Source::Beacon {
+            hash,
+            iterations_exp,
+        } => format!("beacon {} 2^{iterations_exp}", hex::encode(hash)),
+    }
 }
 
 /// Phase 1 as a step saw it.
@@ -87,13 +118,7 @@ fn phase1_summary(state: &Phase1, verified: bool) -> Phase1Summary {
             .iter()
             .map(|c| Phase1Contribution {
                 name: c.name.as_deref().map(escape_untrusted),
-                source: match &c.source {
-                    Source::Secret => "secret".into(),
-                    Source::Beacon {
-                        hash,
-                        iterations_exp,
-                    } => format!("beacon {} 2^{iterations_exp}", hex::encode(hash)),
-                },
+                source: source_text(&c.source),
                 challenge: hex::encode(c.next_challenge),
             })
             .collect(),
@@ -118,8 +143,30 @@ fn verified_phase1(path: &Path) -> Result<Phase1> {
     Ok(state)
 }
 
-fn load(path: &Path) -> Result<KeysCeremony> {
-    KeysCeremony::from_bytes(&read(path)?).with_context(|| format!("reading {}", path.display()))
+fn load_state(path: &Path) -> Result<Phase2> {
+    Phase2::from_zkey(&read(path)?).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The directory's phase-2 states at `stage` (a final circuit's when its start is there).
+fn load(dir: &Path, stage: Stage) -> Result<KeysCeremony> {
+    let has_final = dir.join(FINAL[Stage::Initial as usize]).exists();
+    Ok(KeysCeremony {
+        chunk: load_state(&dir.join(CHUNK[stage as usize]))?,
+        final_: if has_final {
+            Some(load_state(&dir.join(FINAL[stage as usize]))?)
+        } else {
+            None
+        },
+    })
+}
+
+/// Writes the states at `stage`.
+fn store(dir: &Path, stage: Stage, state: &KeysCeremony) -> Result<()> {
+    save(&dir.join(CHUNK[stage as usize]), &state.chunk.to_zkey())?;
+    if let Some(f) = &state.final_ {
+        save(&dir.join(FINAL[stage as usize]), &f.to_zkey())?;
+    }
+    Ok(())
 }
 
 /// Writes `bytes` to `path` through a temporary file, so a crash leaves the old state whole.
@@ -142,12 +189,21 @@ fn start(phase1: &Phase1, circuit: &CircuitArgs) -> Result<KeysCeremony> {
     Ok(state)
 }
 
-/// The current state, checked from the directory's initial state.
-fn chain(dir: &Path, initial: &KeysCeremony) -> Result<KeysCeremony> {
-    let current = load(&dir.join(CURRENT))?;
+/// `current` checked from the directory's initial state.
+fn chain(dir: &Path, current: KeysCeremony) -> Result<KeysCeremony> {
     current
-        .verify(initial, &mut ChaCha20Rng::from_rng(OsRng)?)
-        .with_context(|| format!("verifying {}", dir.join(CURRENT).display()))?;
+        .verify(
+            &load(dir, Stage::Initial)?,
+            &mut ChaCha20Rng::from_rng(OsRng)?,
+        )
+        .with_context(|| {
+            format!(
+                "verifying the phase-2 chain ({}, {}) in {}",
+                CHUNK[1],
+                FINAL[1],
+                dir.display()
+            )
+        })?;
     Ok(current)
 }
 
@@ -160,7 +216,7 @@ fn verified(
     circuit: &CircuitArgs,
 ) -> Result<(Phase1, KeysCeremony, VerifyingKeys)> {
     let powers = verified_phase1(phase1)?;
-    let initial = load(&dir.join(INITIAL))?;
+    let initial = load(dir, Stage::Initial)?;
     let template = initial
         .check_start(
             &compiled(circuit)?,
@@ -169,12 +225,12 @@ fn verified(
         )
         .with_context(|| {
             format!(
-                "{} is not the start computed from {} and this policy",
-                dir.join(INITIAL).display(),
+                "{}'s phase-2 start is not the one computed from {} and this policy",
+                dir.display(),
                 phase1.display()
             )
         })?;
-    let current = chain(dir, &initial)?;
+    let current = chain(dir, load(dir, Stage::Current)?)?;
     Ok((powers, current, template))
 }
 
@@ -204,7 +260,10 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
         CeremonyStep::Phase1(_) => Some("verifying the powers of tau"),
         CeremonyStep::Init { .. } => Some("computing phase 2's start from the powers"),
         CeremonyStep::ExportR1cs { .. } => None,
-        CeremonyStep::Contribute => Some("checking the chain and contributing"),
+        CeremonyStep::Contribute { .. } | CeremonyStep::Beacon { .. } => {
+            Some("checking the chain and contributing")
+        }
+        CeremonyStep::Import { .. } => Some("checking the imported chain"),
         CeremonyStep::Verify { .. } | CeremonyStep::Finalize { .. } => {
             Some("verifying the ceremony")
         }
@@ -217,14 +276,13 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
             (step, Some(phase1_summary(&state, verified)), None, None)
         }
         CeremonyStep::Init { circuit } => {
-            if dir.join(CURRENT).exists() {
+            if dir.join(CHUNK[Stage::Initial as usize]).exists() {
                 anyhow::bail!("{} already holds a phase-2 ceremony", dir.display());
             }
             let powers = verified_phase1(&dir.join(PHASE1))?;
             let state = start(&powers, circuit)?;
-            let bytes = state.to_bytes();
-            save(&dir.join(INITIAL), &bytes)?;
-            save(&dir.join(CURRENT), &bytes)?;
+            store(&dir, Stage::Current, &state)?;
+            store(&dir, Stage::Initial, &state)?;
             (
                 "init",
                 Some(phase1_summary(&powers, true)),
@@ -244,13 +302,48 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
             }
             ("export-r1cs", None, None, None)
         }
-        CeremonyStep::Contribute => {
+        CeremonyStep::Contribute { name } => {
             // The chain is checked before building on it: a contribution on a broken chain
             // would be worthless.
-            let mut state = chain(&dir, &load(&dir.join(INITIAL))?)?;
-            state.contribute(&mut ChaCha20Rng::from_rng(OsRng)?);
-            save(&dir.join(CURRENT), &state.to_bytes())?;
+            let mut state = chain(&dir, load(&dir, Stage::Current)?)?;
+            state.contribute(&mut ChaCha20Rng::from_rng(OsRng)?, name.as_deref())?;
+            store(&dir, Stage::Current, &state)?;
             ("contribute", None, Some(state), None)
+        }
+        CeremonyStep::Beacon {
+            hash,
+            iterations_exp,
+            name,
+        } => {
+            let value = hex::decode(hash.trim_start_matches("0x")).context("--hash: not hex")?;
+            let mut state = chain(&dir, load(&dir, Stage::Current)?)?;
+            state.beacon(&value, *iterations_exp, name.as_deref())?;
+            store(&dir, Stage::Current, &state)?;
+            ("beacon", None, Some(state), None)
+        }
+        CeremonyStep::Import { chunk, final_ } => {
+            let current = load(&dir, Stage::Current)?;
+            let imported = KeysCeremony {
+                chunk: load_state(chunk)?,
+                final_: match (final_, &current.final_) {
+                    (Some(path), Some(_)) => Some(load_state(path)?),
+                    (None, None) => None,
+                    (None, Some(_)) => anyhow::bail!("this policy has a final circuit: --final"),
+                    (Some(_), None) => anyhow::bail!("this policy has no final circuit"),
+                },
+            };
+            // The imported chains extend the directory's: nothing already there is dropped.
+            for (now, new) in current.states().zip(imported.states()) {
+                let kept = now.contributions.len();
+                if new.contributions.get(..kept) != Some(&now.contributions[..]) {
+                    anyhow::bail!(
+                        "the imported state does not extend the directory's chain of {kept} contributions"
+                    );
+                }
+            }
+            let state = chain(&dir, imported)?;
+            store(&dir, Stage::Current, &state)?;
+            ("import", None, Some(state), None)
         }
         CeremonyStep::Verify { phase1, circuit } => {
             let (powers, state, _) = verified(&dir, phase1, circuit)?;
@@ -279,6 +372,19 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
         pb.finish_and_clear();
     }
     let contributions = state.as_ref().map_or(0, KeysCeremony::contributions);
+    let chain = state
+        .as_ref()
+        .map(|s| {
+            s.chunk
+                .contributions
+                .iter()
+                .map(|c| ContributionRecord {
+                    name: c.name.as_deref().map(escape_untrusted),
+                    source: source_text(&c.source),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(CeremonySummary {
         step: step.into(),
         dir,
@@ -288,6 +394,7 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
             .filter_map(|i| state.as_ref()?.contribution_hash(i))
             .map(hex::encode)
             .collect(),
+        chain,
         keys,
         written,
         seconds: started.elapsed().as_secs_f64(),
