@@ -77,6 +77,12 @@ pub enum CeremonyError {
     /// The policy's circuit could not be synthesized.
     #[error("the policy's circuit: {0}")]
     Circuit(String),
+    /// No contribution of that index.
+    #[error("the ceremony has no contribution {0}")]
+    NoSuchContribution(usize),
+    /// Verifying keys that carry no ceremony record (made by `zkprove setup`, say).
+    #[error("the keys carry no setup ceremony record")]
+    NoRecord,
     /// The final parameters fail `check` (not a contribution's record).
     #[error("final parameters refused: {0}")]
     Final(Check),
@@ -102,6 +108,8 @@ pub enum Check {
     Query(&'static str),
     /// A parameter besides δ, `L` and `H` changed.
     Changed(&'static str),
+    /// Its contributor's signature does not verify.
+    Signature,
     /// A beacon contribution's key is not the one its beacon derives.
     Beacon,
     /// The proof of knowledge of one of its secrets (τ, α or β) does not verify.
@@ -136,6 +144,7 @@ impl std::fmt::Display for Check {
                 "the {which} query is not divided by the contributions' secrets"
             ),
             Check::Changed(what) => write!(f, "{what} changed (only delta, L and H may)"),
+            Check::Signature => write!(f, "its contributor's signature does not verify"),
             Check::Beacon => write!(f, "its key is not the one its beacon derives"),
             Check::KeyProof(which) => {
                 write!(

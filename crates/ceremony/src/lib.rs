@@ -15,6 +15,9 @@
 //!   by it), and publishes a proof of knowledge of that secret bound to the running transcript;
 //!   a public beacon can close the chain; anyone verifies the whole chain from the initial
 //!   state to the final keys. A state is a snarkjs `.zkey` ([`zkey`]).
+//! - [`provenance`]: contributors' signatures with their ledger identities, and the ceremony's
+//!   public record carried in the verifying keys it made (so registering the keys on the
+//!   ledger registers it), checked with the keys alone.
 //! - [`keys`]: a ceremony over a policy's circuits (one chain per circuit), started from phase
 //!   1 and turned into the keys `zkprove prove` and `zkverify` use.
 //! - [`sampling`]: scalars and points drawn from a hash as snarkjs draws them (the G2 point a
@@ -40,6 +43,7 @@ pub mod error;
 pub mod keys;
 pub mod phase1;
 pub mod phase2;
+pub mod provenance;
 pub mod ptau;
 pub mod r1cs;
 pub mod record;

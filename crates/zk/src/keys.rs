@@ -192,6 +192,53 @@ pub struct VerifyingKeys {
     pub chunk: VerifyingKey<Bn254>,
     /// Final circuit key.
     pub final_: Option<VerifyingKey<Bn254>>,
+    /// The setup ceremony that made the keys, when one did (`trustspace-ceremony` writes and
+    /// checks it): part of the keys' digest, so a ledger that registers the keys registers it.
+    pub ceremony: Option<CeremonyRecord>,
+}
+
+/// A setup ceremony's public record, carried with the keys it made: which powers of tau, each
+/// circuit's hash and every contribution's public key, and who contributed, signed. With the
+/// keys alone, `trustspace_ceremony::provenance` checks that the keys' δ is the product of
+/// these contributions' secrets and that each signature is its signer's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CeremonyRecord {
+    /// Phase 1's last challenge (BLAKE2b-512, hex): which powers of tau.
+    pub phase1: String,
+    /// Per circuit, the chunk circuit's first.
+    pub circuits: Vec<CircuitRecord>,
+    /// Per contribution, in order.
+    pub contributors: Vec<ContributorRecord>,
+}
+
+/// One circuit's part of a [`CeremonyRecord`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitRecord {
+    /// Its circuit hash (snarkjs's, hex), which every transcript starts from.
+    pub circuit_hash: String,
+    /// Each contribution's public key: δ after it, `s`, `s·d`, `r·d` (snarkjs's point
+    /// encoding) and its transcript, hex.
+    pub contributions: Vec<String>,
+}
+
+/// Who made one contribution, as a [`CeremonyRecord`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContributorRecord {
+    /// The name in its record, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A public beacon's value (hex) and iteration exponent, for a beacon's contribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<(String, u8)>,
+    /// Its contributor's ledger identity (ed25519 public key, hex), when it signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    /// That signature over the contribution's hash, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -210,6 +257,8 @@ struct VkFile {
     chunk: String,
     #[serde(rename = "final", default, skip_serializing_if = "Option::is_none")]
     final_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ceremony: Option<CeremonyRecord>,
 }
 
 /// Public inputs of a chunk proof for a policy with `counters` counters.
@@ -268,6 +317,7 @@ impl VerifyingKeys {
             counters: plan.counters.len(),
             chunk,
             final_,
+            ceremony: None,
         }
     }
 
@@ -294,8 +344,9 @@ impl VerifyingKeys {
 
     /// SHA-256 of the keys' canonical encoding ([`canon::VERIFYING_KEYS`], layout in
     /// [`crate::canon`]): everything that defines them (circuits, policy, schema, chunk size,
-    /// revealed values, and the compressed key points). What a ledger registers so a verifier
-    /// knows it holds the keys the policy issuer published.
+    /// revealed values, the compressed key points, and a ceremony's record when there is one).
+    /// What a ledger registers so a verifier knows it holds the keys the policy issuer
+    /// published.
     pub fn digest(&self) -> [u8; 32] {
         self.canonical().sha256()
     }
@@ -321,6 +372,11 @@ impl VerifyingKeys {
             .option(self.final_.as_ref(), |c, vk| {
                 c.bytes(&vk_bytes(vk));
             });
+        // Appended only when present, so keys without a ceremony keep their digests (the
+        // encoding before it is complete on its own: nothing else can follow it).
+        if let Some(record) = &self.ceremony {
+            c.bytes(&serde_json::to_vec(record).expect("plain data serializes"));
+        }
         c
     }
 
@@ -341,6 +397,7 @@ impl VerifyingKeys {
             counters: self.counters,
             chunk: vk_hex(&self.chunk),
             final_: self.final_.as_ref().map(vk_hex),
+            ceremony: self.ceremony.clone(),
         }
     }
 
@@ -421,6 +478,7 @@ impl VerifyingKeys {
             counters: f.counters,
             chunk,
             final_,
+            ceremony: f.ceremony,
         })
     }
 }

@@ -43,7 +43,7 @@ pub use bundle::ProofBundle;
 pub use circuit::Compiled;
 pub use commit::{Commitment, Opening, commit, commit_with};
 pub use error::{Result, ZkError};
-pub use keys::{ProvingKeys, VerifyingKeys};
+pub use keys::{CeremonyRecord, ProvingKeys, VerifyingKeys};
 pub use policy::Policy;
 pub use prove::{Prover, prove_all, setup, verifying_keys_for};
 pub use verify::{Verified, verify};

@@ -3,7 +3,7 @@
 //! their causes; a setup ceremony's keys in place of the setup's.
 
 use crate::common::{
-    Proven, commit_encounters, gen_encounters, heavy, ok, p, prove_args, run, text,
+    Proven, commit_encounters, gen_encounters, heavy, init_ledger, ok, p, prove_args, run, text,
 };
 use std::path::Path;
 use trustspace_ceremony::Phase2;
@@ -11,6 +11,7 @@ use trustspace_cli::cmd::zkprove::args::{CommitArgs, Owner, SetupArgs};
 use trustspace_cli::cmd::zkprove::commit::DataFileError;
 use trustspace_cli::cmd::zkprove::{commit, prove, setup};
 use trustspace_cli::cmd::zkverify::{self, Cause, Failure, Kind};
+use trustspace_ledger_verifier::Identity;
 use trustspace_zk::ZkError;
 
 /// `zkverify --keys K --commitment C BUNDLE`, in-process.
@@ -402,7 +403,17 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
     step(&[&["init"][..], &circuit].concat());
     // A second init would overwrite the chain: refused.
     assert!(run(&[&["init"][..], &circuit].concat()).is_err());
-    let first = step(&["contribute", "--name", "hospital"]);
+    // Members sign their contributions with their ledger keys.
+    let (hospital, bank) = (Identity::from_seed(&[4; 32]), Identity::from_seed(&[5; 32]));
+    hospital.save(&d.join("hospital.key")).unwrap();
+    bank.save(&d.join("bank.key")).unwrap();
+    let first = step(&[
+        "contribute",
+        "--name",
+        "hospital",
+        "--identity",
+        &p(&d, "hospital.key"),
+    ]);
     // A member contributes with another tool (snarkjs's `zkey contribute` on the directory's
     // .zkey files, here the library on copies of them); the directory takes it once checked.
     let load =
@@ -419,6 +430,8 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
         &p(&d, "chunk-bank.zkey"),
         "--final",
         &p(&d, "final-bank.zkey"),
+        "--identity",
+        &p(&d, "bank.key"),
     ];
     let imported = step(&import);
     assert_eq!(imported.contributions, 2);
@@ -438,14 +451,14 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
     let sources: Vec<_> = second
         .chain
         .iter()
-        .map(|c| (c.name.as_deref(), c.source.as_str()))
+        .map(|c| (c.name.as_deref(), c.source.as_str(), c.signer.clone()))
         .collect();
     assert_eq!(
         sources,
         [
-            (Some("hospital"), "secret"),
-            (Some("bank"), "secret"),
-            (None, "beacon 5eed 2^2")
+            (Some("hospital"), "secret", Some(hospital.public().to_hex())),
+            (Some("bank"), "secret", Some(bank.public().to_hex())),
+            (None, "beacon 5eed 2^2", None)
         ]
     );
     // The circuits as snarkjs reads them.
@@ -482,8 +495,35 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
             None
         ]
     );
+    // A verifier may require organisations among the contributors.
+    let stranger = Identity::from_seed(&[6; 32]).public().to_hex();
+    let err = run(&[
+        &["verify"][..],
+        &pinned[..],
+        &["--require-contributor", &stranger][..],
+    ]
+    .concat())
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("signed no contribution"),
+        "{err:#}"
+    );
     let out = p(&d, "keys");
-    step(&[&["finalize"][..], &pinned[..], &["--out", &out][..]].concat());
+    let bank_hex = bank.public().to_hex();
+    step(
+        &[
+            &["finalize"][..],
+            &pinned[..],
+            &[
+                "--out",
+                &out,
+                "--require-contributor",
+                &p(&d, "hospital.key"),
+            ][..],
+            &["--require-contributor", &bank_hex][..],
+        ]
+        .concat(),
+    );
 
     // Proven with the ceremony's keys: verifies under its verifying keys, not the setup's.
     let mut args = prove_args(&d, "encounters.policy.toml", "ceremony-bundle.json");
@@ -494,6 +534,123 @@ fn a_ceremony_yields_keys_that_prove_and_the_setups_own_keys_do_not_verify() {
     std::fs::copy(d.join("keys/verifying.json"), d.join("verifying.json")).unwrap();
     let outcome = verify_in_process(&d, "ceremony-bundle.json").unwrap();
     assert_eq!(outcome.records, 40);
+    // zkverify shows who contributed (the record the keys carry, checked with them), and
+    // refuses when a required organisation did not sign a contribution.
+    let shown: Vec<_> = outcome
+        .ceremony
+        .unwrap()
+        .contributors
+        .into_iter()
+        .map(|c| c.signer)
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            Some(hospital.public().to_hex()),
+            Some(bank_hex.clone()),
+            None
+        ]
+    );
+    let require = |key: &str| {
+        use clap::Parser;
+        let cli = zkverify::Cli::try_parse_from([
+            "zkverify",
+            "--keys",
+            &p(&d, "verifying.json"),
+            "--commitment",
+            &p(&d, "commitment.json"),
+            "--require-contributor",
+            key,
+            &p(&d, "ceremony-bundle.json"),
+        ])
+        .unwrap();
+        zkverify::verify(&cli)
+    };
+    require(&bank_hex).unwrap();
+    let missing = require(&stranger).unwrap_err();
+    assert_eq!(missing.kind(), Kind::Invalid, "{missing}");
+    assert!(
+        missing.to_string().contains("signed no contribution"),
+        "{missing}"
+    );
+    // Registered on a ledger, the keys carry their record with them: a verifier against the
+    // ledger sees the contributors; keys whose record is not the registered one (a name
+    // changed, which no signature covers) are not the registered keys.
+    init_ledger(&d, &d.join("led"), 2);
+    let (led, led_config, ceremony_bundle) = (
+        p(&d, "led"),
+        p(&d, "led/config.json"),
+        p(&d, "ceremony-bundle.json"),
+    );
+    let registered = |who: &str, what: &[&str]| {
+        let args = [
+            &[
+                "register",
+                "--ledger",
+                &led,
+                "--identity",
+                who,
+                "--name",
+                "x",
+            ][..],
+            what,
+        ]
+        .concat();
+        ok(crate::common::run("zkprove", &args));
+    };
+    registered(
+        &p(&d, "owner.key"),
+        &["dataset", "--commitment", &p(&d, "commitment.json")],
+    );
+    registered(
+        &p(&d, "issuer.key"),
+        &["policy", "--keys", &p(&d, "verifying.json")],
+    );
+    let against_ledger = |keys: &str, extra: &[&str]| {
+        use clap::Parser;
+        let args = [
+            &[
+                "zkverify",
+                "--ledger",
+                &led,
+                "--trust",
+                &led_config,
+                "--keys",
+                keys,
+            ][..],
+            extra,
+            &[ceremony_bundle.as_str()][..],
+        ]
+        .concat();
+        zkverify::verify(&zkverify::Cli::try_parse_from(args).unwrap())
+    };
+    let on_ledger = against_ledger(
+        &p(&d, "verifying.json"),
+        &["--require-contributor", &bank_hex],
+    )
+    .unwrap();
+    assert_eq!(on_ledger.ceremony.unwrap().contributors.len(), 3);
+    let text = std::fs::read_to_string(d.join("verifying.json")).unwrap();
+    let renamed = text.replace("\"bank\"", "\"bank of someone else\"");
+    assert_ne!(renamed, text);
+    std::fs::write(d.join("renamed.json"), renamed).unwrap();
+    let other = against_ledger(&p(&d, "renamed.json"), &[]).unwrap_err();
+    assert_eq!(other.kind(), Kind::Invalid, "{other}");
+    assert!(
+        other
+            .to_string()
+            .contains("verifying keys are not the verifier's"),
+        "{other}"
+    );
+    // A record whose signer was swapped: its signature no longer verifies (and the keys'
+    // digest, which a ledger registers, is another).
+    let swapped = text.replace(&bank_hex, &stranger);
+    assert_ne!(swapped, text);
+    std::fs::write(d.join("verifying.json"), swapped).unwrap();
+    let forged = verify_in_process(&d, "ceremony-bundle.json").unwrap_err();
+    assert_eq!(forged.kind(), Kind::Invalid, "{forged}");
+    assert!(forged.to_string().contains("signature"), "{forged}");
+    std::fs::write(d.join("verifying.json"), text).unwrap();
 
     // Another phase-1 file than the ceremony started from: refused.
     let other = p(&d, "other");

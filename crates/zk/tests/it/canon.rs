@@ -238,6 +238,7 @@ fn read_verifying_keys(c: &Canon) -> VerifyingKeys {
         counters: r.idx(),
         chunk: key(r.bytes()),
         final_: r.option(|r| key(r.bytes())),
+        ceremony: None,
     };
     r.end();
     vk

@@ -125,6 +125,10 @@ pub enum CeremonyStep {
         /// Your name in the record (at most 64 bytes).
         #[arg(long)]
         name: Option<String>,
+        /// Your ledger key (from `ledger keygen`): signs your contribution, so that the keys'
+        /// record names you as a contributor.
+        #[arg(long)]
+        identity: Option<PathBuf>,
     },
     /// Check the phase-2 chain so far, then close it with a public random beacon: a value
     /// nobody could choose (hex, e.g. a future block hash), hashed 2^ITERATIONS_EXP times
@@ -147,6 +151,9 @@ pub enum CeremonyStep {
         /// The final circuit's state (policies with aggregates).
         #[arg(long = "final")]
         final_: Option<PathBuf>,
+        /// The contributor's ledger key: signs the contributions the import adds.
+        #[arg(long)]
+        identity: Option<PathBuf>,
     },
     /// Check the whole ceremony against what you trust: the phase-1 file (`--phase1`), the
     /// policy's circuits, the start recomputed from both, and every contribution. Lists every
@@ -157,6 +164,10 @@ pub enum CeremonyStep {
         phase1: PathBuf,
         #[command(flatten)]
         circuit: CircuitArgs,
+        /// Require that this organisation signed a contribution: its ledger key (key file or
+        /// 64 hex digits); repeat for several.
+        #[arg(long)]
+        require_contributor: Vec<String>,
     },
     /// Write the policy's circuits as iden3 .r1cs files into OUT (chunk.r1cs, and final.r1cs
     /// for policies with aggregates), for snarkjs (`snarkjs zkey verify chunk.r1cs phase1.ptau
@@ -169,7 +180,8 @@ pub enum CeremonyStep {
         out: PathBuf,
     },
     /// Verify as `verify` does, then write the ceremony's proving.key and verifying.json into
-    /// OUT.
+    /// OUT; the verifying keys carry the ceremony's record (every contribution's public key,
+    /// name and signer), so registering them registers it and `zkverify` shows it.
     Finalize {
         /// The phase-1 file the verifier trusts.
         #[arg(long)]
@@ -178,6 +190,9 @@ pub enum CeremonyStep {
         circuit: CircuitArgs,
         #[arg(long)]
         out: PathBuf,
+        /// Require that this organisation signed a contribution (as `verify`).
+        #[arg(long)]
+        require_contributor: Vec<String>,
     },
 }
 

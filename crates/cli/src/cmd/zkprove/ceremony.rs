@@ -16,23 +16,46 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::OsRng;
 use rand_chacha::ChaCha20Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use trustspace_ceremony::phase1::Source;
 use trustspace_ceremony::phase2::Phase2;
+use trustspace_ceremony::provenance::Signature;
 use trustspace_ceremony::r1cs::to_r1cs;
 use trustspace_ceremony::{KeysCeremony, Phase1};
 use trustspace_data::Schema;
 use trustspace_data::error::escape_untrusted;
+use trustspace_ledger_verifier::{Identity, PublicKey};
 use trustspace_zk::prove::setup_systems;
-use trustspace_zk::{Compiled, Policy, VerifyingKeys};
+use trustspace_zk::{CeremonyRecord, Compiled, Policy, VerifyingKeys};
 
 /// The phase-1 file in a ceremony's directory.
 const PHASE1: &str = "phase1.ptau";
 /// Each circuit's phase-2 files: its start and its current state.
 const CHUNK: [&str; 2] = ["initial-chunk.zkey", "chunk.zkey"];
 const FINAL: [&str; 2] = ["initial-final.zkey", "final.zkey"];
+/// The contributors' signatures of their phase-2 contributions.
+const SIGNATURES: &str = "signatures.json";
+/// Largest signatures file read.
+const MAX_SIGNATURES_FILE: u64 = 1 << 20;
+
+/// `signatures.json`: each signed contribution's index, signer and signature (hex).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignaturesFile {
+    version: u32,
+    signatures: Vec<SignatureEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignatureEntry {
+    index: usize,
+    signer: String,
+    signature: String,
+}
+
 /// Which of a circuit's files.
 #[derive(Clone, Copy)]
 enum Stage {
@@ -68,16 +91,20 @@ pub struct CeremonySummary {
 }
 
 /// A contribution's record, for display.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct ContributionRecord {
     /// Its contributor's name as recorded (control characters escaped), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `beacon <value hex> 2^<exp>` for a beacon, else `secret`.
     pub source: String,
+    /// The ledger key that signed it (hex), if one did; every signature is checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
-fn source_text(source: &Source) -> String {
+/// A contribution's source for display: `secret`, or `beacon <value hex> 2^<exp>`.
+pub fn source_text(source: &Source) -> String {
     match source {
         Source::Secret => "secret".into(),
         Source::Beacon {
@@ -167,6 +194,71 @@ fn store(dir: &Path, stage: Stage, state: &KeysCeremony) -> Result<()> {
         save(&dir.join(FINAL[stage as usize]), &f.to_zkey())?;
     }
     Ok(())
+}
+
+/// The directory's signatures (none before the first signed contribution); checked when the
+/// ceremony's record is made.
+fn load_signatures(dir: &Path) -> Result<Vec<Signature>> {
+    let path = dir.join(SIGNATURES);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let bad = || format!("reading {}", path.display());
+    let len = std::fs::metadata(&path).with_context(bad)?.len();
+    if len > MAX_SIGNATURES_FILE {
+        anyhow::bail!("{}: over {MAX_SIGNATURES_FILE} bytes", path.display());
+    }
+    let file: SignaturesFile = serde_json::from_slice(&read(&path)?).with_context(bad)?;
+    if file.version != 1 {
+        anyhow::bail!(
+            "{}: version {} (this build reads 1)",
+            path.display(),
+            file.version
+        );
+    }
+    file.signatures
+        .into_iter()
+        .map(|e| {
+            let mut signature = [0u8; 64];
+            hex::decode_to_slice(&e.signature, &mut signature).with_context(|| {
+                format!("{}: a signature is not 64 bytes of hex", path.display())
+            })?;
+            Ok(Signature {
+                index: e.index,
+                signer: PublicKey::from_hex(&e.signer).with_context(bad)?,
+                signature,
+            })
+        })
+        .collect()
+}
+
+/// Signs contributions `from..` of `state` with the key at `identity` and adds the signatures
+/// to the directory's.
+fn sign_new(dir: &Path, state: &KeysCeremony, from: usize, identity: &Identity) -> Result<()> {
+    let mut signatures = load_signatures(dir)?;
+    for index in from..state.contributions() {
+        signatures.push(state.sign(index, identity)?);
+    }
+    let file = SignaturesFile {
+        version: 1,
+        signatures: signatures
+            .iter()
+            .map(|s| SignatureEntry {
+                index: s.index,
+                signer: s.signer.to_hex(),
+                signature: hex::encode(s.signature),
+            })
+            .collect(),
+    };
+    save(
+        &dir.join(SIGNATURES),
+        &serde_json::to_vec_pretty(&file).expect("plain data serializes"),
+    )
+}
+
+fn identity(path: Option<&PathBuf>) -> Result<Option<Identity>> {
+    path.map(|p| Identity::load(p).with_context(|| format!("reading {}", p.display())))
+        .transpose()
 }
 
 /// Writes `bytes` to `path` through a temporary file, so a crash leaves the old state whole.
@@ -302,12 +394,20 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
             }
             ("export-r1cs", None, None, None)
         }
-        CeremonyStep::Contribute { name } => {
+        CeremonyStep::Contribute {
+            name,
+            identity: key,
+        } => {
+            let signer = identity(key.as_ref())?;
             // The chain is checked before building on it: a contribution on a broken chain
             // would be worthless.
             let mut state = chain(&dir, load(&dir, Stage::Current)?)?;
+            let before = state.contributions();
             state.contribute(&mut ChaCha20Rng::from_rng(OsRng)?, name.as_deref())?;
             store(&dir, Stage::Current, &state)?;
+            if let Some(id) = &signer {
+                sign_new(&dir, &state, before, id)?;
+            }
             ("contribute", None, Some(state), None)
         }
         CeremonyStep::Beacon {
@@ -321,7 +421,12 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
             store(&dir, Stage::Current, &state)?;
             ("beacon", None, Some(state), None)
         }
-        CeremonyStep::Import { chunk, final_ } => {
+        CeremonyStep::Import {
+            chunk,
+            final_,
+            identity: key,
+        } => {
+            let signer = identity(key.as_ref())?;
             let current = load(&dir, Stage::Current)?;
             let imported = KeysCeremony {
                 chunk: load_state(chunk)?,
@@ -343,10 +448,19 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
             }
             let state = chain(&dir, imported)?;
             store(&dir, Stage::Current, &state)?;
+            if let Some(id) = &signer {
+                sign_new(&dir, &state, current.contributions(), id)?;
+            }
             ("import", None, Some(state), None)
         }
-        CeremonyStep::Verify { phase1, circuit } => {
+        CeremonyStep::Verify {
+            phase1,
+            circuit,
+            require_contributor,
+        } => {
             let (powers, state, _) = verified(&dir, phase1, circuit)?;
+            let record = state.record(&powers.challenge(), &load_signatures(&dir)?)?;
+            require(&record, require_contributor)?;
             (
                 "verify",
                 Some(phase1_summary(&powers, true)),
@@ -358,9 +472,13 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
             phase1,
             circuit,
             out,
+            require_contributor,
         } => {
             let (powers, state, template) = verified(&dir, phase1, circuit)?;
-            let (pk, vk) = state.keys(&template)?;
+            let record = state.record(&powers.challenge(), &load_signatures(&dir)?)?;
+            require(&record, require_contributor)?;
+            let (pk, mut vk) = state.keys(&template)?;
+            vk.ceremony = Some(record);
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
             pk.save(&out.join("proving.key"))?;
             vk.save(&out.join("verifying.json"))?;
@@ -372,19 +490,23 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
         pb.finish_and_clear();
     }
     let contributions = state.as_ref().map_or(0, KeysCeremony::contributions);
-    let chain = state
-        .as_ref()
-        .map(|s| {
+    let chain = match &state {
+        // Every signature checked (the phase-1 challenge plays no part in that).
+        Some(s) => {
+            let record = s.record(&[0; 64], &load_signatures(&dir)?)?;
             s.chunk
                 .contributions
                 .iter()
-                .map(|c| ContributionRecord {
+                .zip(record.contributors)
+                .map(|(c, r)| ContributionRecord {
                     name: c.name.as_deref().map(escape_untrusted),
                     source: source_text(&c.source),
+                    signer: r.signer,
                 })
                 .collect()
-        })
-        .unwrap_or_default();
+        }
+        None => Vec::new(),
+    };
     Ok(CeremonySummary {
         step: step.into(),
         dir,
@@ -399,6 +521,23 @@ pub fn ceremony(a: &CeremonyArgs, quiet: bool) -> Result<CeremonySummary> {
         written,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Fails unless every key of `required` (key file or hex) signed a contribution in `record`.
+fn require(record: &CeremonyRecord, required: &[String]) -> Result<()> {
+    for r in required {
+        let key = crate::cmd::public_key(r)
+            .with_context(|| format!("--require-contributor {}", escape_untrusted(r)))?
+            .to_hex();
+        if !record
+            .contributors
+            .iter()
+            .any(|c| c.signer.as_deref() == Some(key.as_str()))
+        {
+            anyhow::bail!("{key} signed no contribution to this ceremony");
+        }
+    }
+    Ok(())
 }
 
 /// `zkprove ceremony phase1 ...`: the step's name, the state after it and whether it was

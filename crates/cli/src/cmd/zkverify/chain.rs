@@ -214,5 +214,6 @@ pub(super) fn verify_chain(
         ledger: None,
         binding: super::Binding::new(keys, check.dataset_owner.clone()),
         chain: Some(check),
+        ceremony: None,
     })
 }

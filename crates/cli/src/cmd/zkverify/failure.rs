@@ -65,6 +65,8 @@ pub enum Cause {
         /// The policy digest the keys carry, hex.
         digest: String,
     },
+    /// The keys' setup ceremony record does not check, or lacks a required contributor.
+    Ceremony(String),
 }
 
 impl Failure {
@@ -139,6 +141,7 @@ impl fmt::Display for Cause {
                  (--policy-digest)"
             ),
             Cause::Argument(m) => f.write_str(m),
+            Cause::Ceremony(m) => write!(f, "the keys' setup ceremony: {m}"),
         }
     }
 }

@@ -254,5 +254,6 @@ pub fn outcome(v: &Verdict, check: LedgerCheck) -> Outcome {
             keys_digest: v.keys_digest.clone(),
             owner: v.owner.to_string(),
         },
+        ceremony: None,
     }
 }

@@ -7,6 +7,7 @@
 //! circuit; unknown dataset or policy; checkpoint without quorum; fork; key mismatch; ...);
 //! 2 bad input (unreadable or malformed files, unreachable ledger, usage errors).
 
+pub mod ceremony;
 pub mod chain;
 pub mod failure;
 pub mod ledger;
@@ -92,6 +93,13 @@ pub struct Cli {
     /// against its own hash, which is printed for you to compare with a source you trust.
     #[arg(long, requires = "chain")]
     pub allow_untrusted_block: bool,
+    /// Require that this organisation contributed to the setup ceremony that made the keys:
+    /// its ledger key (key file or 64 hex digits) signed a contribution in the ceremony record
+    /// the keys carry (repeat for several). The record is checked with the keys: every
+    /// contribution's proof of knowledge, and δ the product of their secrets. With
+    /// --evidence, give --keys too.
+    #[arg(long)]
+    pub require_contributor: Vec<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -113,6 +121,8 @@ pub struct Outcome {
     pub chain: Option<chain::ChainCheck>,
     /// What the verdict is bound to, in every mode.
     pub binding: Binding,
+    /// The setup ceremony recorded in the keys, checked (keys a ceremony made).
+    pub ceremony: Option<ceremony::CeremonyCheck>,
 }
 
 /// What a verdict is bound to, whatever the mode: the policy, the verifying keys and the
@@ -162,6 +172,24 @@ fn required<'a, T: ?Sized>(value: Option<&'a T>, what: &str) -> Result<&'a T, Fa
 
 /// Verifies as the arguments say.
 pub fn verify(cli: &Cli) -> Result<Outcome, Failure> {
+    let keys = cli.keys.as_deref().map(VerifyingKeys::load).transpose()?;
+    let mut outcome = verify_with(cli, keys.as_ref())?;
+    outcome.ceremony = match &keys {
+        Some(keys) => ceremony::check(cli, keys)?,
+        None if cli.require_contributor.is_empty() => None,
+        None => {
+            return Err(Failure::bad_input(Cause::Argument(
+                "--require-contributor: give --keys (the keys the evidence's policy is \
+                 registered with)"
+                    .into(),
+            )));
+        }
+    };
+    Ok(outcome)
+}
+
+/// The verification itself, with the keys given by `--keys` (if any).
+fn verify_with(cli: &Cli, keys: Option<&VerifyingKeys>) -> Result<Outcome, Failure> {
     if let Some(path) = &cli.evidence {
         let config = LedgerConfig::load(required(cli.trust.as_deref(), "--trust")?)?;
         let seen = ledger::load_seen(cli.seen.as_deref(), &config)?;
@@ -171,14 +199,14 @@ pub fn verify(cli: &Cli) -> Result<Outcome, Failure> {
         ledger::check_pins(cli, &v)?;
         return Ok(ledger::outcome(&v, ledger::LedgerCheck::of(&v)));
     }
-    let keys = VerifyingKeys::load(required(cli.keys.as_deref(), "--keys")?)?;
-    check_policy_pin(cli, &keys)?;
+    let keys = required(keys, "--keys")?;
+    check_policy_pin(cli, keys)?;
     let bundle = ProofBundle::load(required(cli.bundle.as_deref(), "the bundle")?)?;
     if let Some(url) = &cli.chain {
-        return chain::verify_chain(cli, url, &bundle, &keys);
+        return chain::verify_chain(cli, url, &bundle, keys);
     }
     if let Some(location) = &cli.ledger {
-        return ledger::verify_ledger(cli, location, &bundle, &keys);
+        return ledger::verify_ledger(cli, location, &bundle, keys);
     }
     let Some(commitment) = &cli.commitment else {
         return Err(Failure::bad_input(Cause::Argument(
@@ -193,14 +221,15 @@ pub fn verify(cli: &Cli) -> Result<Outcome, Failure> {
         )));
     }
     let commitment = Commitment::load(commitment)?;
-    let v = trustspace_zk::verify(&bundle, &keys, &commitment)?;
+    let v = trustspace_zk::verify(&bundle, keys, &commitment)?;
     let revealed = keys.format_all(&v.revealed);
     Ok(Outcome {
         records: v.records,
         revealed,
         ledger: None,
         chain: None,
-        binding: Binding::new(&keys, hex::encode(commitment.owner)),
+        binding: Binding::new(keys, hex::encode(commitment.owner)),
+        ceremony: None,
     })
 }
 
@@ -211,6 +240,8 @@ struct ValidDoc<'a> {
     revealed: &'a [Revealed],
     ledger: &'a Option<ledger::LedgerCheck>,
     chain: &'a Option<chain::ChainCheck>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ceremony: &'a Option<ceremony::CeremonyCheck>,
     #[serde(flatten)]
     binding: &'a Binding,
     seconds: f64,
@@ -241,6 +272,7 @@ pub fn render(
                 revealed: &o.revealed,
                 ledger: &o.ledger,
                 chain: &o.chain,
+                ceremony: &o.ceremony,
                 binding: &o.binding,
                 seconds: secs,
             }),
@@ -284,6 +316,9 @@ pub fn render(
                     b.policy_digest, b.keys_digest
                 )?;
                 writeln!(out, "  dataset owned by {}", b.owner)?;
+            }
+            if let Some(c) = &o.ceremony {
+                c.render(out)?;
             }
             Ok(())
         }
